@@ -1,0 +1,19 @@
+// Package reqid carries the request ID in a context so that every package
+// that answers or logs on behalf of a request (problem answers, access logs,
+// client propagation) reads the same value without importing middleware.
+package reqid
+
+import "context"
+
+type key struct{}
+
+// With returns a copy of ctx that carries id.
+func With(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, key{}, id)
+}
+
+// From returns the request ID carried by ctx, or "" when there is none.
+func From(ctx context.Context) string {
+	id, _ := ctx.Value(key{}).(string)
+	return id
+}
