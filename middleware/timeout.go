@@ -1,0 +1,315 @@
+package middleware
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/harden-go/harden/internal/problem"
+)
+
+// CodeHandlerTimeout is the code member of the problem answer that
+// [Timeout] writes when a handler overruns without having written
+// anything. Clients and logs can rely on it to tell the server's own
+// refusal from a 503 the application chose.
+const CodeHandlerTimeout = "handler_timeout"
+
+// errWriteAfterReturn is returned to a write that arrives after the
+// handler has returned, from a goroutine it left behind; net/http would
+// otherwise panic or write into a recycled buffer.
+var errWriteAfterReturn = errors.New("middleware: write after the handler returned")
+
+// Timeout returns middleware that gives each request at most d to be
+// answered. The handler runs with a context whose deadline is d from the
+// start of the request; when the deadline passes and the handler has
+// written nothing yet, the client is answered at once with 503 Service
+// Unavailable as application/problem+json (code [CodeHandlerTimeout],
+// carrying the request ID) instead of waiting for a handler that has
+// stopped being useful. d <= 0 returns the handler unchanged.
+//
+// Unlike [http.TimeoutHandler], Timeout does not buffer the response:
+// TimeoutHandler holds every byte in memory until the handler returns
+// (golang/go#47899), so streaming, [http.Flusher] and
+// [http.ResponseController] cannot work through it (golang/go#34439,
+// golang/go#74021). Here the handler writes straight through to the
+// connection and Flush reaches the client.
+//
+// The handler runs in the serving goroutine, so a panic stays on the
+// stack where recovery middleware outside Timeout can see it, and no
+// goroutine is left behind per request. The answer is written from a
+// [context.AfterFunc] callback only when the context ends because of a
+// deadline (this one, or an earlier one the request's context already
+// had): a client that goes away, or a server that shuts down, cancels the
+// context and nothing is written.
+//
+// When the timeout answers, it also sets the connection's read deadline
+// to now, so a handler blocked reading a request body that the client
+// never finishes is released with an error wrapping
+// [os.ErrDeadlineExceeded]. After the answer, the handler's WriteHeader
+// is ignored, Write returns [http.ErrHandlerTimeout], and Flush does
+// nothing; all of this is safe to race with the handler's own writes.
+//
+// On HTTP/1.x the answer carries Connection: close and a Content-Length,
+// so the client has a complete response while the handler is still
+// running; the connection is closed once the handler returns. On
+// HTTP/2, where Connection: close would make net/http send GOAWAY and
+// move every other stream of the client to a new connection, the
+// connection is kept: status, headers and the whole body reach the
+// client at the deadline, and the stream ends when the handler returns
+// or the server's write deadline resets it.
+//
+// A handler that has already written (a status, a header flush or body
+// bytes) when the deadline passes has committed to its answer; the
+// timeout then writes nothing and a streaming handler keeps streaming
+// until it returns or the server's write deadline cuts the connection.
+// Package httpx sets that deadline
+// ([github.com/harden-go/harden/httpx.ServerTimeouts.Write]) to the
+// handler timeout plus a grace, so a timed-out handler's 503 still reaches
+// the wire instead of an EOF (rule write-after-handler). Informational
+// 1xx answers do not count as written.
+//
+// The ResponseWriter the handler receives implements [http.Flusher] and
+// Unwrap, so [http.ResponseController] reaches the connection for Flush,
+// SetReadDeadline, SetWriteDeadline and EnableFullDuplex. It also
+// implements [http.Hijacker]: once a handler hijacks the connection, the
+// timeout neither answers on it nor changes its read deadline. Headers the
+// handler sets are kept in a map of its own and copied to the
+// connection's at its first write (and again when it returns, for
+// trailers), so the timeout can write its answer while the handler still
+// holds its header map.
+//
+// The middleware is safe for concurrent use.
+func Timeout(d time.Duration) func(http.Handler) http.Handler {
+	if d <= 0 {
+		return func(next http.Handler) http.Handler { return next }
+	}
+	detail := "the handler did not answer within " + d.String()
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), d)
+			defer cancel()
+			r = r.WithContext(ctx)
+
+			tw := &timeoutWriter{w: w, h: w.Header().Clone(), ctx: ctx, r: r, detail: detail}
+			if tw.h == nil {
+				tw.h = make(http.Header)
+			}
+			answered := make(chan struct{})
+			stop := context.AfterFunc(ctx, func() {
+				defer close(answered)
+				// Only the deadline is ours to answer: a cancelled request
+				// means the client has gone or the server is closing.
+				if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+					tw.timeout()
+				}
+			})
+			defer func() {
+				// The ResponseWriter must not be touched once ServeHTTP
+				// returns: stop the answer, or wait for it if it has begun.
+				if !stop() {
+					<-answered
+				}
+				tw.finish()
+			}()
+			next.ServeHTTP(tw, r)
+		})
+	}
+}
+
+// timeoutWriter is the ResponseWriter seen by a handler under [Timeout].
+// mu orders the handler's writes against the timeout's answer; it is held
+// across writes to w so that the two never interleave on the wire.
+type timeoutWriter struct {
+	w http.ResponseWriter
+	h http.Header // the handler's header map; only the handler touches it
+
+	ctx    context.Context // the handler's context, with the deadline
+	r      *http.Request
+	detail string
+
+	mu          sync.Mutex
+	wroteHeader bool // the handler committed to an answer (or hijacked)
+	hijacked    bool
+	timedOut    bool // the timeout answered; the handler's writes are dropped
+	done        bool // ServeHTTP returned
+}
+
+var (
+	_ http.ResponseWriter = (*timeoutWriter)(nil)
+	_ http.Flusher        = (*timeoutWriter)(nil)
+	_ http.Hijacker       = (*timeoutWriter)(nil)
+)
+
+// Header returns the handler's header map, a copy of the one it was
+// given, so that setting headers never races with the timeout's answer.
+func (tw *timeoutWriter) Header() http.Header { return tw.h }
+
+// WriteHeader forwards code unless the timeout has answered.
+func (tw *timeoutWriter) WriteHeader(code int) {
+	tw.mu.Lock()
+	defer tw.mu.Unlock()
+	if tw.closedErr() != nil {
+		return
+	}
+	if code >= 100 && code <= 199 && code != http.StatusSwitchingProtocols {
+		// 1xx answers (103 Early Hints) are sent at once with the headers
+		// set so far and leave the final answer open.
+		tw.syncHeader()
+		tw.w.WriteHeader(code)
+		return
+	}
+	if !tw.wroteHeader {
+		tw.wroteHeader = true
+		tw.syncHeader()
+	}
+	tw.w.WriteHeader(code) // a superfluous call is reported by net/http
+}
+
+// Write writes p to the client, or returns [http.ErrHandlerTimeout] once
+// the timeout has answered.
+func (tw *timeoutWriter) Write(p []byte) (int, error) {
+	tw.mu.Lock()
+	defer tw.mu.Unlock()
+	if err := tw.closedErr(); err != nil {
+		return 0, err
+	}
+	if !tw.wroteHeader {
+		tw.wroteHeader = true
+		tw.syncHeader()
+	}
+	return tw.w.Write(p)
+}
+
+// Flush sends buffered data to the client. After the timeout has answered
+// it does nothing.
+func (tw *timeoutWriter) Flush() { _ = tw.FlushError() }
+
+// FlushError is Flush reporting failure; [http.ResponseController] calls
+// it. It returns [http.ErrHandlerTimeout] once the timeout has answered.
+func (tw *timeoutWriter) FlushError() error {
+	tw.mu.Lock()
+	defer tw.mu.Unlock()
+	if err := tw.closedErr(); err != nil {
+		return err
+	}
+	if !tw.wroteHeader {
+		// Flushing sends the status line and headers: the answer is
+		// committed from here on.
+		tw.wroteHeader = true
+		tw.syncHeader()
+	}
+	return http.NewResponseController(tw.w).Flush()
+}
+
+// Hijack hands the connection to the handler. From then on the connection
+// is no longer the server's, so the timeout neither answers on it nor
+// sets its read deadline; net/http's HTTP/1 server panics when a hijacked
+// response is flushed, and the read deadline would cut the handler's own
+// protocol.
+func (tw *timeoutWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	tw.mu.Lock()
+	defer tw.mu.Unlock()
+	if err := tw.closedErr(); err != nil {
+		return nil, nil, err
+	}
+	c, rw, err := http.NewResponseController(tw.w).Hijack()
+	if err == nil {
+		tw.wroteHeader = true
+		tw.hijacked = true
+	}
+	return c, rw, err
+}
+
+// Unwrap returns the ResponseWriter that Timeout wrapped, for
+// [http.ResponseController].
+func (tw *timeoutWriter) Unwrap() http.ResponseWriter { return tw.w }
+
+// closedErr reports why the handler may no longer write. tw.mu is held.
+// A handler that wakes on its context's deadline and writes at once can
+// win the lock before the AfterFunc does; the deadline has passed all the
+// same, so the timeout answers here and the write is dropped.
+func (tw *timeoutWriter) closedErr() error {
+	tw.answerIfExpired()
+	switch {
+	case tw.timedOut:
+		return http.ErrHandlerTimeout
+	case tw.done:
+		return errWriteAfterReturn
+	}
+	return nil
+}
+
+// syncHeader makes the wrapped header map equal to the handler's. It runs
+// with tw.mu held, from the handler's goroutine, and never after the
+// timeout answered, so the wrapped map has one writer at a time.
+func (tw *timeoutWriter) syncHeader() {
+	dst := tw.w.Header()
+	for k := range dst {
+		if _, ok := tw.h[k]; !ok {
+			delete(dst, k)
+		}
+	}
+	for k, vv := range tw.h {
+		dst[k] = vv
+	}
+}
+
+// timeout answers 503 unless the handler has committed to an answer. It
+// runs on the AfterFunc goroutine while ServeHTTP waits for it, so w is
+// still valid.
+func (tw *timeoutWriter) timeout() {
+	tw.mu.Lock()
+	defer tw.mu.Unlock()
+	tw.answer()
+}
+
+// answerIfExpired answers when the deadline has passed but the AfterFunc
+// has not run yet. tw.mu is held.
+func (tw *timeoutWriter) answerIfExpired() {
+	if errors.Is(tw.ctx.Err(), context.DeadlineExceeded) {
+		tw.answer()
+	}
+}
+
+// answer writes the 503 unless the handler committed to an answer or
+// returned, or the timeout already answered. tw.mu is held.
+func (tw *timeoutWriter) answer() {
+	if tw.wroteHeader || tw.done || tw.timedOut {
+		return
+	}
+	tw.timedOut = true
+	rc := http.NewResponseController(tw.w)
+	// Release a handler blocked reading the body, before the answer: when
+	// net/http's HTTP/1 server sends a status on a reused connection, it
+	// first discards the rest of the body under the lock that a blocked
+	// Read holds. ErrNotSupported (a ResponseWriter in front without
+	// Unwrap) leaves the handler to notice its context.
+	_ = rc.SetReadDeadline(time.Now())
+	if tw.r.ProtoMajor == 1 {
+		// The handler still owns the connection and may have left part
+		// of the body unread: the client must not wait to reuse it.
+		tw.w.Header().Set("Connection", "close")
+	}
+	problem.Write(tw.w, tw.r, http.StatusServiceUnavailable, CodeHandlerTimeout, tw.detail)
+	_ = rc.Flush() // fails only when the client has gone; nothing to do
+}
+
+// finish marks the writer done. Unless the timeout answered, it copies
+// the handler's headers once more: trailer values set after the body, and
+// headers of a handler that never wrote, are read by net/http from the
+// wrapped map when ServeHTTP returns.
+func (tw *timeoutWriter) finish() {
+	tw.mu.Lock()
+	defer tw.mu.Unlock()
+	// A handler that returns without writing after the deadline, before
+	// the AfterFunc ran (which stop then cancelled), still gets the 503.
+	tw.answerIfExpired()
+	tw.done = true
+	if !tw.timedOut && !tw.hijacked {
+		tw.syncHeader()
+	}
+}
