@@ -1,0 +1,176 @@
+package limits
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+)
+
+// CodeBodyTooLarge is the code member of the problem answer (413 Content
+// Too Large) that [Body] writes for a body above its limit.
+const CodeBodyTooLarge = "body_too_large"
+
+// Body returns middleware that limits request bodies to max bytes.
+//
+// A request that declares a Content-Length above the limit is refused at
+// the handler's first read of the body, before a single body byte is read:
+// the read returns a [*http.MaxBytesError] and the request is answered 413
+// Content Too Large as application/problem+json (code [CodeBodyTooLarge],
+// the detail naming the limit). Since nothing is read, an Expect:
+// 100-continue client is refused before it sends anything, and a client
+// cannot make the server receive a body it is going to refuse.
+//
+// A body without a declared length (chunked, or HTTP/2 without
+// content-length) is read through [http.MaxBytesReader]: the handler's
+// read that crosses the limit returns a [*http.MaxBytesError].
+//
+// In both cases, if the handler has not committed to a response when the
+// limit is hit, its response becomes the 413 problem answer: whatever it
+// writes next is replaced by the answer (its later writes return the
+// *http.MaxBytesError), and if it writes nothing the answer is written
+// when it returns. A handler that already sent its status keeps it. The
+// answer asks for the connection to be closed on HTTP/1.x, since the
+// unread body would otherwise be parsed as the next request (RFC 9110
+// section 15.5.14 allows the close).
+//
+// max < 0 means no limit; max == 0 allows only empty bodies. Requests
+// without a body pass untouched.
+//
+// # Per-route limits
+//
+// Under nested Body middlewares the innermost one decides: a route wrapped
+// in its own Body replaces the limit of a Body around the whole mux, to
+// loosen it as well as to tighten it, because the limit is applied at the
+// first read, after routing. So a server-wide default with one larger
+// route reads:
+//
+//	mux.Handle("POST /upload", limits.Body(64<<20)(upload))
+//	mux.Handle("/", api)
+//	handler := limits.Body(1<<20)(mux)
+//
+// A limit set after the handler has begun reading the body is too late to
+// change and is ignored.
+//
+// The handler receives a shallow copy of the request whose Body is
+// limited; a multipart form parsed from it is handed back to the original
+// request so net/http still removes its temporary files. The ResponseWriter
+// it receives implements [http.Flusher], [http.Hijacker] and Unwrap, so
+// [http.ResponseController] reaches the connection; once the handler
+// hijacks it, Body leaves it alone. The middleware is safe for concurrent
+// use.
+func Body(max int64) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Body == nil || r.Body == http.NoBody {
+				next.ServeHTTP(w, r)
+				return
+			}
+			if l, ok := r.Context().Value(limitKey{}).(*limit); ok {
+				// A Body further out limits this request already: the
+				// one nearer the handler decides.
+				l.set(max)
+				next.ServeHTTP(w, r)
+				return
+			}
+			if max < 0 {
+				next.ServeHTTP(w, r)
+				return
+			}
+			l := &limit{max: max}
+			g := newGuard(w, r)
+			r2 := r.WithContext(context.WithValue(r.Context(), limitKey{}, l))
+			// The original w, not the guard, goes to MaxBytesReader, so
+			// that net/http's own response learns that the limit was hit
+			// and does not try to reuse the connection.
+			r2.Body = &limitedBody{src: r.Body, declared: r.ContentLength, l: l, g: g, w: w}
+			next.ServeHTTP(g, r2)
+			if r2.MultipartForm != nil && r.MultipartForm == nil {
+				r.MultipartForm = r2.MultipartForm
+			}
+			g.finish()
+			if g.hasTripped() && g.ownsConn() {
+				// What follows the limit is never read: make net/http's
+				// post-handler discard fail at once, closing the
+				// connection, even when w is wrapped. Without it a client
+				// that declares a short body and never sends it would
+				// hold the connection despite Connection: close.
+				_ = http.NewResponseController(w).SetReadDeadline(longAgo)
+			}
+		})
+	}
+}
+
+// limitKey is the context key under which the outermost Body leaves the
+// request's limit for the ones nearer the handler.
+type limitKey struct{}
+
+// limit is the body limit of one request, shared by nested Body
+// middlewares until the first read fixes it.
+type limit struct {
+	mu    sync.Mutex
+	max   int64
+	fixed bool
+}
+
+func (l *limit) set(max int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.fixed {
+		l.max = max
+	}
+}
+
+func (l *limit) fix() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.fixed = true
+	return l.max
+}
+
+// limitedBody applies the limit at the first read, after every nested Body
+// has had its say, and trips its guard when the limit is hit.
+type limitedBody struct {
+	src      io.ReadCloser
+	declared int64 // Content-Length, or -1
+	l        *limit
+	g        *guard
+	w        http.ResponseWriter
+
+	rc io.ReadCloser // set by the first Read
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.rc == nil {
+		switch max := b.l.fix(); {
+		case max < 0:
+			b.rc = b.src
+		case b.declared > max:
+			err := &http.MaxBytesError{Limit: max}
+			b.g.trip(http.StatusRequestEntityTooLarge, CodeBodyTooLarge,
+				fmt.Sprintf("the request declares a body of %d bytes; the limit is %d bytes", b.declared, max), err)
+			b.rc = failedBody{b.src, err}
+		default:
+			b.rc = http.MaxBytesReader(b.w, b.src, max)
+		}
+	}
+	n, err := b.rc.Read(p)
+	var tooLarge *http.MaxBytesError
+	if err != nil && errors.As(err, &tooLarge) {
+		b.g.trip(http.StatusRequestEntityTooLarge, CodeBodyTooLarge,
+			fmt.Sprintf("the request body is larger than the limit of %d bytes", tooLarge.Limit), err)
+	}
+	return n, err
+}
+
+func (b *limitedBody) Close() error { return b.src.Close() }
+
+// failedBody is a body refused before any byte of it was read.
+type failedBody struct {
+	io.Closer
+	err error
+}
+
+func (f failedBody) Read([]byte) (int, error) { return 0, f.err }

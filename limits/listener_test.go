@@ -1,0 +1,177 @@
+package limits
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// cappedServer serves an "ok" handler on a loopback listener capped at max
+// and reports each connection the server has closed on the returned
+// channel.
+func cappedServer(t *testing.T, max int) (*httptest.Server, *Listener, <-chan struct{}) {
+	t.Helper()
+	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "ok")
+	}))
+	l := NewListener(ts.Listener, max)
+	ts.Listener = l
+	closed := make(chan struct{}, 16)
+	ts.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateClosed {
+			closed <- struct{}{}
+		}
+	}
+	ts.Start()
+	t.Cleanup(ts.Close)
+	return ts, l, closed
+}
+
+// get sends a GET on c and reads the answer, so the connection is known to
+// be accepted and served; the connection stays open (keep-alive).
+func get(t *testing.T, c net.Conn, br *bufio.Reader) {
+	t.Helper()
+	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, body, _ := readResponse(t, br, nil)
+	if resp.StatusCode != http.StatusOK || string(body) != "ok" {
+		t.Fatalf("answer %d %q, want 200 \"ok\"", resp.StatusCode, body)
+	}
+}
+
+func TestListenerClosesConnectionsBeyondCap(t *testing.T) {
+	ts, l, closed := cappedServer(t, 2)
+	c1, c2 := dial(t, ts), dial(t, ts)
+	get(t, c1, bufio.NewReader(c1))
+	get(t, c2, bufio.NewReader(c2))
+
+	// At the cap: the third is closed at once, not left waiting.
+	c3 := dial(t, ts)
+	if n, err := c3.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Fatalf("connection beyond the cap: read %d, %v; want EOF from a prompt close", n, err)
+	}
+	if got := l.Rejected(); got != 1 {
+		t.Errorf("Rejected() = %d, want 1", got)
+	}
+	if got := l.Open(); got != 2 {
+		t.Errorf("Open() = %d, want 2", got)
+	}
+
+	// A closed connection frees its slot for the next client.
+	_ = c1.Close()
+	receive(t, closed, "server-side close of the first connection")
+	if got := l.Open(); got != 1 {
+		t.Errorf("Open() after a close = %d, want 1", got)
+	}
+	c4 := dial(t, ts)
+	get(t, c4, bufio.NewReader(c4))
+	if got := l.Rejected(); got != 1 {
+		t.Errorf("Rejected() = %d after a connection under the cap, want 1", got)
+	}
+}
+
+func TestListenerWithoutCap(t *testing.T) {
+	for _, max := range []int{0, -1} {
+		t.Run(fmt.Sprintf("max=%d", max), func(t *testing.T) {
+			ts, l, _ := cappedServer(t, max)
+			for range 5 {
+				c := dial(t, ts)
+				get(t, c, bufio.NewReader(c))
+			}
+			if l.Rejected() != 0 || l.Open() != 5 {
+				t.Errorf("Rejected() = %d, Open() = %d; want 0 and 5", l.Rejected(), l.Open())
+			}
+		})
+	}
+}
+
+func TestListenerConnCloseFreesSlotOnce(t *testing.T) {
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := NewListener(inner, 1)
+	t.Cleanup(func() { _ = l.Close() })
+	client, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Close() })
+	c, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Open() != 1 {
+		t.Fatalf("Open() = %d after Accept, want 1", l.Open())
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = c.Close()
+		}()
+	}
+	wg.Wait()
+	if got := l.Open(); got != 0 {
+		t.Fatalf("Open() = %d after concurrent Closes, want 0", got)
+	}
+}
+
+func TestListenerCloseEndsAccept(t *testing.T) {
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := NewListener(inner, 1)
+	accepted := make(chan error, 1)
+	go func() {
+		_, err := l.Accept()
+		accepted <- err
+	}()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := receive(t, accepted, "Accept result"); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("Accept after Close = %v, want net.ErrClosed", err)
+	}
+}
+
+// net/http serves files with sendfile when the connection is an
+// io.ReaderFrom; the capped connection must stay one.
+func TestListenerConnKeepsReaderFrom(t *testing.T) {
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := NewListener(inner, 1)
+	t.Cleanup(func() { _ = l.Close() })
+	client, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Close() })
+	c, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rf, ok := c.(io.ReaderFrom)
+	if !ok {
+		t.Fatal("accepted connection is not an io.ReaderFrom")
+	}
+	if n, err := rf.ReadFrom(strings.NewReader("hello")); n != 5 || err != nil {
+		t.Fatalf("ReadFrom = %d, %v", n, err)
+	}
+	_ = c.Close()
+	if got, _ := io.ReadAll(client); string(got) != "hello" {
+		t.Fatalf("client read %q, want \"hello\"", got)
+	}
+}
