@@ -1,0 +1,293 @@
+package httpx
+
+import (
+	"math"
+	"net"
+	"time"
+
+	"github.com/harden-go/harden/internal/units"
+)
+
+// Bytes is a size in bytes. In config files it is written with a unit:
+// "64KiB", "1MiB", "10MB"; in Go it is an integer (1 << 20).
+type Bytes = units.Bytes
+
+// Rate is a transfer rate in bytes per second, written "1KiB/s" in files.
+type Rate = units.Rate
+
+// Common sizes, for use in Go code: cfg.Limits.MaxBodyBytes = 8 * httpx.MiB.
+const (
+	KiB = units.KiB
+	MiB = units.MiB
+)
+
+// ServerConfig is everything about a public HTTP server that can be written
+// in a config file, under the key "server". The zero value of every field
+// means harden's hardened default, documented on the field; a negative
+// duration or size disables that limit where the field says so. Build a
+// server from it with [NewServer]; [ServerConfig.Validate] reports every
+// inconsistency at once.
+type ServerConfig struct {
+	// Addr is the TCP address Run listens on. Zero: ":8080".
+	Addr string `yaml:"addr" json:"addr"`
+
+	Timeouts ServerTimeouts `yaml:"timeouts" json:"timeouts"`
+	Limits   ServerLimits   `yaml:"limits" json:"limits"`
+	Shutdown ShutdownConfig `yaml:"shutdown" json:"shutdown"`
+	Admin    AdminConfig    `yaml:"admin" json:"admin"`
+}
+
+// ServerTimeouts are the server's time limits, coordinated by Validate.
+type ServerTimeouts struct {
+	// ReadHeader bounds the time from accepting a connection (or the end
+	// of the previous request) to the end of the request headers. It is
+	// the defence against slowloris-style clients that send one header
+	// line at a time; net/http leaves it unset, which gosec reports as
+	// G112 (potential slowloris). Zero: 5s, the read timeout of
+	// Cloudflare's guidance for Go servers on the internet ("So you want
+	// to expose Go on the Internet"). Disabling it is refused (rule
+	// header-timeout).
+	ReadHeader time.Duration `yaml:"read_header" json:"read_header"`
+
+	// Handler is how long a handler may run before its context is
+	// cancelled and, if it has written nothing, the client is answered
+	// 503 problem+json instead of waiting. Zero: 30s, the default backend
+	// timeout of Google Cloud's HTTP(S) load balancers; raise it together
+	// with the proxy's when handlers legitimately run longer. Negative: no
+	// handler timeout (long-polling or streaming servers).
+	Handler time.Duration `yaml:"handler" json:"handler"`
+
+	// Write is the write deadline of a response, counted from the end of
+	// the request headers (http.Server.WriteTimeout). It must exceed
+	// Handler by a grace so that a timed-out handler's 503 still reaches
+	// the wire instead of an EOF (rule write-after-handler). A handler
+	// that is already streaming when Handler expires is cut at this
+	// deadline. Zero: Handler + 5s (or disabled when Handler is).
+	// Negative: no write deadline.
+	Write time.Duration `yaml:"write" json:"write"`
+
+	// Idle is how long a keep-alive connection may wait for its next
+	// request. It must exceed UpstreamIdle so the proxy in front closes
+	// idle connections first and never sends a request on a socket the
+	// server has just closed (rule idle-above-upstream; AWS documents the
+	// same requirement for ALB targets). Zero: 120s, twice ALB's default
+	// idle timeout of 60s. Negative: never close idle connections.
+	Idle time.Duration `yaml:"idle" json:"idle"`
+
+	// UpstreamIdle is the idle timeout of the load balancer or proxy in
+	// front of this server (60s on AWS ALB, 350s on AWS NLB). Zero:
+	// unknown, and the rule idle-above-upstream is not checked.
+	UpstreamIdle time.Duration `yaml:"upstream_idle" json:"upstream_idle"`
+}
+
+// ServerLimits bound what one client can make the server hold.
+type ServerLimits struct {
+	// MaxHeaderBytes bounds the request line plus header block. Larger
+	// requests are answered 431 problem+json (RFC 6585 section 5) and the
+	// connection is closed. Zero: 64KiB, far above any browser's cookies
+	// yet 16 times below net/http's 1MiB default; nginx's default
+	// large_client_header_buffers is 4 x 8KiB. Negative: net/http's 1MiB
+	// default with its plain-text 431.
+	MaxHeaderBytes Bytes `yaml:"max_header_bytes" json:"max_header_bytes"`
+
+	// MaxBodyBytes bounds request bodies. A larger Content-Length is
+	// answered 413 before any body byte is read; a chunked body that
+	// crosses the limit fails the handler's read with
+	// *http.MaxBytesError and is answered 413. Zero: 1MiB, nginx's
+	// client_max_body_size default. Negative: unlimited. Routes that need
+	// more (or less) wrap their handler in limits.Body, which replaces
+	// this limit for their requests.
+	MaxBodyBytes Bytes `yaml:"max_body_bytes" json:"max_body_bytes"`
+
+	// BodyStallTimeout aborts a body read when no byte arrives for this
+	// long (the R-U-Dead-Yet slow POST). Zero: 10s, inside nginx's 60s
+	// client_body_timeout and Apache mod_reqtimeout's 20s. Negative:
+	// disabled.
+	BodyStallTimeout time.Duration `yaml:"body_stall_timeout" json:"body_stall_timeout"`
+
+	// MinBodyRate is the rate a body must average over each
+	// BodyRateWindow while it is being read. Zero: MaxBodyBytes divided by
+	// the Handler timeout (rounded up to a whole KiB/s, at least 1KiB/s),
+	// so that any body the server accepts can arrive before the handler
+	// deadline (rule body-rate); with the defaults that is 35KiB/s.
+	// Negative: disabled.
+	MinBodyRate Rate `yaml:"min_body_rate" json:"min_body_rate"`
+
+	// BodyRateWindow is the window over which MinBodyRate is measured, so
+	// one slow burst is forgiven. Zero: 10s, as mod_reqtimeout measures.
+	BodyRateWindow time.Duration `yaml:"body_rate_window" json:"body_rate_window"`
+
+	// MaxConnections caps open connections; beyond it new connections
+	// are closed at once so the load balancer can try another backend.
+	// Each connection costs one file descriptor, so the cap must stay
+	// below the open-file limit (rule fd-budget) or accept(2) starts
+	// failing with EMFILE for everything, logs and outbound calls
+	// included. Zero: the soft RLIMIT_NOFILE less a quarter of it (at
+	// least 256) kept for files, outbound connections and the admin
+	// listener. Negative: no cap.
+	MaxConnections int `yaml:"max_connections" json:"max_connections"`
+}
+
+// ShutdownConfig orders a graceful stop (see [Server.Shutdown]).
+type ShutdownConfig struct {
+	// DrainDelay is how long the server keeps accepting and serving new
+	// requests after readiness turns 503, so load balancers and
+	// Kubernetes endpoints stop routing to it before it stops listening.
+	// Zero: 10s, covering a readiness probe period of 5s with a failure
+	// threshold of 2 plus endpoint propagation. Negative: no delay.
+	DrainDelay time.Duration `yaml:"drain_delay" json:"drain_delay"`
+
+	// Timeout bounds the wait for in-flight requests after the listener
+	// closes; connections still busy then are force-closed. Zero: 15s, so
+	// DrainDelay + Timeout stays inside Kubernetes' default
+	// terminationGracePeriodSeconds of 30s with a margin before SIGKILL.
+	Timeout time.Duration `yaml:"timeout" json:"timeout"`
+
+	// TerminationGrace is the platform's grace period between SIGTERM and
+	// SIGKILL (Kubernetes terminationGracePeriodSeconds). When set,
+	// DrainDelay + Timeout must fit inside it (rule
+	// shutdown-within-grace). Zero: unknown, not checked.
+	TerminationGrace time.Duration `yaml:"termination_grace" json:"termination_grace"`
+}
+
+// AdminConfig is the separate listener for health checks and profiling,
+// kept off the public port so pprof is never reachable from the internet.
+type AdminConfig struct {
+	// Addr is the admin listener's address. Zero: "127.0.0.1:9090".
+	// Anything but a loopback address is refused unless Expose is set
+	// (rule admin-loopback).
+	Addr string `yaml:"addr" json:"addr"`
+
+	// Expose allows Addr to be a non-loopback address, for clusters whose
+	// probes come from another host. Profiles then leak memory contents
+	// and cost CPU to anyone who can reach the port.
+	Expose bool `yaml:"expose" json:"expose"`
+
+	// DisablePprof removes the /debug/pprof/ endpoints.
+	DisablePprof bool `yaml:"disable_pprof" json:"disable_pprof"`
+
+	// MaxProfile is the longest CPU profile or execution trace the admin
+	// server records; the admin write deadline is MaxProfile + 10s, so a
+	// profile is never cut off. Zero: 30s, net/http/pprof's default
+	// profile length.
+	MaxProfile time.Duration `yaml:"max_profile" json:"max_profile"`
+}
+
+// Defaults that are not a function of other fields.
+const (
+	defaultAddr             = ":8080"
+	defaultReadHeader       = 5 * time.Second
+	defaultHandler          = 30 * time.Second
+	writeGrace              = 5 * time.Second
+	minWriteGrace           = time.Second
+	defaultIdle             = 120 * time.Second
+	defaultMaxHeaderBytes   = 64 * KiB
+	defaultMaxBodyBytes     = 1 * MiB
+	defaultBodyStall        = 10 * time.Second
+	defaultBodyRateWindow   = 10 * time.Second
+	minBodyRate             = Rate(KiB)
+	defaultDrainDelay       = 10 * time.Second
+	defaultShutdownTimeout  = 15 * time.Second
+	defaultAdminAddr        = "127.0.0.1:9090"
+	defaultMaxProfile       = 30 * time.Second
+	adminWriteMargin        = 10 * time.Second
+	minReservedDescriptors  = 256
+	reservedDescriptorShare = 4 // one quarter of the open-file limit
+)
+
+// DefaultServerConfig returns the public-edge profile with every default
+// filled in, so it can be printed, edited and validated. It is a new value
+// on each call.
+func DefaultServerConfig() ServerConfig {
+	return ServerConfig{}.withDefaults()
+}
+
+// withDefaults returns c with every zero field replaced by its default.
+// Derived defaults (Write, MinBodyRate, MaxConnections) are computed from
+// the fields they depend on after those have their defaults.
+func (c ServerConfig) withDefaults() ServerConfig {
+	setDefault(&c.Addr, defaultAddr)
+	t := &c.Timeouts
+	setDefault(&t.ReadHeader, defaultReadHeader)
+	setDefault(&t.Handler, defaultHandler)
+	if t.Write == 0 {
+		t.Write = -1
+		if t.Handler > 0 {
+			t.Write = t.Handler + writeGrace
+		}
+	}
+	setDefault(&t.Idle, defaultIdle)
+
+	l := &c.Limits
+	setDefault(&l.MaxHeaderBytes, defaultMaxHeaderBytes)
+	setDefault(&l.MaxBodyBytes, defaultMaxBodyBytes)
+	setDefault(&l.BodyStallTimeout, defaultBodyStall)
+	setDefault(&l.BodyRateWindow, defaultBodyRateWindow)
+	if l.MinBodyRate == 0 {
+		l.MinBodyRate = deriveMinBodyRate(l.MaxBodyBytes, t.Handler)
+	}
+	if l.MaxConnections == 0 {
+		l.MaxConnections = deriveMaxConnections(openFileLimit())
+	}
+
+	s := &c.Shutdown
+	setDefault(&s.DrainDelay, defaultDrainDelay)
+	setDefault(&s.Timeout, defaultShutdownTimeout)
+
+	c.Admin = c.Admin.withDefaults()
+	return c
+}
+
+func (a AdminConfig) withDefaults() AdminConfig {
+	setDefault(&a.Addr, defaultAdminAddr)
+	setDefault(&a.MaxProfile, defaultMaxProfile)
+	return a
+}
+
+func setDefault[T comparable](field *T, def T) {
+	var zero T
+	if *field == zero {
+		*field = def
+	}
+}
+
+// deriveMinBodyRate is the slowest rate at which a body of limit bytes still
+// arrives within handler, rounded up to a whole KiB/s, at least 1KiB/s.
+// Without a size limit or a handler deadline there is nothing to derive
+// from and the floor applies.
+func deriveMinBodyRate(limit Bytes, handler time.Duration) Rate {
+	if limit <= 0 || handler <= 0 {
+		return minBodyRate
+	}
+	kibPerSecond := math.Ceil(float64(limit) / handler.Seconds() / float64(KiB))
+	return max(Rate(kibPerSecond)*Rate(KiB), minBodyRate)
+}
+
+// deriveMaxConnections keeps a quarter of the open-file limit (at least
+// 256 descriptors) for everything that is not a client connection. An
+// unknown limit (0) gives no cap.
+func deriveMaxConnections(nofile uint64) int {
+	if nofile == 0 {
+		return -1
+	}
+	reserve := max(nofile/reservedDescriptorShare, minReservedDescriptors)
+	if nofile <= reserve {
+		return 1
+	}
+	n := nofile - reserve
+	if n > 1<<30 {
+		n = 1 << 30
+	}
+	return int(n)
+}
+
+// isLoopbackHost reports whether host names only loopback interfaces:
+// "localhost", 127.0.0.0/8 or ::1. The empty host (":9090") listens on
+// every interface and is not loopback.
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,215 @@
+package httpx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/harden-go/harden/limits"
+	"github.com/harden-go/harden/middleware"
+)
+
+// Server is a hardened *http.Server with a graceful, drain-first stop. It
+// is safe for concurrent use. Create it with [NewServer].
+type Server struct {
+	cfg ServerConfig // with defaults applied
+	hs  *http.Server
+	log *zap.Logger
+
+	draining     atomic.Bool
+	shutdownOnce sync.Once
+	shutdownErr  error
+	done         chan struct{}
+
+	addr atomic.Pointer[net.Addr]
+}
+
+var _ Readiness = (*Server)(nil)
+
+// NewServer builds a server for h from cfg. It refuses, with every problem
+// listed, a config that fails [ServerConfig.Validate], a nil handler, and
+// http.DefaultServeMux: importing net/http/pprof or expvar registers
+// profiling and memory endpoints on it as a side effect, so serving it on
+// a public port publishes them (rule no-default-mux). Profiles belong on
+// the admin listener ([NewAdminServer]).
+//
+// Around h the server installs, outermost first: the drain marker, the
+// header size check (431), the handler timeout (503), the body size limit
+// (413) and the body progress guard (408). A route wrapped in its own
+// limits.Body replaces limits.max_body_bytes for its requests, larger or
+// smaller:
+//
+//	mux.Handle("POST /upload", limits.Body(64<<20)(upload))
+func NewServer(cfg ServerConfig, h http.Handler, opts ...Option) (*Server, error) {
+	var errs []error
+	switch {
+	case h == nil:
+		errs = append(errs, &ConfigError{Field: "handler", Rule: RuleHandlerRequired, Reason: "is nil; pass the application's handler"})
+	case h == http.Handler(http.DefaultServeMux):
+		errs = append(errs, &ConfigError{Field: "handler", Rule: RuleNoDefaultMux,
+			Reason: "is http.DefaultServeMux, where importing net/http/pprof or expvar publishes profiles and memory stats; use http.NewServeMux() and the admin server for /debug/pprof"})
+	}
+	if err := cfg.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	o := newOptions(opts)
+	c := cfg.withDefaults()
+	s := &Server{cfg: c, log: o.logger, done: make(chan struct{})}
+	s.hs = &http.Server{
+		Addr:              c.Addr,
+		Handler:           s.chain(h),
+		ReadHeaderTimeout: c.Timeouts.ReadHeader,
+		WriteTimeout:      max(c.Timeouts.Write, 0),
+		IdleTimeout:       c.Timeouts.Idle,
+		MaxHeaderBytes:    headerBackstop(c.Limits.MaxHeaderBytes),
+		ErrorLog:          zap.NewStdLog(o.logger.Named("net/http")),
+	}
+	return s, nil
+}
+
+// chain wraps h in the server's guards. The order follows the request path
+// of the design: every early answer is given by a layer outside the ones it
+// would otherwise have to pass.
+func (s *Server) chain(h http.Handler) http.Handler {
+	l, t := s.cfg.Limits, s.cfg.Timeouts
+	h = limits.Progress(limits.ProgressConfig{
+		StallTimeout: l.BodyStallTimeout,
+		MinRate:      int64(l.MinBodyRate),
+		Window:       l.BodyRateWindow,
+	})(h)
+	h = limits.Body(int64(l.MaxBodyBytes))(h)
+	h = middleware.Timeout(t.Handler)(h)
+	h = headerLimit(int64(l.MaxHeaderBytes))(h)
+	return s.drainMarker(h)
+}
+
+// drainMarker asks HTTP/1.x clients to close their connection after each
+// response once the drain has started, so keep-alive connections leave one
+// by one at a request boundary instead of being cut while idle, where a
+// client may be sending on them (net/http's SetKeepAlivesEnabled(false)
+// closes idle connections at once). HTTP/2 connections are told by the
+// GOAWAY that Shutdown sends.
+func (s *Server) drainMarker(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor == 1 && s.draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// HTTPServer returns the underlying server, for what harden does not wrap
+// (TLSConfig, ConnState, RegisterOnShutdown). Changing the fields harden
+// set bypasses its validation.
+func (s *Server) HTTPServer() *http.Server { return s.hs }
+
+// Config returns the configuration the server runs with, every default
+// filled in.
+func (s *Server) Config() ServerConfig { return s.cfg }
+
+// Addr returns the address of the first listener the server served on, or
+// nil before it listens.
+func (s *Server) Addr() net.Addr {
+	if a := s.addr.Load(); a != nil {
+		return *a
+	}
+	return nil
+}
+
+// Serve accepts connections on l, capped at limits.max_connections, and
+// serves them until Shutdown; it then returns http.ErrServerClosed, like
+// http.Server.Serve. It may be called for several listeners.
+func (s *Server) Serve(l net.Listener) error {
+	if n := s.cfg.Limits.MaxConnections; n > 0 {
+		l = limits.NewListener(l, n)
+	}
+	addr := l.Addr()
+	s.addr.CompareAndSwap(nil, &addr)
+	s.log.Info("serving", zap.Stringer("addr", addr), zap.Int("max_connections", s.cfg.Limits.MaxConnections))
+	return s.hs.Serve(l)
+}
+
+// Run listens on the configured address and serves until ctx is done, then
+// shuts down as [Server.Shutdown] describes, bounded by the configured
+// delays rather than by ctx (which is already done). It returns nil after
+// a clean shutdown, the listen or serve error if serving failed, or the
+// shutdown error when requests had to be cut.
+func (s *Server) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("httpx: listen on server.addr %q: %w", s.cfg.Addr, err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	err = s.Shutdown(context.WithoutCancel(ctx))
+	<-served
+	return err
+}
+
+// Shutdown stops the server without failing a request a client or load
+// balancer could still send:
+//
+//  1. Ready turns false at once, so /readyz on the admin server answers
+//     503 and load balancers stop routing here; HTTP/1.x responses carry
+//     Connection: close from now on.
+//  2. For shutdown.drain_delay the server keeps accepting and serving new
+//     connections, for the clients that have not yet seen the change.
+//  3. It stops listening and waits up to shutdown.timeout for in-flight
+//     requests (http.Server.Shutdown, which also sends HTTP/2 GOAWAY).
+//  4. Connections still busy then are force-closed and an error says so.
+//
+// ctx bounds the whole sequence: when it is done, the remaining steps are
+// cut short. Calls after the first wait for it and return its result.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.shutdownOnce.Do(func() {
+		s.shutdownErr = s.shutdown(ctx)
+		close(s.done)
+	})
+	<-s.done
+	return s.shutdownErr
+}
+
+func (s *Server) shutdown(ctx context.Context) error {
+	sc := s.cfg.Shutdown
+	s.draining.Store(true)
+	s.log.Info("draining", zap.Duration("drain_delay", sc.DrainDelay), zap.Duration("timeout", sc.Timeout))
+	if sc.DrainDelay > 0 {
+		t := time.NewTimer(sc.DrainDelay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+	}
+	sctx, cancel := context.WithTimeout(ctx, sc.Timeout)
+	defer cancel()
+	if err := s.hs.Shutdown(sctx); err != nil {
+		closeErr := s.hs.Close()
+		s.log.Warn("shutdown timed out; connections force-closed", zap.Duration("timeout", sc.Timeout), zap.Error(err))
+		return errors.Join(fmt.Errorf("httpx: requests still in flight after server.shutdown.timeout (%v) were cut: %w", sc.Timeout, err), closeErr)
+	}
+	s.log.Info("shut down")
+	return nil
+}
+
+// Ready reports whether the server wants traffic: true until Shutdown
+// begins.
+func (s *Server) Ready() bool { return !s.draining.Load() }
+
+// Done is closed when Shutdown has finished.
+func (s *Server) Done() <-chan struct{} { return s.done }
