@@ -1,0 +1,174 @@
+package scenarios
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Target is a server under attack: a name for the scorecard and a way to
+// serve a handler.
+type Target struct {
+	// Name labels the target's column in the scorecard: "net/http zero
+	// value", "harden".
+	Name string `json:"name"`
+
+	// Serve serves h on l in the background and returns the function the
+	// target's users call on SIGTERM (http.Server.Shutdown for the zero
+	// value, harden's drain-then-shutdown for harden). l is already
+	// wrapped by the scenario for counting and h is the scenario's
+	// handler; Serve must not replace either, may wrap both, and must
+	// return promptly. After a run the scenario closes l and every
+	// connection accepted from it, and calls shutdown (at most once) with
+	// a short deadline; the goroutine serving l must end then.
+	Serve func(l net.Listener, h http.Handler) (shutdown func(context.Context) error, err error) `json:"-"`
+}
+
+// Bounds are the limits a scenario measures against: how long it waits
+// before it gives up, and how large it makes what it sends. The command
+// derives them from harden's configuration, so each expectation refers to
+// the values the harden target was given. The zero value is not useful.
+type Bounds struct {
+	// ReadHeader is the time the target allows for a request's headers.
+	ReadHeader time.Duration `json:"read_header_ns"`
+	// Idle is the target's keep-alive idle timeout. No scenario waits on
+	// it; it is carried so a report states every bound.
+	Idle time.Duration `json:"idle_ns"`
+	// BodyWindow is the longest the target lets a body trickle before it
+	// gives up on it (the larger of its stall timeout and rate window).
+	BodyWindow time.Duration `json:"body_window_ns"`
+	// Handler is the time a handler may run before the target answers.
+	Handler time.Duration `json:"handler_ns"`
+	// Drain is the target's drain delay: how long it keeps serving after
+	// shutdown begins.
+	Drain time.Duration `json:"drain_ns"`
+	// Shutdown is how long the target waits for in-flight requests once
+	// it has stopped listening.
+	Shutdown time.Duration `json:"shutdown_ns"`
+	// MaxHeaderBytes is the target's limit on a request's header block;
+	// it must be positive.
+	MaxHeaderBytes int64 `json:"max_header_bytes"`
+	// MaxBodyBytes is the target's limit on a request body; it must be
+	// positive.
+	MaxBodyBytes int64 `json:"max_body_bytes"`
+	// Scale shrinks the attacks that open many connections (for tests and
+	// small machines): each count is multiplied by Scale and kept at one
+	// or more. Zero means 1, the full attack.
+	Scale float64 `json:"scale,omitempty"`
+}
+
+// scaled returns n attackers adjusted by b.Scale, at least one.
+func (b Bounds) scaled(n int) int {
+	if b.Scale <= 0 {
+		return n
+	}
+	return max(1, int(float64(n)*b.Scale))
+}
+
+// Scenario is one attack or fault, run against one target at a time.
+type Scenario struct {
+	// Name is the scenario's stable, kebab-case identifier
+	// ("slow-headers"), used by `harden scorecard --scenario`.
+	Name string `json:"name"`
+	// Description says what the attacker does, in a sentence or two.
+	Description string `json:"description"`
+	// Expect is what harden must do, in one line ("closes every connection
+	// within read_header + 1s"); Outcome.Defended reports whether a
+	// target did it.
+	Expect string `json:"expect"`
+	// Run attacks a fresh server of t and measures the outcome. It stops
+	// by itself within a bound derived from b, sooner when ctx ends, and
+	// leaves no goroutine or connection behind. It is safe to call
+	// concurrently.
+	Run func(ctx context.Context, t Target, b Bounds) Outcome `json:"-"`
+}
+
+// Outcome is what one run of a scenario measured. A figure that does not
+// apply to the scenario is zero.
+type Outcome struct {
+	// Defended reports whether the scenario's expectation held.
+	Defended bool `json:"defended"`
+	// Summary is a short human figure: "all 50 closed, last after 1.0s",
+	// "413 after 0.0s, server read 4.1 KiB", "open at give-up (8.0s)".
+	Summary string `json:"summary"`
+	// TimeToClose is how long the server took to react: to close the
+	// last attacking connection it closed, to answer or close a single
+	// one, or, for shutdown, to return from its shutdown function.
+	TimeToClose time.Duration `json:"time_to_close_ns"`
+	// Status is the status code the server answered the attack with.
+	Status int `json:"status"`
+	// ServerBytesRead is how many bytes the server had read from the
+	// attacking connection when it answered (or when the attack ended
+	// without an answer).
+	ServerBytesRead int64 `json:"server_bytes_read"`
+	// PeakConns is the most connections the server held open at once.
+	PeakConns int `json:"peak_conns"`
+	// PeakHandlers is the most handlers that ran at once.
+	PeakHandlers int `json:"peak_handlers"`
+	// LegitP99 is the 99th-percentile latency of the ordinary requests a
+	// legitimate client sent during the attack.
+	LegitP99 time.Duration `json:"legit_p99_ns"`
+	// Lost and Sent count ordinary requests that failed (an error or a
+	// status other than 200) and that were sent, during the attack or
+	// during shutdown.
+	Lost int `json:"lost"`
+	Sent int `json:"sent"`
+	// Err says why the scenario could not be run (the target did not
+	// start, no connection could be made); Defended is then false.
+	Err string `json:"error,omitempty"`
+}
+
+// Against runs s against a fresh server of each target at the same time
+// and returns the outcomes in the order of targets.
+func (s Scenario) Against(ctx context.Context, b Bounds, targets ...Target) []Outcome {
+	out := make([]Outcome, len(targets))
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Go(func() { out[i] = s.Run(ctx, t, b) })
+	}
+	wg.Wait()
+	return out
+}
+
+// All returns every scenario, in the order the scorecard runs them.
+func All() []Scenario {
+	return []Scenario{
+		slowHeaders(),
+		idleHoarding(),
+		slowBody(),
+		oversizedBodyCL(),
+		oversizedBodyChunked(),
+		headerBomb(),
+		handlerOverrun(),
+		shutdownLoss(),
+	}
+}
+
+// Find returns the scenario called name.
+func Find(name string) (Scenario, bool) {
+	for _, s := range All() {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Scenario{}, false
+}
+
+// attack turns the body of a scenario into its Run function: it starts a
+// fresh server of the target, runs body against it, records the peaks the
+// server reached, and tears the server down whatever body left behind.
+func attack(body func(ctx context.Context, s *server, b Bounds) Outcome) func(context.Context, Target, Bounds) Outcome {
+	return func(ctx context.Context, t Target, b Bounds) Outcome {
+		s, err := start(t, b)
+		if err != nil {
+			return Outcome{Summary: "could not start", Err: err.Error()}
+		}
+		defer s.close()
+		o := body(ctx, s, b)
+		o.PeakConns = s.ln.Peak()
+		o.PeakHandlers = s.h.Peak()
+		return o
+	}
+}

@@ -1,0 +1,234 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/harden-go/harden/benchmarks/scenarios"
+)
+
+const helpHintScorecard = `Run "harden scorecard --help" for usage.`
+
+// scorecardHelp is the help of the scorecard command, with the settings
+// and scenarios of b.
+func scorecardHelp(b bench) string {
+	var sb strings.Builder
+	sb.WriteString("Usage:\n  harden scorecard [--json] [--scenario NAME]\n\n")
+	wrap(&sb, fmt.Sprintf("Scorecard starts, in this process and on 127.0.0.1 only, one server per target (%s) and attacks them with the scenarios below. Each scenario hits every target at once; the scenarios run one after another and every attack stops by itself. A full run takes about 75 seconds, most of it waiting out the 30s handler timeout and the 10s drain as a production server would.",
+		strings.Join(targetNames(b), ", ")), "", 76)
+	sb.WriteString(`
+Flags:
+  --json            print the outcomes as JSON instead of a table
+  --scenario NAME   run only the scenario called NAME
+
+Examples:
+  harden scorecard
+  harden scorecard --scenario slow-headers --json
+
+Reading the table:
+  SCENARIO     the attack, as listed below.
+  one column per target
+               "defended" when the target did what the scenario expects of
+               harden, "EXPOSED" when it did not, "error" when the scenario
+               could not run against it.
+  MEASURED     what each target did, in the order of the columns, joined by
+               "vs": when connections were closed, the status answered,
+               the bytes the server read, requests lost.
+
+Progress goes to stderr; the table or the JSON to stdout.
+
+`)
+	wrap(&sb, fmt.Sprintf("Exit status: 0 when %s defended every scenario that ran, 1 when it did not or the run was interrupted, 2 on a usage error.", b.subject), "", 76)
+	sb.WriteString("\n")
+	wrap(&sb, fmt.Sprintf("Settings of the %s target: %s.", b.subject, b.settings), "", 76)
+	sb.WriteString("\nScenarios:\n")
+	for _, s := range scenarios.All() {
+		fmt.Fprintf(&sb, "  %s\n", s.Name)
+		wrap(&sb, s.Description, "      ", 76)
+		wrap(&sb, "expects: "+s.Expect, "      ", 76)
+	}
+	return sb.String()
+}
+
+// scorecard runs the scorecard command and returns the exit status.
+func scorecard(ctx context.Context, args []string, stdout, stderr io.Writer, b bench) int {
+	fs := flag.NewFlagSet("scorecard", flag.ContinueOnError)
+	fs.SetOutput(stderr) // for the flag package's own error messages
+	fs.Usage = func() {}
+	asJSON := fs.Bool("json", false, "print the outcomes as JSON")
+	only := fs.String("scenario", "", "run only the scenario called `NAME`")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, scorecardHelp(b))
+			return exitOK
+		}
+		fmt.Fprintln(stderr, helpHintScorecard)
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "harden scorecard: unexpected argument %q\n%s\n", fs.Arg(0), helpHintScorecard)
+		return exitUsage
+	}
+	list := scenarios.All()
+	if *only != "" {
+		s, ok := scenarios.Find(*only)
+		if !ok {
+			fmt.Fprintf(stderr, "harden scorecard: no scenario %q; the scenarios are: %s\n", *only, strings.Join(scenarioNames(), ", "))
+			return exitUsage
+		}
+		list = []scenarios.Scenario{s}
+	}
+
+	fmt.Fprintf(stderr, "settings of %s: %s\n", b.subject, b.settings)
+	rep := attackAll(ctx, list, b, stderr)
+	var err error
+	if *asJSON {
+		err = writeJSON(stdout, rep)
+	} else {
+		err = writeTable(stdout, rep, b)
+	}
+	switch {
+	case err != nil:
+		fmt.Fprintf(stderr, "harden scorecard: %v\n", err)
+		return exitFailed
+	case ctx.Err() != nil:
+		fmt.Fprintf(stderr, "harden scorecard: interrupted after %d of %d scenarios\n", len(rep.Scenarios), len(list))
+		return exitFailed
+	case !rep.Defended:
+		return exitFailed
+	}
+	return exitOK
+}
+
+// report is the result of a scorecard run, as printed by --json.
+type report struct {
+	// Subject is the target that must be defended; Defended reports
+	// whether it was, in every scenario that ran.
+	Subject   string           `json:"subject"`
+	Defended  bool             `json:"defended"`
+	Settings  string           `json:"settings"`
+	Bounds    scenarios.Bounds `json:"bounds"`
+	Scenarios []scenarioResult `json:"scenarios"`
+}
+
+type scenarioResult struct {
+	scenarios.Scenario
+	Outcomes []targetOutcome `json:"outcomes"`
+}
+
+type targetOutcome struct {
+	Target string `json:"target"`
+	scenarios.Outcome
+}
+
+// attackAll runs each scenario of list against every target of b,
+// reporting progress on progress. It stops early when ctx ends.
+func attackAll(ctx context.Context, list []scenarios.Scenario, b bench, progress io.Writer) report {
+	rep := report{Subject: b.subject, Defended: true, Settings: b.settings, Bounds: b.bounds}
+	for i, s := range list {
+		if ctx.Err() != nil {
+			break
+		}
+		fmt.Fprintf(progress, "[%d/%d] %s ...\n", i+1, len(list), s.Name)
+		began := time.Now()
+		outcomes := s.Against(ctx, b.bounds, b.targets...)
+		res := scenarioResult{Scenario: s}
+		for j, o := range outcomes {
+			t := b.targets[j]
+			res.Outcomes = append(res.Outcomes, targetOutcome{Target: t.Name, Outcome: o})
+			if t.Name == b.subject && !o.Defended {
+				rep.Defended = false
+			}
+		}
+		rep.Scenarios = append(rep.Scenarios, res)
+		fmt.Fprintf(progress, "[%d/%d] %s done in %.1fs\n", i+1, len(list), s.Name, time.Since(began).Seconds())
+	}
+	return rep
+}
+
+func writeJSON(w io.Writer, rep report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep)
+}
+
+// writeTable prints one row per scenario: its name, each target's
+// verdict, and the figures measured for each target.
+func writeTable(w io.Writer, rep report, b bench) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	names := targetNames(b)
+	header := []string{"SCENARIO"}
+	for _, n := range names {
+		header = append(header, strings.ToUpper(n))
+	}
+	header = append(header, "MEASURED ("+strings.Join(names, " vs ")+")")
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	for _, s := range rep.Scenarios {
+		row := []string{s.Name}
+		var figures []string
+		for _, o := range s.Outcomes {
+			row = append(row, verdict(o.Outcome))
+			figures = append(figures, figure(o.Outcome))
+		}
+		row = append(row, strings.Join(figures, "  vs  "))
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	return tw.Flush()
+}
+
+func verdict(o scenarios.Outcome) string {
+	switch {
+	case o.Err != "":
+		return "error"
+	case o.Defended:
+		return "defended"
+	}
+	return "EXPOSED"
+}
+
+func figure(o scenarios.Outcome) string {
+	if o.Err != "" {
+		return o.Err
+	}
+	return o.Summary
+}
+
+func targetNames(b bench) []string {
+	names := make([]string, len(b.targets))
+	for i, t := range b.targets {
+		names[i] = t.Name
+	}
+	return names
+}
+
+func scenarioNames() []string {
+	var names []string
+	for _, s := range scenarios.All() {
+		names = append(names, s.Name)
+	}
+	return names
+}
+
+// wrap writes text to sb in lines of at most width columns, each starting
+// with indent.
+func wrap(sb *strings.Builder, text, indent string, width int) {
+	line := indent
+	for _, word := range strings.Fields(text) {
+		if len(line) > len(indent) && len(line)+1+len(word) > width {
+			sb.WriteString(line + "\n")
+			line = indent
+		}
+		if len(line) > len(indent) {
+			line += " "
+		}
+		line += word
+	}
+	sb.WriteString(line + "\n")
+}

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+
+	"go.uber.org/zap"
+
+	"github.com/harden-go/harden/benchmarks/scenarios"
+	"github.com/harden-go/harden/httpx"
+)
+
+// bench is what a scorecard run attacks: the targets side by side, the
+// one whose verdicts decide the exit status, and the bounds the scenarios
+// measure against.
+type bench struct {
+	targets []scenarios.Target
+	subject string // the Name of the target that must be defended
+	bounds  scenarios.Bounds
+	// settings describes the subject's configuration in one line, for
+	// the help and the report.
+	settings string
+}
+
+// defaultBench compares the net/http zero value with harden configured by
+// httpx.DefaultServerConfig(), exactly as a service gets it.
+func defaultBench() (bench, error) {
+	cfg := httpx.DefaultServerConfig()
+	if err := cfg.Validate(); err != nil {
+		return bench{}, fmt.Errorf("harden's default configuration is invalid here: %w", err)
+	}
+	h := hardenTarget(cfg)
+	return bench{
+		targets:  []scenarios.Target{scenarios.ZeroValue(), h},
+		subject:  h.Name,
+		bounds:   boundsOf(cfg),
+		settings: "httpx.DefaultServerConfig(): " + describe(cfg),
+	}, nil
+}
+
+// hardenTarget serves with an [httpx.Server] built from cfg; its shutdown
+// function is the server's drain-then-shutdown.
+func hardenTarget(cfg httpx.ServerConfig) scenarios.Target {
+	return scenarios.Target{
+		Name: "harden",
+		Serve: func(l net.Listener, h http.Handler) (func(context.Context) error, error) {
+			srv, err := httpx.NewServer(cfg, h, httpx.WithLogger(zap.NewNop()))
+			if err != nil {
+				return nil, err
+			}
+			// Serve returns when the scenario closes l or calls Shutdown.
+			go func() { _ = srv.Serve(l) }()
+			return srv.Shutdown, nil
+		},
+	}
+}
+
+// boundsOf returns the bounds that judge a server configured by cfg.
+func boundsOf(cfg httpx.ServerConfig) scenarios.Bounds {
+	return scenarios.Bounds{
+		ReadHeader:     cfg.Timeouts.ReadHeader,
+		Idle:           cfg.Timeouts.Idle,
+		BodyWindow:     max(cfg.Limits.BodyStallTimeout, cfg.Limits.BodyRateWindow),
+		Handler:        cfg.Timeouts.Handler,
+		Drain:          cfg.Shutdown.DrainDelay,
+		Shutdown:       cfg.Shutdown.Timeout,
+		MaxHeaderBytes: int64(cfg.Limits.MaxHeaderBytes),
+		MaxBodyBytes:   int64(cfg.Limits.MaxBodyBytes),
+	}
+}
+
+// describe names the settings of cfg that the scenarios measure, with the
+// config file's keys.
+func describe(cfg httpx.ServerConfig) string {
+	t, l, s := cfg.Timeouts, cfg.Limits, cfg.Shutdown
+	return fmt.Sprintf("read_header %v, handler %v, body_stall_timeout %v, body_rate_window %v, drain_delay %v, shutdown.timeout %v, max_header_bytes %v, max_body_bytes %v",
+		t.ReadHeader, t.Handler, l.BodyStallTimeout, l.BodyRateWindow, s.DrainDelay, s.Timeout, l.MaxHeaderBytes, l.MaxBodyBytes)
+}
