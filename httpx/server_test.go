@@ -49,21 +49,34 @@ func serve(t *testing.T, cfg ServerConfig, h http.Handler, opts ...Option) (*Ser
 	if err != nil {
 		t.Fatal(err)
 	}
+	return srv, listen(t, srv.Serve, func(ctx context.Context) error {
+		_ = srv.Shutdown(ctx) // a test may have shut it down already, with an error it checked
+		return nil
+	})
+}
+
+// listen runs serve on a fresh loopback listener and returns its address.
+// When the test ends it calls stop and checks that serve returned
+// http.ErrServerClosed.
+func listen(t *testing.T, serve func(net.Listener) error, stop func(context.Context) error) string {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(l) }()
+	go func() { served <- serve(l) }()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), safety)
 		defer cancel()
-		_ = srv.Shutdown(ctx)
+		if err := stop(ctx); err != nil {
+			t.Errorf("stopping the server: %v", err)
+		}
 		if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 			t.Errorf("Serve = %v, want http.ErrServerClosed", err)
 		}
 	})
-	return srv, l.Addr().String()
+	return l.Addr().String()
 }
 
 func newClient(t *testing.T) *http.Client {

@@ -21,21 +21,7 @@ func serveAdmin(t *testing.T, cfg AdminConfig, opts ...Option) (*AdminServer, st
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- a.Serve(l) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), safety)
-		defer cancel()
-		if err := a.Shutdown(ctx); err != nil {
-			t.Errorf("admin Shutdown = %v", err)
-		}
-		<-served
-	})
-	return a, l.Addr().String()
+	return a, listen(t, a.Serve, a.Shutdown)
 }
 
 func status(c *http.Client, url string) (int, bool, error) {
