@@ -72,15 +72,22 @@ func oversizedBodyChunked() Scenario {
 	}
 }
 
-// upload sends head and then the pieces of a body as fast as the server
-// takes them, stopping at the server's answer, and judges the answer.
+// upload is send for a request body, with the bytes the server read in
+// the summary.
 func (s *server) upload(ctx context.Context, head []byte, body func(i int) []byte, defended func(*probe) bool) Outcome {
-	ctx, cancel := context.WithTimeout(ctx, oversizeGiveUp)
-	defer cancel()
-	c := s.crowd(ctx, 1, func(p *probe) { p.trickle(ctx, head, 0, body) })
-	c.waitSettled(ctx)
-	c.close()
-	o := answerOutcome(c, oversizeGiveUp, defended)
+	o := s.send(ctx, oversizeGiveUp, head, body, defended)
 	o.Summary += ", server read " + size(o.ServerBytesRead)
 	return o
+}
+
+// send sends head and then the pieces of a request as fast as the server
+// takes them, stopping at the server's answer or after giveUp, and judges
+// the answer.
+func (s *server) send(ctx context.Context, giveUp time.Duration, head []byte, pieces func(i int) []byte, defended func(*probe) bool) Outcome {
+	ctx, cancel := context.WithTimeout(ctx, giveUp)
+	defer cancel()
+	c := s.crowd(ctx, 1, func(p *probe) { p.trickle(ctx, head, 0, pieces) })
+	c.waitSettled(ctx)
+	c.close()
+	return answerOutcome(c, giveUp, defended)
 }
