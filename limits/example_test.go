@@ -51,7 +51,7 @@ func ExampleNewListener() {
 	if err != nil {
 		panic(err)
 	}
-	l := limits.NewListener(inner, 1)
+	l := limits.NewListener(inner, limits.ListenerConfig{Max: 1})
 	srv := &http.Server{Handler: http.NotFoundHandler()}
 	go func() { _ = srv.Serve(l) }()
 	defer srv.Close()

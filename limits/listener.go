@@ -3,6 +3,7 @@ package limits
 import (
 	"io"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 )
@@ -13,16 +14,35 @@ import (
 type Listener struct {
 	inner    net.Listener
 	max      int64
+	perIP    int
 	open     atomic.Int64
 	rejected atomic.Uint64
+
+	mu   sync.Mutex
+	byIP map[netip.Prefix]int // open connections per client address; nil without a per-address cap
+}
+
+// ListenerConfig caps the connections a [Listener] keeps open.
+type ListenerConfig struct {
+	// Max caps all open connections. Zero or negative: no cap
+	// (connections are still counted).
+	Max int
+	// MaxPerIP caps the open connections of one client address, so a
+	// single client (an HTTP/2 SETTINGS or PING flood, or plain
+	// connection hoarding) cannot take the whole of Max. IPv6 clients are
+	// counted per /64, the prefix one subscriber is usually given (RFC
+	// 6177), since a single host can use any address in it. Behind a load
+	// balancer every connection comes from its few addresses: raise the
+	// cap above Max divided by their number, or disable it. Zero or
+	// negative: no per-address cap.
+	MaxPerIP int
 }
 
 var _ net.Listener = (*Listener)(nil)
 
-// NewListener returns l capped at max concurrently open connections;
-// max <= 0 disables the cap (connections are still counted).
+// NewListener returns l capped as cfg says.
 //
-// At the cap, Accept does not wait for a slot: it accepts the next
+// At a cap, Accept does not wait for a slot: it accepts the next
 // connection, closes it at once, counts it in [Listener.Rejected], and
 // goes on accepting. A listener that blocks instead (as
 // golang.org/x/net/netutil.LimitListener does) hides the overload in the
@@ -35,12 +55,16 @@ var _ net.Listener = (*Listener)(nil)
 // Give NewListener the plain TCP listener and put TLS on top of it
 // ([http.Server.ServeTLS] does), so a rejected client costs no handshake
 // and net/http still sees the [*crypto/tls.Conn].
-func NewListener(l net.Listener, max int) *Listener {
-	return &Listener{inner: l, max: int64(max)}
+func NewListener(l net.Listener, cfg ListenerConfig) *Listener {
+	ln := &Listener{inner: l, max: int64(cfg.Max), perIP: cfg.MaxPerIP}
+	if cfg.MaxPerIP > 0 {
+		ln.byIP = make(map[netip.Prefix]int)
+	}
+	return ln
 }
 
-// Accept waits for and returns the next connection under the cap. Closing
-// the returned connection frees its slot.
+// Accept waits for and returns the next connection under the caps.
+// Closing the returned connection frees its slots.
 func (l *Listener) Accept() (net.Conn, error) {
 	for {
 		c, err := l.inner.Accept()
@@ -49,12 +73,85 @@ func (l *Listener) Accept() (net.Conn, error) {
 		}
 		if n := l.open.Add(1); l.max > 0 && n > l.max {
 			l.open.Add(-1)
-			l.rejected.Add(1)
-			_ = c.Close()
+			l.reject(c)
 			continue
 		}
-		return &conn{Conn: c, l: l}, nil
+		client, ok := l.admit(c.RemoteAddr())
+		if !ok {
+			l.open.Add(-1)
+			l.reject(c)
+			continue
+		}
+		return &conn{Conn: c, l: l, client: client}, nil
 	}
+}
+
+func (l *Listener) reject(c net.Conn) {
+	l.rejected.Add(1)
+	_ = c.Close()
+}
+
+// admit counts a connection from addr against the per-address cap and
+// returns the key it was counted under. Without a cap, or for an address
+// that is not IP (a Unix socket), every connection is admitted uncounted.
+func (l *Listener) admit(addr net.Addr) (netip.Prefix, bool) {
+	if l.byIP == nil {
+		return netip.Prefix{}, true
+	}
+	key, ok := clientKey(addr)
+	if !ok {
+		return netip.Prefix{}, true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.byIP[key] >= l.perIP {
+		return netip.Prefix{}, false
+	}
+	l.byIP[key]++
+	return key, true
+}
+
+func (l *Listener) release(key netip.Prefix) {
+	if !key.IsValid() {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.byIP[key]--; l.byIP[key] <= 0 {
+		delete(l.byIP, key)
+	}
+}
+
+// clientKey is the prefix a client address is counted under: the address
+// itself for IPv4, its /64 for IPv6.
+func clientKey(addr net.Addr) (netip.Prefix, bool) {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return netip.Prefix{}, false
+	}
+	ip, ok := netip.AddrFromSlice(tcp.IP)
+	if !ok {
+		return netip.Prefix{}, false
+	}
+	ip = ip.Unmap()
+	bits := 32
+	if ip.Is6() {
+		bits = 64
+	}
+	p, err := ip.Prefix(bits)
+	return p, err == nil
+}
+
+// OpenFrom returns the open connections counted against the per-address
+// cap for addr's client (its /64 for IPv6); 0 without a per-address cap.
+func (l *Listener) OpenFrom(addr net.Addr) int {
+	key, ok := clientKey(addr)
+	if !ok || l.byIP == nil {
+		return 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.byIP[key]
 }
 
 // Close closes the underlying listener; connections already accepted stay
@@ -67,15 +164,16 @@ func (l *Listener) Addr() net.Addr { return l.inner.Addr() }
 // Open returns the number of accepted connections not yet closed.
 func (l *Listener) Open() int { return int(l.open.Load()) }
 
-// Rejected returns the number of connections closed at accept because the
+// Rejected returns the number of connections closed at accept because a
 // cap was reached.
 func (l *Listener) Rejected() uint64 { return l.rejected.Load() }
 
-// conn frees its listener slot when first closed.
+// conn frees its listener slots when first closed.
 type conn struct {
 	net.Conn
-	l    *Listener
-	once sync.Once
+	l      *Listener
+	client netip.Prefix // the per-address key, invalid when uncounted
+	once   sync.Once
 }
 
 // Close closes the connection and frees its slot; only the first call
@@ -83,7 +181,10 @@ type conn struct {
 func (c *conn) Close() error {
 	err := c.Conn.Close()
 	// After the close, so the open connections never exceed the cap.
-	c.once.Do(func() { c.l.open.Add(-1) })
+	c.once.Do(func() {
+		c.l.open.Add(-1)
+		c.l.release(c.client)
+	})
 	return err
 }
 

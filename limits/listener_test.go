@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // cappedServer serves an "ok" handler on a loopback listener capped at max
@@ -18,10 +19,16 @@ import (
 // channel.
 func cappedServer(t *testing.T, max int) (*httptest.Server, *Listener, <-chan struct{}) {
 	t.Helper()
+	return limitedServer(t, ListenerConfig{Max: max})
+}
+
+// limitedServer is cappedServer for any ListenerConfig.
+func limitedServer(t *testing.T, cfg ListenerConfig) (*httptest.Server, *Listener, <-chan struct{}) {
+	t.Helper()
 	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "ok")
 	}))
-	l := NewListener(ts.Listener, max)
+	l := NewListener(ts.Listener, cfg)
 	ts.Listener = l
 	closed := make(chan struct{}, 16)
 	ts.Config.ConnState = func(_ net.Conn, s http.ConnState) {
@@ -98,7 +105,7 @@ func TestListenerConnCloseFreesSlotOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := NewListener(inner, 1)
+	l := NewListener(inner, ListenerConfig{Max: 1})
 	t.Cleanup(func() { _ = l.Close() })
 	client, err := net.Dial("tcp", l.Addr().String())
 	if err != nil {
@@ -131,7 +138,7 @@ func TestListenerCloseEndsAccept(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := NewListener(inner, 1)
+	l := NewListener(inner, ListenerConfig{Max: 1})
 	accepted := make(chan error, 1)
 	go func() {
 		_, err := l.Accept()
@@ -152,7 +159,7 @@ func TestListenerConnKeepsReaderFrom(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := NewListener(inner, 1)
+	l := NewListener(inner, ListenerConfig{Max: 1})
 	t.Cleanup(func() { _ = l.Close() })
 	client, err := net.Dial("tcp", l.Addr().String())
 	if err != nil {
@@ -173,5 +180,67 @@ func TestListenerConnKeepsReaderFrom(t *testing.T) {
 	_ = c.Close()
 	if got, _ := io.ReadAll(client); string(got) != "hello" {
 		t.Fatalf("client read %q, want \"hello\"", got)
+	}
+}
+
+// dialFrom connects to ts from the loopback address local (any of
+// 127.0.0.0/8 is the same host), as another client would.
+func dialFrom(t *testing.T, ts *httptest.Server, local string) net.Conn {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}, Timeout: safety}
+	c, err := d.Dial("tcp", ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetDeadline(time.Now().Add(safety))
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func TestListenerCapsEachClientAddress(t *testing.T) {
+	ts, l, closed := limitedServer(t, ListenerConfig{Max: 10, MaxPerIP: 2})
+	a1, a2 := dialFrom(t, ts, "127.0.0.1"), dialFrom(t, ts, "127.0.0.1")
+	get(t, a1, bufio.NewReader(a1))
+	get(t, a2, bufio.NewReader(a2))
+
+	a3 := dialFrom(t, ts, "127.0.0.1")
+	if n, err := a3.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Fatalf("third connection from one address: read %d, %v; want EOF from a prompt close", n, err)
+	}
+	if got := l.OpenFrom(a1.LocalAddr()); got != 2 {
+		t.Errorf("OpenFrom = %d, want 2", got)
+	}
+	// Another client is not held back by the first one's connections.
+	b := dialFrom(t, ts, "127.0.0.2")
+	get(t, b, bufio.NewReader(b))
+	if got := l.Rejected(); got != 1 {
+		t.Errorf("Rejected() = %d, want 1", got)
+	}
+	// A closed connection frees the address's slot.
+	_ = a1.Close()
+	receive(t, closed, "server-side close of the first connection")
+	a4 := dialFrom(t, ts, "127.0.0.1")
+	get(t, a4, bufio.NewReader(a4))
+}
+
+func TestClientKey(t *testing.T) {
+	tests := []struct {
+		a, b string
+		same bool
+	}{
+		{"192.0.2.1", "192.0.2.1", true},
+		{"192.0.2.1", "192.0.2.2", false},
+		{"::ffff:192.0.2.1", "192.0.2.1", true},
+		{"2001:db8::1", "2001:db8::ffff:1", true}, // one /64
+		{"2001:db8::1", "2001:db8:0:1::1", false}, // the next /64
+	}
+	for _, tc := range tests {
+		t.Run(tc.a+" "+tc.b, func(t *testing.T) {
+			ka, _ := clientKey(&net.TCPAddr{IP: net.ParseIP(tc.a)})
+			kb, _ := clientKey(&net.TCPAddr{IP: net.ParseIP(tc.b)})
+			if (ka == kb) != tc.same {
+				t.Errorf("keys %v and %v: same = %v, want %v", ka, kb, ka == kb, tc.same)
+			}
+		})
 	}
 }
