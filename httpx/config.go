@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/harden-go/harden/internal/units"
+	"github.com/harden-go/harden/limits"
 )
 
 // Bytes is a size in bytes. In config files it is written with a unit:
@@ -34,6 +35,7 @@ type ServerConfig struct {
 	Timeouts ServerTimeouts `yaml:"timeouts" json:"timeouts"`
 	Limits   ServerLimits   `yaml:"limits" json:"limits"`
 	Shutdown ShutdownConfig `yaml:"shutdown" json:"shutdown"`
+	HTTP2    HTTP2Config    `yaml:"http2" json:"http2"`
 	Admin    AdminConfig    `yaml:"admin" json:"admin"`
 }
 
@@ -126,6 +128,20 @@ type ServerLimits struct {
 	// least 256) kept for files, outbound connections and the admin
 	// listener. Negative: no cap.
 	MaxConnections int `yaml:"max_connections" json:"max_connections"`
+
+	// MaxConnectionsPerIP caps the open connections of one client
+	// address (IPv6: one /64), so a single client cannot take the whole
+	// of MaxConnections, whether it hoards idle sockets or floods HTTP/2
+	// SETTINGS or PING frames on many connections. Zero: a quarter of
+	// MaxConnections. Behind a load balancer every connection comes from
+	// its few addresses: raise it above MaxConnections divided by their
+	// number, or disable it. Negative: no per-address cap.
+	MaxConnectionsPerIP int `yaml:"max_connections_per_ip" json:"max_connections_per_ip"`
+}
+
+// listener returns the connection caps for limits.NewListener.
+func (l ServerLimits) listener() limits.ListenerConfig {
+	return limits.ListenerConfig{Max: l.MaxConnections, MaxPerIP: l.MaxConnectionsPerIP}
 }
 
 // ShutdownConfig orders a graceful stop (see [Server.Shutdown]).
@@ -193,6 +209,7 @@ const (
 	adminWriteMargin        = 10 * time.Second
 	minReservedDescriptors  = 256
 	reservedDescriptorShare = 4 // one quarter of the open-file limit
+	perIPShare              = 4 // one client may hold a quarter of the connections
 )
 
 // DefaultServerConfig returns the public-edge profile with every default
@@ -229,11 +246,18 @@ func (c ServerConfig) withDefaults() ServerConfig {
 	if l.MaxConnections == 0 {
 		l.MaxConnections = deriveMaxConnections(openFileLimit())
 	}
+	if l.MaxConnectionsPerIP == 0 {
+		l.MaxConnectionsPerIP = -1
+		if l.MaxConnections > 0 {
+			l.MaxConnectionsPerIP = max(l.MaxConnections/perIPShare, 1)
+		}
+	}
 
 	s := &c.Shutdown
 	setDefault(&s.DrainDelay, defaultDrainDelay)
 	setDefault(&s.Timeout, defaultShutdownTimeout)
 
+	c.HTTP2 = c.HTTP2.withDefaults()
 	c.Admin = c.Admin.withDefaults()
 	return c
 }

@@ -74,6 +74,7 @@ func NewServer(cfg ServerConfig, h http.Handler, opts ...Option) (*Server, error
 		MaxHeaderBytes:    headerBackstop(c.Limits.MaxHeaderBytes),
 		ErrorLog:          zap.NewStdLog(o.logger.Named("net/http")),
 	}
+	c.HTTP2.apply(s.hs)
 	return s, nil
 }
 
@@ -130,8 +131,8 @@ func (s *Server) Addr() net.Addr {
 // serves them until Shutdown; it then returns http.ErrServerClosed, like
 // http.Server.Serve. It may be called for several listeners.
 func (s *Server) Serve(l net.Listener) error {
-	if n := s.cfg.Limits.MaxConnections; n > 0 {
-		l = limits.NewListener(l, n)
+	if lc := s.cfg.Limits.listener(); lc.Max > 0 || lc.MaxPerIP > 0 {
+		l = limits.NewListener(l, lc)
 	}
 	addr := l.Addr()
 	s.addr.CompareAndSwap(nil, &addr)

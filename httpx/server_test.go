@@ -443,6 +443,40 @@ func TestConnectionCap(t *testing.T) {
 	}
 }
 
+func TestConnectionCapPerClientAddress(t *testing.T) {
+	cfg := testConfig()
+	cfg.Timeouts.ReadHeader = safety
+	cfg.Limits.MaxConnectionsPerIP = 1
+	_, addr := serve(t, cfg, ok)
+	from := func(local string) net.Conn {
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}}
+		c, err := d.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetDeadline(time.Now().Add(safety))
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	first := from("127.0.0.1")
+	if _, err := io.WriteString(first, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := http.ReadResponse(bufio.NewReader(first), nil); err != nil {
+		t.Fatal(err)
+	}
+	if closed, err := closedByServer(from("127.0.0.1")); !closed {
+		t.Fatalf("a second connection from one address was kept open: %v", err)
+	}
+	other := from("127.0.0.2")
+	if _, err := io.WriteString(other, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := http.ReadResponse(bufio.NewReader(other), nil); err != nil {
+		t.Fatalf("another client address was refused: %v", err)
+	}
+}
+
 func TestNewServerRefuses(t *testing.T) {
 	tests := []struct {
 		name string

@@ -63,6 +63,7 @@ func (c ServerConfig) validate(nofile uint64) error {
 				drain, s.Timeout, drain+s.Timeout, s.TerminationGrace)
 		}
 	}
+	c.HTTP2.validate(p)
 	c.Admin.validate(p)
 	return errors.Join(p.errs...)
 }

@@ -29,6 +29,9 @@ func TestDefaultServerConfigDerivesDependentValues(t *testing.T) {
 	if c.Admin.Addr != "127.0.0.1:9090" {
 		t.Errorf("Admin.Addr = %q, want a loopback default", c.Admin.Addr)
 	}
+	if got, want := c.Limits.MaxConnectionsPerIP, c.Limits.MaxConnections/4; c.Limits.MaxConnections > 0 && got != want {
+		t.Errorf("Limits.MaxConnectionsPerIP = %d, want a quarter of MaxConnections, %d", got, want)
+	}
 	if nofile := openFileLimit(); nofile > 0 && uint64(c.Limits.MaxConnections) >= nofile {
 		t.Errorf("Limits.MaxConnections = %d, not below the open-file limit %d", c.Limits.MaxConnections, nofile)
 	}
@@ -57,6 +60,11 @@ func TestValidateRules(t *testing.T) {
 		{"admin on public address", 0, func(c *ServerConfig) { c.Admin.Addr = "0.0.0.0:9090" }, "server.admin.addr", RuleAdminLoopback},
 		{"admin address malformed", 0, func(c *ServerConfig) { c.Admin.Addr = "9090" }, "server.admin.addr", RuleRange},
 		{"negative upstream idle", 0, func(c *ServerConfig) { c.Timeouts.UpstreamIdle = -1 }, "server.timeouts.upstream_idle", RuleRange},
+		{"h2 frame below 16KiB", 0, func(c *ServerConfig) { c.HTTP2.MaxReadFrameSize = 8 * KiB }, "server.http2.max_read_frame_size", RuleRange},
+		{"h2 frame of 16MiB", 0, func(c *ServerConfig) { c.HTTP2.MaxReadFrameSize = 16 * MiB }, "server.http2.max_read_frame_size", RuleRange},
+		{"h2 no streams", 0, func(c *ServerConfig) { c.HTTP2.MaxConcurrentStreams = -1 }, "server.http2.max_concurrent_streams", RuleRange},
+		{"h2 stream window 4MiB", 0, func(c *ServerConfig) { c.HTTP2.StreamWindow = 4 * MiB }, "server.http2.stream_window", RuleRange},
+		{"h2 connection window below 64KiB", 0, func(c *ServerConfig) { c.HTTP2.ConnectionWindow = 32 * KiB }, "server.http2.connection_window", RuleRange},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -131,6 +139,10 @@ server:
   shutdown:
     drain_delay: 5s
     termination_grace: 30s
+  http2:
+    max_concurrent_streams: 50
+    max_read_frame_size: 32KiB
+    cleartext: true
 `
 	var file struct {
 		Server ServerConfig `yaml:"server"`
@@ -146,6 +158,9 @@ server:
 	}
 	if c.Limits.MaxHeaderBytes != 32*KiB || c.Limits.MaxBodyBytes != 8*MiB || c.Limits.MinBodyRate != Rate(MiB) || c.Limits.MaxConnections != -1 {
 		t.Errorf("limits = %+v", c.Limits)
+	}
+	if c.HTTP2.MaxConcurrentStreams != 50 || c.HTTP2.MaxReadFrameSize != 32*KiB || !c.HTTP2.Cleartext {
+		t.Errorf("http2 = %+v", c.HTTP2)
 	}
 	if err := c.Validate(); err != nil {
 		t.Errorf("Validate() = %v", err)
