@@ -1,0 +1,12 @@
+package tlstest
+
+// TB is the part of [testing.TB] that tlstest uses: *testing.T,
+// *testing.B and *testing.F satisfy it. Every function that takes a TB
+// reports a failure with Fatalf, so it never returns a half-built value,
+// and writes its files under directories from TempDir, which the testing
+// package removes when the test ends.
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	TempDir() string
+}
