@@ -1,0 +1,284 @@
+package retry
+
+import (
+	"container/list"
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Authenticator puts credentials on outgoing requests and renews them when
+// the server rejects them. A [Transport] calls Authorize on every attempt,
+// on a clone of the caller's request whose headers it may set, and Renew at
+// most once per request, after an attempt was classified [AuthExpired];
+// the request is then resent once. Implementations must be safe for
+// concurrent use.
+type Authenticator interface {
+	// Authorize sets credentials on req, typically its Authorization
+	// header. An error ends the request with that error, unsent.
+	Authorize(req *http.Request) error
+
+	// Renew replaces the credentials that rejected carried. It is given
+	// the attempt that was rejected, so that an implementation can skip
+	// the renewal when another request has already replaced them.
+	Renew(ctx context.Context, rejected *http.Request) error
+}
+
+// Token is a credential fetched by [TokenAuth].
+type Token struct {
+	// Value is the credential, sent as "Authorization: <Type> <Value>".
+	Value string
+	// Type is the authorization scheme. Empty: "Bearer".
+	Type string
+	// Expiry is when the token stops being valid. Zero: it does not
+	// expire by time and is replaced only when a server rejects it.
+	Expiry time.Time
+}
+
+func (t Token) header() string {
+	typ := t.Type
+	if typ == "" {
+		typ = "Bearer"
+	}
+	return typ + " " + t.Value
+}
+
+type keyCtx struct{}
+
+// WithKey returns a context whose requests [TokenAuth] authorizes with the
+// credentials cached under key, typically a tenant ID. Requests without a
+// key use the key "".
+func WithKey(ctx context.Context, key string) context.Context {
+	return context.WithValue(ctx, keyCtx{}, key)
+}
+
+func keyFrom(ctx context.Context) string {
+	k, _ := ctx.Value(keyCtx{}).(string)
+	return k
+}
+
+// TokenOption configures [TokenAuth].
+type TokenOption interface {
+	applyToken(*tokenAuth)
+}
+
+type tokenOptionFunc func(*tokenAuth)
+
+func (f tokenOptionFunc) applyToken(a *tokenAuth) { f(a) }
+
+// WithCacheSize bounds how many keys' tokens are cached; the least
+// recently used is evicted beyond it. Zero or negative: 10,000, enough for
+// every tenant of a large multi-tenant service while bounding memory when
+// keys come from requests.
+func WithCacheSize(n int) TokenOption {
+	return tokenOptionFunc(func(a *tokenAuth) {
+		if n > 0 {
+			a.size = n
+		}
+	})
+}
+
+// WithRenewBefore sets how long before its Expiry a token is renewed. The
+// first request to see a token inside this window fetches a new one while
+// every other request keeps using the old, still valid, token, so expiry
+// never stalls traffic. Zero or negative: 30s, longer than one typical
+// client timeout, so a token is not sent while it expires in flight.
+func WithRenewBefore(d time.Duration) TokenOption {
+	return tokenOptionFunc(func(a *tokenAuth) {
+		if d > 0 {
+			a.early = d
+		}
+	})
+}
+
+const (
+	defaultCacheSize   = 10000
+	defaultRenewBefore = 30 * time.Second
+)
+
+// TokenAuth returns an [Authenticator] that sends "Authorization: Bearer
+// <token>" with a token from fetch, cached per key ([WithKey]). fetch is
+// called with the context of the request that needs the token and the
+// key; its errors are returned to that request (and to requests waiting on
+// the same fetch) and never cached, so the next request tries again.
+//
+// At most one fetch per key runs at a time: requests that need a token
+// while one is being fetched wait for it. Renew compares the token the
+// rejected request carried with the cached one and fetches only if they
+// are the same (compare-and-swap), so when 200 requests are rejected with
+// one expired token, one fetch replaces it and the others resend with the
+// new token. Tokens are renewed early, before Expiry (see
+// [WithRenewBefore]).
+//
+// Trust model: the token goes to every request the [Transport] sends,
+// whatever its host, including redirects that http.Client follows to
+// another host. Use one Transport (and one TokenAuth) per API, and a
+// CheckRedirect that refuses to leave it, when tokens must not reach other
+// hosts.
+//
+// The returned Authenticator is safe for concurrent use. It holds no
+// goroutines.
+func TokenAuth(fetch func(ctx context.Context, key string) (Token, error), opts ...TokenOption) Authenticator {
+	a := &tokenAuth{fetch: fetch, size: defaultCacheSize, early: defaultRenewBefore, now: time.Now,
+		entries: make(map[string]*list.Element), lru: list.New()}
+	for _, o := range opts {
+		if o != nil {
+			o.applyToken(a)
+		}
+	}
+	return a
+}
+
+type tokenAuth struct {
+	fetch func(ctx context.Context, key string) (Token, error)
+	size  int
+	early time.Duration
+	now   func() time.Time
+
+	mu      sync.Mutex
+	entries map[string]*list.Element // of *tokenEntry
+	lru     *list.List               // front: most recently used
+}
+
+type tokenEntry struct {
+	key string
+
+	mu       sync.Mutex
+	tok      Token
+	has      bool
+	inflight *tokenCall
+}
+
+type tokenCall struct {
+	done     chan struct{}
+	tok      Token
+	err      error
+	ctxEnded bool // the fetch failed because its caller's context ended
+}
+
+var errNoFetch = errors.New("retry: TokenAuth has no fetch function")
+
+func (a *tokenAuth) entry(key string) *tokenEntry {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if el, ok := a.entries[key]; ok {
+		a.lru.MoveToFront(el)
+		return el.Value.(*tokenEntry)
+	}
+	e := &tokenEntry{key: key}
+	a.entries[key] = a.lru.PushFront(e)
+	for a.lru.Len() > a.size {
+		old := a.lru.Back()
+		a.lru.Remove(old)
+		delete(a.entries, old.Value.(*tokenEntry).key)
+	}
+	return e
+}
+
+// Authorize implements [Authenticator].
+func (a *tokenAuth) Authorize(req *http.Request) error {
+	ctx := req.Context()
+	e := a.entry(keyFrom(ctx))
+	now := a.now()
+
+	e.mu.Lock()
+	tok, has := e.tok, e.has
+	valid := has && (tok.Expiry.IsZero() || now.Before(tok.Expiry))
+	fresh := valid && (tok.Expiry.IsZero() || now.Before(tok.Expiry.Add(-a.early)))
+	busy := e.inflight != nil
+	e.mu.Unlock()
+
+	switch {
+	case fresh, valid && busy:
+		// Fresh, or due for renewal that another request is doing.
+	case valid:
+		// Due for renewal: this request renews, and keeps the old token if
+		// that fails, since it is still valid.
+		if t, err := a.renew(ctx, e, func(cur Token, has bool) bool { return !has || cur == tok }); err == nil {
+			tok = t
+		}
+	default:
+		t, err := a.renew(ctx, e, func(cur Token, has bool) bool {
+			return !has || !cur.Expiry.IsZero() && !a.now().Before(cur.Expiry)
+		})
+		if err != nil {
+			return err
+		}
+		tok = t
+	}
+	req.Header.Set("Authorization", tok.header())
+	return nil
+}
+
+// Renew implements [Authenticator]. It fetches only if the cached token is
+// still the one rejected carried.
+func (a *tokenAuth) Renew(ctx context.Context, rejected *http.Request) error {
+	sent := rejected.Header.Get("Authorization")
+	e := a.entry(keyFrom(rejected.Context()))
+	_, err := a.renew(ctx, e, func(cur Token, has bool) bool {
+		return !has || sent == "" || cur.header() == sent
+	})
+	return err
+}
+
+// renew fetches a new token for e if stale(current) holds, joining a fetch
+// already in flight instead of starting another. A joined fetch that ended
+// only because its own caller went away (its context ended) is not this
+// caller's failure: the caller then tries again, a bounded number of times.
+func (a *tokenAuth) renew(ctx context.Context, e *tokenEntry, stale func(cur Token, has bool) bool) (Token, error) {
+	for range maxJoins {
+		e.mu.Lock()
+		c := e.inflight
+		if c == nil {
+			return a.fetchLocked(ctx, e, stale)
+		}
+		e.mu.Unlock()
+		select {
+		case <-c.done:
+		case <-ctx.Done():
+			return Token{}, ctx.Err()
+		}
+		if c.err == nil || !c.ctxEnded {
+			return c.tok, c.err
+		}
+	}
+	e.mu.Lock()
+	return a.fetchLocked(ctx, e, stale)
+}
+
+// maxJoins bounds how often a caller waits on other callers' fetches that
+// were abandoned before it fetches itself.
+const maxJoins = 3
+
+// fetchLocked is called with e.mu held and releases it. If another fetch
+// is in flight (after maxJoins), it is replaced as the one others join.
+func (a *tokenAuth) fetchLocked(ctx context.Context, e *tokenEntry, stale func(cur Token, has bool) bool) (Token, error) {
+	if !stale(e.tok, e.has) {
+		t := e.tok
+		e.mu.Unlock()
+		return t, nil
+	}
+	c := &tokenCall{done: make(chan struct{})}
+	e.inflight = c
+	e.mu.Unlock()
+
+	if a.fetch == nil {
+		c.err = errNoFetch
+	} else {
+		c.tok, c.err = a.fetch(ctx, e.key)
+		c.ctxEnded = c.err != nil && ctx.Err() != nil
+	}
+
+	e.mu.Lock()
+	if c.err == nil {
+		e.tok, e.has = c.tok, true
+	}
+	if e.inflight == c {
+		e.inflight = nil
+	}
+	e.mu.Unlock()
+	close(c.done)
+	return c.tok, c.err
+}

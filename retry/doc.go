@@ -1,0 +1,57 @@
+// Package retry resends failed HTTP client requests without making an
+// outage worse, replaying a body it cannot rewind, or retrying a request
+// that may already have been executed. Its [Transport] is an
+// [http.RoundTripper] configured by a [Policy] that can be written in a
+// config file (under the key "client.retry") and checked with
+// [Policy.Validate].
+//
+// # What it defends against
+//
+// Naive retries fail in a few well-known ways, each handled here:
+//
+//   - Retry storms. Every client retrying every failure three times turns
+//     a struggling backend into one receiving three times its load. A
+//     per-host budget ([BudgetConfig], after Finagle's and Envoy's retry
+//     budgets) caps retries at a fraction of requests, and waits use
+//     exponential backoff with full jitter.
+//   - Duplicated side effects. A POST whose body was written may have
+//     been executed even if no answer came back. Only requests that
+//     provably never reached a handler, idempotent methods, requests with
+//     an Idempotency-Key header, or a policy that says so by name
+//     (RetryUnsafe) are resent.
+//   - Lost or empty bodies. A body is replayed only through GetBody or a
+//     bounded buffer (MaxReplayBytes); one that cannot be replayed gets
+//     exactly one attempt.
+//   - Waits that outlive the caller. All attempts share the caller's
+//     deadline; no wait starts that cannot end before it, and a server's
+//     Retry-After beyond MaxRetryAfter returns its answer at once.
+//   - Credential stampedes. When a token expires, every in-flight request
+//     is rejected at once; with [TokenAuth] they collapse into one fetch
+//     and each resends once. A 401 is renewed once, never looped; a 403
+//     is final unless it says the session expired.
+//
+// # Where it sits
+//
+// On the client request path of harden, the Transport sits inside
+// http.Client (which owns the overall timeout and redirects) and after
+// request-ID propagation, and wraps the instrumentation and the pool:
+//
+//	http.Client -> request ID -> retry.Transport
+//	  -> otelhttp.Transport (one client span per attempt)
+//	  -> Authenticator (fresh credentials on every attempt)
+//	  -> *http.Transport (timeouts, pool, TLS)
+//
+// Give otelhttp's transport as the base so each attempt is its own span.
+// The Authenticator is an [Option] of the Transport, which calls it on
+// every attempt just before the base RoundTripper. The package imports no
+// other harden package and works with any RoundTripper.
+//
+// # Observability
+//
+// A Transport records OpenTelemetry counters for attempts, retries by
+// reason, budget refusals and renewals ([MetricAttempts] and the others),
+// and logs every retry decision at debug level to a zap logger
+// ([WithLogger]). Errors are typed: the final error of a request is an
+// [*Error] naming the method, the redacted URL, the number of attempts and
+// the last status, and wrapping the cause.
+package retry

@@ -1,0 +1,90 @@
+package retry
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// ConfigError is one problem found by [Policy.Validate] or refused by
+// [NewTransport]. Field is the key path as written in a config file
+// ("client.retry.max_attempts"), Rule the stable rule name that
+// `harden lint` prints and tests assert ("range"), and Reason says what is
+// wrong and how to fix it. It has the same shape as httpx's ConfigError.
+type ConfigError struct {
+	Field  string
+	Rule   string
+	Reason string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("%s: %s: %s", e.Field, e.Rule, e.Reason)
+}
+
+// Rule names reported in [ConfigError.Rule]. They are stable across
+// versions.
+const (
+	// RuleRange: a value outside the range the field accepts.
+	RuleRange = "range"
+	// RuleBackoffOrder: max_backoff below initial_backoff.
+	RuleBackoffOrder = "backoff-order"
+	// RuleRetriesWithinDeadline: the retries a policy allows cannot fit in
+	// the overall deadline they run under (see [Policy.ValidateWithin]).
+	RuleRetriesWithinDeadline = "retries-within-deadline"
+)
+
+// problems collects ConfigErrors under a key prefix.
+type problems struct {
+	prefix string
+	errs   []error
+}
+
+func (p *problems) add(field, rule, format string, args ...any) {
+	p.errs = append(p.errs, &ConfigError{Field: p.prefix + field, Rule: rule, Reason: fmt.Sprintf(format, args...)})
+}
+
+// Error is the error [Transport.RoundTrip] returns when its last attempt
+// ended in an error rather than a response. It names the request (with the
+// URL redacted by [url.URL.Redacted], so a password in the URL never
+// reaches a log), how many attempts were made and the status of the last
+// response seen, if any, and wraps the cause: errors.Is(err,
+// context.DeadlineExceeded) holds when the caller's deadline ended the
+// retries.
+//
+// When the last attempt produced a response, RoundTrip returns that
+// response and a nil error, as the [http.RoundTripper] contract requires;
+// the caller reads the status itself.
+type Error struct {
+	Method     string // request method
+	URL        string // request URL, redacted
+	Attempts   int    // attempts sent to the base RoundTripper
+	LastStatus int    // status of the last response seen, 0 if none
+	Err        error  // cause of the last failure
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("retry: ")
+	b.WriteString(e.Method)
+	b.WriteByte(' ')
+	b.WriteString(e.URL)
+	b.WriteString(": ")
+	b.WriteString(strconv.Itoa(e.Attempts))
+	if e.Attempts == 1 {
+		b.WriteString(" attempt")
+	} else {
+		b.WriteString(" attempts")
+	}
+	if e.LastStatus != 0 {
+		b.WriteString(", last status ")
+		b.WriteString(strconv.Itoa(e.LastStatus))
+	}
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }

@@ -1,0 +1,346 @@
+package retry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"go.uber.org/zap"
+)
+
+// Transport is an [http.RoundTripper] that resends failed attempts of a
+// request through a base RoundTripper, within one deadline, a per-host
+// retry budget and the rules of its [Policy]. Build one with
+// [NewTransport]; the zero Transport is not usable. It is safe for
+// concurrent use; it holds no goroutines.
+type Transport struct {
+	base     http.RoundTripper
+	p        Policy
+	classify Classifier
+	auth     Authenticator
+	budget   *budget
+	clock    clock
+	rand     func() float64
+	ins      *instruments
+	log      *zap.Logger
+}
+
+var _ http.RoundTripper = (*Transport)(nil)
+
+// errNoReplay is returned if a body that was thought replayable was not;
+// it guards against sending an empty body on a retry.
+var errNoReplay = errors.New("retry: request body cannot be replayed")
+
+// errNilURL refuses a request without a URL, as net/http does.
+var errNilURL = errors.New("retry: nil Request.URL")
+
+// errNoTimeLeft wraps context.DeadlineExceeded when a retry was not
+// started because it could not begin before the caller's deadline.
+var errNoTimeLeft = fmt.Errorf("retry: no time left for another attempt before the deadline: %w", context.DeadlineExceeded)
+
+// drainLimit bounds how much of a discarded response body is read so its
+// connection can be reused: small bodies are cheaper to read than a new
+// connection, large ones are not worth it.
+const drainLimit = 4 << 10
+
+// NewTransport returns a Transport that sends through base (nil:
+// [http.DefaultTransport]) under policy p, after its zero fields take their
+// defaults. It refuses a policy that [Policy.Validate] rejects.
+//
+// It records these OpenTelemetry counters through the meter provider of
+// [WithMeterProvider]: [MetricAttempts], [MetricRetries] (attribute
+// "reason"), [MetricBudgetExhausted] and [MetricRenewals] (attribute
+// "outcome"). Put otelhttp's transport in base, not around the Transport,
+// to get one client span per attempt.
+func NewTransport(base http.RoundTripper, p Policy, opts ...Option) (*Transport, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	p = p.withDefaults()
+	o := newOptions(opts)
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	ins, err := newInstruments(o.meter)
+	if err != nil {
+		return nil, fmt.Errorf("retry: metrics: %w", err)
+	}
+	return &Transport{
+		base: base, p: p, classify: o.classify, auth: o.auth,
+		budget: newBudget(p.Budget, o.clock.Now), clock: o.clock, rand: o.rand,
+		ins: ins, log: o.logger,
+	}, nil
+}
+
+// Base returns the RoundTripper the Transport sends through.
+func (t *Transport) Base() http.RoundTripper { return t.base }
+
+// RoundTrip implements [http.RoundTripper]. It sends req through the base
+// RoundTripper and, when the attempt fails, decides whether to send it
+// again:
+//
+//   - The failure must be Transient or Throttled ([Classifier]), and the
+//     request safe to resend: either it provably never reached a handler
+//     (the dial failed, the connection was refused, an HTTP/2 server
+//     refused the stream), or its method is idempotent (GET, HEAD,
+//     OPTIONS, TRACE, PUT, DELETE), or it carries an Idempotency-Key
+//     header, or Policy.RetryUnsafe is set.
+//   - Its body must be replayable: no body, GetBody, or a body of at most
+//     Policy.MaxReplayBytes, which is buffered. Otherwise it gets one
+//     attempt.
+//   - Attempts remain (Policy.MaxAttempts) and the host's retry budget
+//     ([BudgetConfig]) has room.
+//   - The wait, the server's Retry-After on 429 and 503 or else the
+//     jittered backoff, must end before the caller's deadline. A
+//     Retry-After longer than Policy.MaxRetryAfter returns the response at
+//     once.
+//
+// An attempt classified [AuthExpired] with an [Authenticator] set is
+// renewed once and resent once, if the body is replayable; this is not a
+// retry and does not spend the budget. Its response body is closed
+// unread, so on HTTP/1.x net/http closes the connection that carried the
+// rejected credentials instead of reusing it (a response without any body
+// was complete on arrival and its connection is already back in the pool;
+// on HTTP/2 the stream is reset and the shared connection kept). The pool
+// itself is left alone: one failure never closes other idle connections.
+//
+// RoundTrip never modifies req: each attempt is a shallow copy with its
+// own context and body, whose headers are cloned when an Authenticator
+// sets them. It closes req.Body on every path. Every response it discards
+// is drained (at most 4KiB) and closed. When the last attempt ends in an
+// error, it returns an [*Error].
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL == nil {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, errNilURL
+	}
+	ctx := req.Context()
+	rbv, err := newReplay(req, int64(t.p.MaxReplayBytes))
+	rb := &rbv
+	if err != nil {
+		return nil, t.fail(req, 0, 0, fmt.Errorf("reading request body: %w", err))
+	}
+	host := req.URL.Host
+	t.budget.request(host)
+
+	var (
+		attempts   int
+		lastStatus int
+		renewed    bool
+	)
+	for {
+		if err := ctx.Err(); err != nil {
+			rb.close()
+			return nil, t.fail(req, attempts, lastStatus, err)
+		}
+		areq, cancel, err := t.attemptRequest(req, rb)
+		if err != nil {
+			rb.close()
+			return nil, t.fail(req, attempts, lastStatus, err)
+		}
+		attempts++
+		t.ins.attempts.Add(ctx, 1)
+		resp, err := t.base.RoundTrip(areq)
+		if resp != nil && cancel != nil {
+			resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+		} else if cancel != nil {
+			cancel()
+		}
+		if err != nil {
+			resp = nil
+		} else {
+			lastStatus = resp.StatusCode
+		}
+		class := t.classify(resp, err)
+
+		switch class {
+		case Transient, Throttled:
+		case AuthExpired:
+			if t.auth == nil || renewed || !rb.canReplay() || ctx.Err() != nil {
+				return t.finish(req, resp, err, attempts, lastStatus)
+			}
+			renewed = true
+			if resp != nil {
+				// Closed unread: net/http then closes this connection
+				// rather than return it to the pool.
+				resp.Body.Close()
+			}
+			rerr := t.auth.Renew(ctx, areq)
+			if rerr != nil {
+				t.ins.renewals.Add(ctx, 1, t.ins.renewErr)
+				t.log.Debug("retry: renewal failed", zap.String("method", req.Method), zap.String("url", req.URL.Redacted()), zap.Error(rerr))
+				rb.close()
+				return nil, t.fail(req, attempts, lastStatus, fmt.Errorf("renewing credentials: %w", rerr))
+			}
+			t.ins.renewals.Add(ctx, 1, t.ins.renewOK)
+			t.log.Debug("retry: renewed credentials, resending", zap.String("method", req.Method), zap.String("url", req.URL.Redacted()),
+				zap.Int("attempt", attempts), zap.Int("status", lastStatus))
+			continue
+		default:
+			return t.finish(req, resp, err, attempts, lastStatus)
+		}
+
+		// A transient failure or throttling: decide whether to retry.
+		reason, ok := t.mayRetry(req, rb, err, attempts)
+		if !ok {
+			t.giveUp(req, class, reason, attempts, lastStatus)
+			return t.finish(req, resp, err, attempts, lastStatus)
+		}
+		wait := t.p.backoff(attempts, t.rand())
+		if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
+			if ra, ok := parseRetryAfter(resp.Header.Get("Retry-After"), t.clock.Now()); ok {
+				if t.p.MaxRetryAfter >= 0 && ra > t.p.MaxRetryAfter {
+					t.giveUp(req, class, "retry-after above max_retry_after", attempts, lastStatus)
+					return t.finish(req, resp, nil, attempts, lastStatus)
+				}
+				wait = ra
+			}
+		}
+		if dl, ok := ctx.Deadline(); ok && !t.clock.Now().Add(wait).Before(dl) {
+			t.giveUp(req, class, "no time left before the deadline", attempts, lastStatus)
+			if resp != nil {
+				return t.finish(req, resp, nil, attempts, lastStatus)
+			}
+			rb.close()
+			return nil, t.fail(req, attempts, lastStatus, fmt.Errorf("%w: %w", errNoTimeLeft, err))
+		}
+		if !t.budget.tryRetry(host) {
+			t.ins.budget.Add(ctx, 1)
+			t.giveUp(req, class, "retry budget exhausted", attempts, lastStatus)
+			return t.finish(req, resp, err, attempts, lastStatus)
+		}
+		if resp != nil {
+			drain(resp.Body)
+		}
+		t.ins.retries.Add(ctx, 1, t.ins.reason[class])
+		t.log.Debug("retry: retrying", zap.String("method", req.Method), zap.String("url", req.URL.Redacted()),
+			zap.Stringer("reason", class), zap.Int("attempt", attempts), zap.Int("status", lastStatus),
+			zap.Duration("wait", wait), zap.NamedError("cause", err))
+		if wait > 0 {
+			if serr := t.clock.Sleep(ctx, wait); serr != nil {
+				rb.close()
+				return nil, t.fail(req, attempts, lastStatus, serr)
+			}
+		}
+	}
+}
+
+// mayRetry checks everything but time and budget; reason says why not.
+func (t *Transport) mayRetry(req *http.Request, rb *replay, err error, attempts int) (string, bool) {
+	switch {
+	case attempts >= t.p.MaxAttempts:
+		return "attempts exhausted", false
+	case !rb.canReplay():
+		return "body cannot be replayed", false
+	case !(err != nil && neverSent(err)) && !resendable(req, t.p.RetryUnsafe):
+		return "method not safe to resend", false
+	}
+	return "", true
+}
+
+func (t *Transport) giveUp(req *http.Request, class Class, reason string, attempts, status int) {
+	t.log.Debug("retry: giving up", zap.String("method", req.Method), zap.String("url", req.URL.Redacted()),
+		zap.Stringer("class", class), zap.String("reason", reason), zap.Int("attempts", attempts), zap.Int("status", status))
+}
+
+// attemptRequest builds the request for one attempt. cancel, when not nil,
+// ends the attempt's context and must be called once its response body is
+// done with.
+func (t *Transport) attemptRequest(req *http.Request, rb *replay) (*http.Request, context.CancelFunc, error) {
+	ctx := req.Context()
+	var cancel context.CancelFunc
+	if d := t.p.PerAttemptTimeout; d > 0 {
+		if dl, ok := ctx.Deadline(); !ok || dl.Sub(t.clock.Now()) > d {
+			ctx, cancel = context.WithTimeout(ctx, d)
+		}
+	}
+	body, err := rb.next()
+	if err != nil {
+		if cancel != nil {
+			cancel()
+		}
+		return nil, nil, err
+	}
+	var areq *http.Request
+	switch {
+	case t.auth != nil:
+		areq = req.Clone(ctx)
+		if areq.Header == nil {
+			areq.Header = make(http.Header)
+		}
+	case ctx != req.Context() || body != req.Body:
+		areq = req.WithContext(ctx)
+	default:
+		areq = req
+	}
+	if body != req.Body {
+		areq.Body = body
+		if rb.buffered {
+			areq.ContentLength = int64(len(rb.buf))
+			areq.GetBody = rb.getBodyFunc()
+		}
+	}
+	if t.auth != nil {
+		if err := t.auth.Authorize(areq); err != nil {
+			if body != nil {
+				body.Close()
+			}
+			if cancel != nil {
+				cancel()
+			}
+			return nil, nil, fmt.Errorf("authorizing: %w", err)
+		}
+	}
+	return areq, cancel, nil
+}
+
+// finish returns the last outcome: the response as it is, or the error as
+// an *Error.
+func (t *Transport) finish(req *http.Request, resp *http.Response, err error, attempts, status int) (*http.Response, error) {
+	if err != nil {
+		return nil, t.fail(req, attempts, status, err)
+	}
+	return resp, nil
+}
+
+func (t *Transport) fail(req *http.Request, attempts, status int, err error) error {
+	ctx := req.Context()
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		err = fmt.Errorf("%w: %w", cerr, err)
+	}
+	return &Error{Method: req.Method, URL: req.URL.Redacted(), Attempts: attempts, LastStatus: status, Err: err}
+}
+
+// drain reads at most drainLimit bytes of a discarded body and closes it,
+// so that net/http can reuse a connection whose response was short.
+func drain(body io.ReadCloser) {
+	_, _ = io.CopyN(io.Discard, body, drainLimit)
+	body.Close()
+}
+
+// cancelBody ends an attempt's own context when its body is closed; the
+// context must outlive RoundTrip, since the caller reads the body after.
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
+
+// CloseIdleConnections closes the idle connections of the base
+// RoundTripper, if it has a CloseIdleConnections method, so that
+// [http.Client.CloseIdleConnections] reaches the pool through the
+// Transport. The Transport itself never calls it.
+func (t *Transport) CloseIdleConnections() {
+	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
