@@ -17,7 +17,8 @@ import (
 // concurrent use.
 type Authenticator interface {
 	// Authorize sets credentials on req, typically its Authorization
-	// header. An error ends the request with that error, unsent.
+	// header. An error ends the request with that error, unsent. The
+	// Transport does not call it for a redirect to another origin.
 	Authorize(req *http.Request) error
 
 	// Renew replaces the credentials that rejected carried. It is given
@@ -112,11 +113,10 @@ const (
 // new token. Tokens are renewed early, before Expiry (see
 // [WithRenewBefore]).
 //
-// Trust model: the token goes to every request the [Transport] sends,
-// whatever its host, including redirects that http.Client follows to
-// another host. Use one Transport (and one TokenAuth) per API, and a
-// CheckRedirect that refuses to leave it, when tokens must not reach other
-// hosts.
+// Trust model: the [Transport] attaches the token to every attempt of a
+// request and to redirects that http.Client follows within the same
+// origin (scheme, host and port); a redirect to any other origin is sent
+// without it. Use one Transport (and one TokenAuth) per API.
 //
 // The returned Authenticator is safe for concurrent use. It holds no
 // goroutines.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -376,5 +377,49 @@ func TestAuthorizeNilHeader(t *testing.T) {
 	}
 	if got := readAll(t, resp); got != "ok" || req.Header != nil {
 		t.Errorf("got %q, caller header %v; want ok and the caller's nil header untouched", got, req.Header)
+	}
+}
+
+// A redirect that http.Client follows keeps the token within the origin
+// and never carries it to another one.
+func TestTokenStaysWithinOrigin(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]string{} // path on each server -> Authorization
+	record := func(name string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			seen[name+r.URL.Path] = r.Header.Get("Authorization")
+			mu.Unlock()
+			io.WriteString(w, "ok")
+		}
+	}
+	other := httptest.NewServer(record("other"))
+	defer other.Close()
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/same":
+			http.Redirect(w, r, "/landed", http.StatusFound)
+		case "/away":
+			http.Redirect(w, r, other.URL+"/landed", http.StatusFound)
+		default:
+			record("api")(w, r)
+		}
+	}))
+	defer api.Close()
+	f := &sequenceFetch{}
+	tr := mustTransport(t, api.Client().Transport, fastPolicy(), WithAuthenticator(TokenAuth(f.fetch)), withClock(&fakeClock{}))
+	client := &http.Client{Transport: tr}
+	for _, path := range []string{"/same", "/away"} {
+		resp, err := client.Get(api.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readAll(t, resp)
+	}
+	if got := seen["api/landed"]; got != "Bearer tok1" {
+		t.Errorf("same-origin redirect carried %q, want the token", got)
+	}
+	if got, ok := seen["other/landed"]; !ok || got != "" {
+		t.Errorf("redirect to another origin carried %q (reached: %v), want no credentials", got, ok)
 	}
 }

@@ -284,7 +284,7 @@ func (t *Transport) attemptRequest(req *http.Request, rb *replay) (*http.Request
 			areq.GetBody = rb.getBodyFunc()
 		}
 	}
-	if t.auth != nil {
+	if t.auth != nil && !leftOrigin(req) {
 		if err := t.auth.Authorize(areq); err != nil {
 			if body != nil {
 				body.Close()
@@ -343,4 +343,20 @@ func (t *Transport) CloseIdleConnections() {
 	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
 		c.CloseIdleConnections()
 	}
+}
+
+// leftOrigin reports whether req is a redirect that http.Client followed
+// to another origin (scheme, host and port) than the request that began
+// the chain. Credentials are not attached there: a redirect must not hand
+// an API's token to whatever host it names, just as net/http drops the
+// caller's Authorization header on redirects to other hosts.
+func leftOrigin(req *http.Request) bool {
+	first := req
+	for first.Response != nil && first.Response.Request != nil {
+		first = first.Response.Request
+	}
+	if first == req || first.URL == nil || req.URL == nil {
+		return false
+	}
+	return first.URL.Scheme != req.URL.Scheme || first.URL.Host != req.URL.Host
 }
