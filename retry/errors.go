@@ -2,6 +2,7 @@ package retry
 
 import (
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -45,8 +46,8 @@ func (p *problems) add(field, rule, format string, args ...any) {
 
 // Error is the error [Transport.RoundTrip] returns when its last attempt
 // ended in an error rather than a response. It names the request (with the
-// URL redacted by [url.URL.Redacted], so a password in the URL never
-// reaches a log), how many attempts were made and the status of the last
+// URL redacted by [redact]: no password and no query value, since API keys
+// and signed-URL signatures travel in queries, ever reaches a log), how many attempts were made and the status of the last
 // response seen, if any, and wraps the cause: errors.Is(err,
 // context.DeadlineExceeded) holds when the caller's deadline ended the
 // retries.
@@ -88,3 +89,25 @@ func (e *Error) Error() string {
 
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
+
+// redact returns u for logs and errors: the password replaced as
+// [url.URL.Redacted] does, and every query value replaced by "REDACTED",
+// keeping the keys so the request stays recognisable.
+func redact(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	if u.RawQuery == "" {
+		return u.Redacted()
+	}
+	c := *u
+	q := c.Query()
+	for k, vs := range q {
+		for i := range vs {
+			vs[i] = "REDACTED"
+		}
+		q[k] = vs
+	}
+	c.RawQuery = q.Encode()
+	return c.Redacted()
+}

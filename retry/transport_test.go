@@ -198,7 +198,7 @@ func TestFinalError(t *testing.T) {
 	if !errors.As(err, &rerr) {
 		t.Fatalf("err = %v, want *Error", err)
 	}
-	want := Error{Method: "GET", URL: "http://user:xxxxx@127.0.0.1:1/path?q=1", Attempts: 3}
+	want := Error{Method: "GET", URL: "http://user:xxxxx@127.0.0.1:1/path?q=REDACTED", Attempts: 3}
 	if rerr.Method != want.Method || rerr.URL != want.URL || rerr.Attempts != want.Attempts || rerr.LastStatus != 0 {
 		t.Errorf("got %+v, want %+v", *rerr, want)
 	}
