@@ -7,8 +7,10 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
@@ -27,8 +29,18 @@ func refusingServer(t *testing.T, ca *tlstest.CA) (string, *atomic.Int32) {
 		t.Fatal(err)
 	}
 	var streams atomic.Int32
+	var mu sync.Mutex
+	var conns []net.Conn
 	done := make(chan struct{})
-	t.Cleanup(func() { ln.Close(); <-done })
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		<-done
+	})
 	go func() {
 		defer close(done)
 		for {
@@ -36,6 +48,10 @@ func refusingServer(t *testing.T, ca *tlstest.CA) (string, *atomic.Int32) {
 			if err != nil {
 				return
 			}
+			_ = c.SetDeadline(time.Now().Add(5 * time.Second)) // a safety bound only
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
 			serveRefusing(c, &streams)
 		}
 	}()
