@@ -1,0 +1,90 @@
+package tlsx
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ConfigError is one problem found by Validate or refused by a
+// constructor, in the shape of httpx's: Field is the key path as written
+// in a config file ("tls.client_ca_file"), Rule the stable rule name that
+// `harden lint` prints and tests assert ("client-auth-ignores-ca"), and
+// Reason says what is wrong and how to fix it.
+type ConfigError struct {
+	Field  string
+	Rule   string
+	Reason string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("%s: %s: %s", e.Field, e.Rule, e.Reason)
+}
+
+// Rule names reported in [ConfigError.Rule]. They are stable across
+// versions.
+const (
+	// RuleRequired: a field that must be set is empty.
+	RuleRequired = "required"
+	// RuleFile: a file cannot be read or holds no usable PEM data.
+	RuleFile = "file"
+	// RuleClientAuth: client_auth names no known mode.
+	RuleClientAuth = "client-auth"
+	// RuleClientAuthIgnoresCA: client_ca_file is set with a client_auth
+	// mode that never verifies against it.
+	RuleClientAuthIgnoresCA = "client-auth-ignores-ca"
+	// RuleClientCARequired: client certificates are verified, or an
+	// allow-list is set, without client_ca_file.
+	RuleClientCARequired = "client-ca-required"
+	// RuleCANotCA: a CA file holds a certificate without CA:TRUE.
+	RuleCANotCA = "ca-not-ca"
+	// RuleKeyUsage: a certificate lacks the extended key usage of its
+	// role (serverAuth for a server, clientAuth for a client).
+	RuleKeyUsage = "key-usage"
+	// RuleKeyPair: the key does not match the certificate.
+	RuleKeyPair = "key-pair"
+	// RuleChain: the certificates of a certificate file are not each
+	// signed by the next, so the chain sent to peers is broken.
+	RuleChain = "chain"
+	// RuleValidity: a certificate is expired or not yet valid.
+	RuleValidity = "validity"
+	// RuleMinVersion: min_version is unknown or below TLS 1.2.
+	RuleMinVersion = "min-version"
+	// RuleTLSVerify: verification of the server is skipped without an
+	// explicit, named opt-out, or an allow-list is set that skipping
+	// verification would make meaningless.
+	RuleTLSVerify = "tls-verify"
+	// RuleIdentity: an entry of an allow-list is malformed.
+	RuleIdentity = "identity"
+	// RuleRange: a value is out of range, such as a negative duration.
+	RuleRange = "range"
+)
+
+// ErrClosed is returned by Reload after Close.
+var ErrClosed = errors.New("tlsx: source closed")
+
+// problems collects ConfigErrors under a key prefix.
+type problems struct {
+	prefix string
+	errs   []error
+}
+
+func (p *problems) add(field, rule, format string, args ...any) {
+	p.errs = append(p.errs, &ConfigError{Field: p.prefix + field, Rule: rule, Reason: fmt.Sprintf(format, args...)})
+}
+
+func (p *problems) err() error { return errors.Join(p.errs...) }
+
+// joinFlat joins errs like errors.Join, but lifts the members of joined
+// errors to the top, so a caller ranging over Unwrap() []error sees
+// every *ConfigError directly.
+func joinFlat(errs ...error) error {
+	var flat []error
+	for _, err := range errs {
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			flat = append(flat, j.Unwrap()...)
+		} else if err != nil {
+			flat = append(flat, err)
+		}
+	}
+	return errors.Join(flat...)
+}

@@ -1,0 +1,234 @@
+package tlsx_test
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/pem"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/harden-go/harden/tlsx"
+	"github.com/harden-go/harden/tlsx/tlstest"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// result is what each side of one handshake saw.
+type result struct {
+	clientErr error               // from the client's handshake, or its first read
+	serverErr error               // from the server's handshake
+	client    tls.ConnectionState // the client's view after its handshake
+}
+
+// handshake runs one TLS handshake over loopback between a server with
+// srvCfg and a client with cliCfg (ServerName "localhost" unless set).
+// The client reads once after its handshake: under TLS 1.3 a server's
+// refusal of the client certificate arrives only then, and so do the
+// session tickets a resumption needs.
+func handshake(t *testing.T, srvCfg, cliCfg *tls.Config) result {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	var r result
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c, err := ln.Accept()
+		if err != nil {
+			r.serverErr = err
+			return
+		}
+		tc := tls.Server(c, srvCfg)
+		defer tc.Close()
+		r.serverErr = tc.HandshakeContext(ctx)
+	}()
+
+	raw, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cliCfg = cliCfg.Clone()
+	if cliCfg.ServerName == "" {
+		cliCfg.ServerName = "localhost"
+	}
+	tc := tls.Client(raw, cliCfg)
+	r.clientErr = tc.HandshakeContext(ctx)
+	if r.clientErr == nil {
+		r.client = tc.ConnectionState()
+		if _, err := tc.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+			r.clientErr = err
+		}
+	}
+	tc.Close()
+	<-done
+	return r
+}
+
+// ok fails the test unless both sides of r succeeded.
+func (r result) ok(t *testing.T) {
+	t.Helper()
+	if r.clientErr != nil || r.serverErr != nil {
+		t.Fatalf("handshake failed: client: %v; server: %v", r.clientErr, r.serverErr)
+	}
+}
+
+// rules lists the "field rule" pairs of the ConfigErrors in err, sorted.
+func rules(err error) []string {
+	var out []string
+	var walk func(error)
+	walk = func(err error) {
+		if ce, ok := err.(*tlsx.ConfigError); ok {
+			out = append(out, ce.Field+" "+ce.Rule)
+			return
+		}
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				walk(e)
+			}
+		}
+	}
+	if err != nil {
+		walk(err)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// kubeVolume is a directory laid out as the kubelet's atomic writer
+// lays out a secret volume: each file a symlink "name -> ..data/name",
+// ..data a symlink to the timestamped directory of the current version.
+type kubeVolume struct {
+	t   *testing.T
+	dir string
+	n   int
+	cur string // the current timestamped directory
+}
+
+func newKubeVolume(t *testing.T, files map[string]string) *kubeVolume {
+	v := &kubeVolume{t: t, dir: t.TempDir()}
+	v.update(files)
+	for name := range files {
+		if err := os.Symlink(filepath.Join("..data", name), filepath.Join(v.dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return v
+}
+
+func (v *kubeVolume) path(name string) string { return filepath.Join(v.dir, name) }
+
+// update publishes a new version as the kubelet does: write a new
+// timestamped directory, point ..data_tmp at it, rename ..data_tmp over
+// ..data, remove the old directory. files maps a name to the file whose
+// content it takes.
+func (v *kubeVolume) update(files map[string]string) {
+	t := v.t
+	t.Helper()
+	v.n++
+	ts := "..2026_11_22_01_00_00." + string(rune('0'+v.n/100%10)) + string(rune('0'+v.n/10%10)) + string(rune('0'+v.n%10))
+	if err := os.Mkdir(filepath.Join(v.dir, ts), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, src := range files {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(v.dir, ts, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tmp := filepath.Join(v.dir, "..data_tmp")
+	if err := os.Symlink(ts, tmp); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(v.dir, "..data")); err != nil {
+		t.Fatal(err)
+	}
+	if v.cur != "" {
+		if err := os.RemoveAll(filepath.Join(v.dir, v.cur)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v.cur = ts
+}
+
+// copyFile overwrites dst with src's content in place, as a careless
+// deployment script does.
+func copyFile(t *testing.T, dst, src string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// concat writes the contents of files, in order, into a new file.
+func concat(t *testing.T, files ...string) string {
+	t.Helper()
+	var all []byte
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	name := filepath.Join(t.TempDir(), "concat.pem")
+	if err := os.WriteFile(name, all, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+// newServer starts a ServerSource that Close stops when t ends.
+func newServer(t *testing.T, cfg tlsx.ServerConfig, opts ...tlsx.Option) *tlsx.ServerSource {
+	t.Helper()
+	src, err := tlsx.NewServerSource(context.Background(), cfg, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	return src
+}
+
+// newClient starts a ClientSource that Close stops when t ends.
+func newClient(t *testing.T, cfg tlsx.ClientConfig, opts ...tlsx.Option) *tlsx.ClientSource {
+	t.Helper()
+	src, err := tlsx.NewClientSource(context.Background(), cfg, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	return src
+}
+
+// leafOnly writes the first certificate of c's file alone to a new file.
+func leafOnly(t *testing.T, c *tlstest.Cert) string {
+	t.Helper()
+	name := filepath.Join(t.TempDir(), "leaf.pem")
+	b := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Certificate.Raw})
+	if err := os.WriteFile(name, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}

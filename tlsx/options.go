@@ -1,0 +1,69 @@
+package tlsx
+
+import (
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+)
+
+// Option configures what cannot be written in a config file: the
+// logger, the meter provider and the clock.
+type Option interface {
+	apply(*options)
+}
+
+type options struct {
+	logger *zap.Logger
+	meter  metric.MeterProvider
+	now    func() time.Time
+	ticks  <-chan time.Time    // replaces the poll timer when set
+	onWait func(time.Duration) // called with each poll delay, for tests
+
+	logLimit int // failed handshakes logged per kind and minute
+}
+
+type optionFunc func(*options)
+
+func (f optionFunc) apply(o *options) { f(o) }
+
+func newOptions(opts []Option) options {
+	o := options{logger: zap.NewNop(), now: time.Now}
+	for _, opt := range opts {
+		if opt != nil {
+			opt.apply(&o)
+		}
+	}
+	if o.meter == nil {
+		o.meter = otel.GetMeterProvider()
+	}
+	return o
+}
+
+// WithLogger sets the logger for reloads, rejected file versions,
+// expiry warnings and handshake failures. Nil or absent: no logging.
+func WithLogger(l *zap.Logger) Option {
+	return optionFunc(func(o *options) {
+		if l != nil {
+			o.logger = l
+		}
+	})
+}
+
+// WithMeterProvider sets the meter provider of the certificate expiry
+// gauge. Nil or absent: the global provider, otel.GetMeterProvider.
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return optionFunc(func(o *options) { o.meter = mp })
+}
+
+// WithClock sets the clock used to check validity periods, to time
+// expiry warnings and rate limits, and to verify peers in the checks
+// tlsx performs itself. Nil or absent: time.Now.
+func WithClock(now func() time.Time) Option {
+	return optionFunc(func(o *options) {
+		if now != nil {
+			o.now = now
+		}
+	})
+}
