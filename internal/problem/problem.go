@@ -39,7 +39,8 @@ func New(r *http.Request, status int, code, detail string) Details {
 // Write writes a complete problem answer to w: status, content type, an
 // explicit Content-Length (so the answer is whole even when the handler
 // goes on running) and the JSON body. Headers the caller set before, such
-// as Connection: close, are kept.
+// as Connection: close, are kept. The code is recorded in the [Answered]
+// that r's context carries, if any.
 func Write(w http.ResponseWriter, r *http.Request, status int, code, detail string) {
 	body, _ := json.Marshal(New(r, status, code, detail)) // cannot fail: strings and ints only
 	h := w.Header()
@@ -49,6 +50,7 @@ func Write(w http.ResponseWriter, r *http.Request, status int, code, detail stri
 	h.Del("Content-Encoding")
 	h.Del("ETag")
 	h.Del("Last-Modified")
+	record(r, code)
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }

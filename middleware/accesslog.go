@@ -1,0 +1,197 @@
+package middleware
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/harden-go/harden/internal/reqid"
+)
+
+// AnsweredByHandler is the answered_by value of an access-log line for a
+// response the handler wrote. A guard's answer is logged with the code of
+// its problem answer instead ([CodeHandlerTimeout], [CodePanic],
+// limits.CodeBodyTooLarge, ...).
+const AnsweredByHandler = "handler"
+
+// DefaultSensitiveQuery lists the query parameters whose values
+// [AccessLog] always redacts: the credentials that OAuth 2.0 (RFC 6749,
+// RFC 6750 section 2.3) and presigned URLs put in query strings. The
+// function returns a fresh slice.
+func DefaultSensitiveQuery() []string {
+	return []string{
+		"access_token", "id_token", "refresh_token", "code", "client_secret",
+		"password", "token", "api_key", "apikey", "key", "signature", "sig",
+		"x-amz-signature", "x-amz-credential", "x-amz-security-token",
+	}
+}
+
+// redacted replaces the value of a sensitive query parameter.
+const redacted = "REDACTED"
+
+// AccessLog returns middleware that writes one line per request to
+// logger, at info level, or error level for a 5xx answer, with message
+// "request" and the fields
+//
+//	method, route, path, query, proto, status, bytes_in, bytes_out,
+//	duration, remote_addr, user_agent, answered_by,
+//	request_id, trace_id, span_id
+//
+// route is the pattern the mux matched (Request.Pattern, empty when none
+// did; see [Trace] for when it is seen). answered_by is
+// [AnsweredByHandler], or the code of the problem answer a harden guard
+// gave (body_too_large, body_too_slow, handler_timeout,
+// header_too_large, panic, ...): the guards record it in the request's
+// context as they answer, so no response body is parsed. The three IDs
+// are the request's and its server span's, as [Logger] gives them to the
+// handler. A nil logger logs nothing.
+//
+// No header but User-Agent is logged: never Authorization, Cookie or
+// Set-Cookie. query is the raw query with the value of every parameter
+// of [DefaultSensitiveQuery] or [WithSensitiveQuery] replaced by
+// "REDACTED", and is omitted when empty. Values are written through
+// zap's encoder, which escapes control characters, so a crafted path or
+// user agent cannot forge a line.
+//
+// [WithSampling] thins out ordinary requests; 5xx answers and guards'
+// answers are always logged.
+//
+// A handler that panics through AccessLog (with [http.ErrAbortHandler],
+// or without [Recover] inside) is logged with aborted=true and the panic
+// goes on. The ResponseWriter the handler receives implements
+// [http.Flusher], [http.Hijacker] and Unwrap for [http.ResponseController];
+// bytes_out counts the body bytes written through it, bytes_in the body
+// bytes the handler read. A hijacked connection is logged with status 101
+// unless the handler wrote one. The middleware is safe for concurrent
+// use.
+func AccessLog(logger *zap.Logger, opts ...Option) func(http.Handler) http.Handler {
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	o := newOptions(opts)
+	sensitive := make(map[string]bool)
+	for _, n := range append(DefaultSensitiveQuery(), o.sensitive...) {
+		sensitive[strings.ToLower(n)] = true
+	}
+	var seen atomic.Uint64
+	sample := uint64(o.sample)
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			st, r := withState(r)
+			st.logger = logger
+			rw := &recorder{ResponseWriter: w}
+			var body *countingBody
+			req := r
+			if r.Body != nil && r.Body != http.NoBody {
+				body = &countingBody{ReadCloser: r.Body}
+				r2 := *r
+				r2.Body = body
+				req = &r2
+			}
+			done := false
+			defer func() {
+				noteRoute(st, req)
+				if req != r && req.MultipartForm != nil && r.MultipartForm == nil {
+					// net/http removes the temporary files of the form
+					// parsed from the request it passed in, not a copy.
+					r.MultipartForm = req.MultipartForm
+				}
+				status := rw.status
+				switch {
+				case status == 0 && rw.hijacked:
+					status = http.StatusSwitchingProtocols
+				case status == 0:
+					status = http.StatusOK // what net/http sends for a silent handler
+				}
+				answeredBy := st.answered.Code()
+				if answeredBy == "" {
+					answeredBy = AnsweredByHandler
+				}
+				if done && sample > 1 && status < 500 && answeredBy == AnsweredByHandler && (seen.Add(1)-1)%sample != 0 {
+					return
+				}
+				lvl := zapcore.InfoLevel
+				if status >= 500 {
+					lvl = zapcore.ErrorLevel
+				}
+				ce := logger.Check(lvl, "request")
+				if ce == nil {
+					return
+				}
+				var in int64
+				if body != nil {
+					in = body.n
+				}
+				f := make([]zap.Field, 0, 17)
+				f = append(f,
+					zap.String("method", r.Method),
+					zap.String("route", st.route),
+					zap.String("path", r.URL.Path),
+				)
+				if r.URL.RawQuery != "" {
+					f = append(f, zap.String("query", redactQuery(r.URL.RawQuery, sensitive)))
+				}
+				f = append(f,
+					zap.String("proto", r.Proto),
+					zap.Int("status", status),
+					zap.Int64("bytes_in", in),
+					zap.Int64("bytes_out", rw.bytes),
+					zap.Duration("duration", time.Since(start)),
+					zap.String("remote_addr", r.RemoteAddr),
+					zap.String("user_agent", r.UserAgent()),
+					zap.String("answered_by", answeredBy),
+				)
+				if !done {
+					f = append(f, zap.Bool("aborted", true))
+				}
+				f = appendIDs(f, reqid.From(r.Context()), trace.SpanContextFromContext(r.Context()))
+				ce.Write(f...)
+			}()
+			next.ServeHTTP(rw, req)
+			done = true
+		})
+	}
+}
+
+// countingBody counts the request body bytes the handler reads.
+type countingBody struct {
+	io.ReadCloser
+	n int64
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n += int64(n)
+	return n, err
+}
+
+// redactQuery returns the raw query q with the values of the parameters
+// in sensitive replaced, keeping everything else as it was sent.
+func redactQuery(q string, sensitive map[string]bool) string {
+	var b strings.Builder
+	for i, part := range strings.Split(q, "&") {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		name, _, hasValue := strings.Cut(part, "=")
+		key, err := url.QueryUnescape(name)
+		if err != nil {
+			key = name
+		}
+		if hasValue && sensitive[strings.ToLower(key)] {
+			b.WriteString(name)
+			b.WriteString("=" + redacted)
+			continue
+		}
+		b.WriteString(part)
+	}
+	return b.String()
+}

@@ -1,0 +1,72 @@
+package middleware
+
+import (
+	"context"
+	"net/http"
+	"sync/atomic"
+
+	"go.uber.org/zap"
+
+	"github.com/harden-go/harden/internal/problem"
+)
+
+// state is what the layers of one request share through its context: the
+// route the mux matched, the guard that answered, and the logger of the
+// access log. The first harden layer that sees the request creates it, so
+// a request gets one however many layers it passes.
+type state struct {
+	answered problem.Answered
+
+	// route is the pattern the mux matched. It is written by the layer
+	// directly in front of the mux after the handler returns, and read by
+	// the layers outside it afterwards, all on the serving goroutine.
+	route string
+
+	// logger is the access log's logger, the base of [Logger].
+	logger *zap.Logger
+	// scoped caches [Logger]'s answer for the last span it was asked for.
+	scoped atomic.Pointer[scopedLogger]
+}
+
+type stateKey struct{}
+
+// stateFrom returns the request's state, or nil.
+func stateFrom(ctx context.Context) *state {
+	st, _ := ctx.Value(stateKey{}).(*state)
+	return st
+}
+
+// withState returns the request's state and a request whose context
+// carries it, creating it if the request has none.
+func withState(r *http.Request) (*state, *http.Request) {
+	if st := stateFrom(r.Context()); st != nil {
+		return st, r
+	}
+	st, ctx := newState(r.Context())
+	return st, r.WithContext(ctx)
+}
+
+// newState returns a new state and a copy of ctx that carries it.
+func newState(ctx context.Context) (*state, context.Context) {
+	st := new(state)
+	ctx = context.WithValue(ctx, stateKey{}, st)
+	return st, problem.WithAnswered(ctx, &st.answered)
+}
+
+// noteRoute records the pattern of r, the request a layer handed to the
+// next handler, once that handler has returned. Go's ServeMux sets
+// Request.Pattern on the request it receives, so only the layer right in
+// front of the mux sees it; each layer asks, and the first answer sticks.
+func noteRoute(st *state, r *http.Request) {
+	if st != nil && st.route == "" && r.Pattern != "" {
+		st.route = r.Pattern
+	}
+}
+
+// routeOf returns the route recorded for the request.
+func routeOf(st *state) string {
+	if st == nil {
+		return ""
+	}
+	return st.route
+}

@@ -1,0 +1,169 @@
+package middleware_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"go.opentelemetry.io/otel"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/harden-go/harden/middleware"
+)
+
+const (
+	incomingTrace  = "4bf92f3577b34da6a3ce929d0e0e4736"
+	incomingParent = "00f067aa0ba902b7"
+	traceparent    = "00-" + incomingTrace + "-" + incomingParent + "-01"
+)
+
+func TestTraceContinuesIncomingTrace(t *testing.T) {
+	run(t, func(t *testing.T, mode mode) {
+		tp, exp := newTracing(t)
+		mux := http.NewServeMux()
+		var inHandler trace.SpanContext
+		mux.HandleFunc("GET /items/{id}", func(w http.ResponseWriter, r *http.Request) {
+			inHandler = trace.SpanContextFromContext(r.Context())
+		})
+		ts := newServer(t, mode, middleware.Trace(middleware.WithTracerProvider(tp))(mux))
+		req, _ := http.NewRequest(http.MethodGet, ts.URL+"/items/42", nil)
+		req.Header.Set("Traceparent", traceparent)
+		resp := do(t, ts, mode, req)
+		_, _ = io.ReadAll(resp.Body) // the span ends before the answer does
+		spans := exp.GetSpans()
+		if len(spans) != 1 {
+			t.Fatalf("%d spans, want 1", len(spans))
+		}
+		s := spans[0]
+		if got := s.SpanContext.TraceID().String(); got != incomingTrace {
+			t.Errorf("trace ID %s, want the incoming %s", got, incomingTrace)
+		}
+		if got := s.Parent.SpanID().String(); got != incomingParent || !s.Parent.IsRemote() {
+			t.Errorf("parent %s (remote %v), want the incoming %s", got, s.Parent.IsRemote(), incomingParent)
+		}
+		if s.SpanKind != trace.SpanKindServer {
+			t.Errorf("span kind %v, want server", s.SpanKind)
+		}
+		if s.Name != "GET /items/{id}" {
+			t.Errorf("span name %q, want the route", s.Name)
+		}
+		if !inHandler.Equal(s.SpanContext) {
+			t.Errorf("handler's span context %v, want the server span's %v", inHandler, s.SpanContext)
+		}
+	})
+}
+
+func TestTraceStartsNewTraceOnMalformedTraceparent(t *testing.T) {
+	bad := []string{
+		"00-" + incomingTrace + "-" + incomingParent,                    // no flags
+		"00-00000000000000000000000000000000-" + incomingParent + "-01", // zero trace ID
+		"zz-" + incomingTrace + "-" + incomingParent + "-01",
+		"00-" + incomingTrace + "-" + incomingParent + "-01\r\nX: y",
+	}
+	for _, tc := range bad {
+		t.Run(tc[:8], func(t *testing.T) {
+			tp, exp := newTracing(t)
+			h := middleware.Trace(middleware.WithTracerProvider(tp))(http.NotFoundHandler())
+			req := httptest.NewRequest(http.MethodGet, "/", nil)
+			req.Header["Traceparent"] = []string{tc}
+			h.ServeHTTP(httptest.NewRecorder(), req)
+			spans := exp.GetSpans()
+			if len(spans) != 1 {
+				t.Fatalf("%d spans, want 1", len(spans))
+			}
+			s := spans[0]
+			if !s.SpanContext.IsValid() || s.SpanContext.TraceID().String() == incomingTrace {
+				t.Errorf("trace ID %s, want a new one", s.SpanContext.TraceID())
+			}
+			if s.Parent.IsValid() {
+				t.Errorf("parent %v, want a root span", s.Parent)
+			}
+		})
+	}
+}
+
+func TestTraceWithoutRouteNamesMethod(t *testing.T) {
+	tp, exp := newTracing(t)
+	h := middleware.Trace(middleware.WithTracerProvider(tp))(http.NotFoundHandler())
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/raw/path/123", nil))
+	if s := exp.GetSpans(); len(s) != 1 || s[0].Name != "POST" {
+		t.Errorf("spans %v, want one named POST", s)
+	}
+}
+
+// TestTraceNoopProvidersOnlyExtract checks that with providers that do
+// nothing, the handler runs on the caller's ResponseWriter (no otelhttp
+// wrapper, no span) yet its context carries the incoming trace.
+func TestTraceNoopProvidersOnlyExtract(t *testing.T) {
+	tests := []struct {
+		name string
+		opts []middleware.Option
+	}{
+		{"globals", nil},
+		{"noop", []middleware.Option{
+			middleware.WithTracerProvider(tracenoop.NewTracerProvider()),
+			middleware.WithMeterProvider(metricnoop.NewMeterProvider()),
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			var gotW http.ResponseWriter
+			var sc trace.SpanContext
+			h := middleware.Trace(tc.opts...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				gotW = w
+				sc = trace.SpanContextFromContext(r.Context())
+			}))
+			req := httptest.NewRequest(http.MethodGet, "/", nil)
+			req.Header.Set("Traceparent", traceparent)
+			h.ServeHTTP(rec, req)
+			if gotW != http.ResponseWriter(rec) {
+				t.Errorf("handler got %T, want the recorder itself", gotW)
+			}
+			if sc.TraceID().String() != incomingTrace || sc.SpanID().String() != incomingParent || !sc.IsRemote() {
+				t.Errorf("context span %v, want the incoming one", sc)
+			}
+		})
+	}
+}
+
+// TestTraceRealTracerWithNoopMeter checks that one real provider is
+// enough to pay for spans.
+func TestTraceRealTracerWithNoopMeter(t *testing.T) {
+	tp, exp := newTracing(t)
+	h := middleware.Trace(middleware.WithTracerProvider(tp), middleware.WithMeterProvider(metricnoop.NewMeterProvider()))(http.NotFoundHandler())
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
+	if n := len(exp.GetSpans()); n != 1 {
+		t.Errorf("%d spans, want 1", n)
+	}
+}
+
+// TestTraceFollowsGlobalProviders checks that a Trace built before the
+// application installs its SDK uses it from then on. It changes the otel
+// globals, and puts no-op ones back when it ends.
+func TestTraceFollowsGlobalProviders(t *testing.T) {
+	h := middleware.Trace()(http.NotFoundHandler())
+	send := func() {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.Header.Set("Traceparent", traceparent)
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	tp, exp := newTracing(t)
+	send()
+	if n := len(exp.GetSpans()); n != 0 {
+		t.Fatalf("%d spans before the provider was installed", n)
+	}
+	otel.SetTracerProvider(tp)
+	t.Cleanup(func() { otel.SetTracerProvider(tracenoop.NewTracerProvider()) })
+	send()
+	spans := exp.GetSpans()
+	if len(spans) != 1 {
+		t.Fatalf("%d spans after the provider was installed, want 1", len(spans))
+	}
+	if got := spans[0].SpanContext.TraceID().String(); got != incomingTrace {
+		t.Errorf("trace ID %s, want the incoming %s", got, incomingTrace)
+	}
+}

@@ -1,0 +1,58 @@
+package middleware
+
+import (
+	"net/http"
+
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+)
+
+// PropagateRequestID returns a RoundTripper that sends the request ID of
+// each request's context ([RequestIDFrom]) in the X-Request-ID header (or
+// the one named by [WithRequestIDHeader]) to the next service, so that
+// its logs join this one's. A request whose context has no ID, or that
+// already carries the header, is sent as it is.
+//
+// It clones the request before setting the header and never modifies the
+// caller's; placed outside a retrying transport, it sends the same ID
+// with every attempt. A nil base means [http.DefaultTransport]. The
+// request body is the base's to close, on every path, as the
+// RoundTripper contract requires.
+func PropagateRequestID(base http.RoundTripper, opts ...Option) http.RoundTripper {
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return &propagateID{base: base, header: newOptions(opts).header}
+}
+
+type propagateID struct {
+	base   http.RoundTripper
+	header string
+}
+
+var _ http.RoundTripper = (*propagateID)(nil)
+
+func (t *propagateID) RoundTrip(req *http.Request) (*http.Response, error) {
+	id := RequestIDFrom(req.Context())
+	if id == "" || req.Header.Get(t.header) != "" {
+		return t.base.RoundTrip(req)
+	}
+	r2 := req.Clone(req.Context())
+	r2.Header.Set(t.header, id)
+	return t.base.RoundTrip(r2)
+}
+
+// TraceTransport returns otelhttp's Transport around base: one client
+// span per attempt, named after the method, and the trace context and
+// baggage injected into the outgoing headers, on the providers and
+// propagators of [WithTracerProvider], [WithMeterProvider] and
+// [WithPropagators] (defaults: the globals, and W3C Trace Context and
+// Baggage until a global propagator is installed). A nil base means
+// [http.DefaultTransport].
+func TraceTransport(base http.RoundTripper, opts ...Option) http.RoundTripper {
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	o := newOptions(opts)
+	t := telemetry{tp: o.tp, mp: o.mp, prop: o.prop}
+	return otelhttp.NewTransport(base, append(t.otelOptions(), otelhttp.WithPropagators(transportPropagator{t}))...)
+}
