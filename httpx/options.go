@@ -1,9 +1,18 @@
 package httpx
 
-import "go.uber.org/zap"
+import (
+	"crypto/tls"
 
-// Option configures what cannot be written in a config file: loggers and
-// the servers an admin listener reports on.
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+	"go.uber.org/zap"
+
+	"github.com/harden-go/harden/middleware"
+)
+
+// Option configures what cannot be written in a config file: loggers,
+// telemetry providers and the servers an admin listener reports on.
 type Option interface {
 	apply(*options)
 }
@@ -11,6 +20,21 @@ type Option interface {
 type options struct {
 	logger    *zap.Logger
 	readiness []Readiness
+	tls       *tls.Config
+
+	// telemetry of the server's request chain
+	tp   trace.TracerProvider
+	mp   metric.MeterProvider
+	prop propagation.TextMapPropagator
+}
+
+// middleware returns the options of the server's request chain.
+func (o options) middleware() []middleware.Option {
+	return []middleware.Option{
+		middleware.WithTracerProvider(o.tp),
+		middleware.WithMeterProvider(o.mp),
+		middleware.WithPropagators(o.prop),
+	}
 }
 
 type optionFunc func(*options)
@@ -28,8 +52,10 @@ func newOptions(opts []Option) options {
 }
 
 // WithLogger sets the logger for lifecycle events (listening, draining,
-// forced closes) and for net/http's own error log. Nil or absent: no
-// logging.
+// forced closes), for net/http's own error log, and for the request
+// chain: one access-log line per request, recovered panics, and the
+// request-scoped logger handlers get from middleware.Logger. Nil or
+// absent: no logging.
 func WithLogger(l *zap.Logger) Option {
 	return optionFunc(func(o *options) {
 		if l != nil {
@@ -54,4 +80,25 @@ func WithReadiness(r ...Readiness) Option {
 	return optionFunc(func(o *options) {
 		o.readiness = append(o.readiness, r...)
 	})
+}
+
+// WithTracerProvider sets the tracer provider of the server's request
+// spans. Nil or absent: the global provider, looked up at each request;
+// while it is the no-op default, only the incoming trace context is read,
+// so that log lines still carry the caller's trace ID.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return optionFunc(func(o *options) { o.tp = tp })
+}
+
+// WithMeterProvider sets the meter provider of the server's HTTP metrics.
+// Nil or absent: the global provider.
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return optionFunc(func(o *options) { o.mp = mp })
+}
+
+// WithPropagators sets how the server reads the trace context and baggage
+// of incoming requests. Nil or absent: the global propagator once one is
+// installed, W3C Trace Context and Baggage until then.
+func WithPropagators(p propagation.TextMapPropagator) Option {
+	return optionFunc(func(o *options) { o.prop = p })
 }

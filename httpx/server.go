@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -23,6 +24,8 @@ type Server struct {
 	hs  *http.Server
 	log *zap.Logger
 
+	mwOpts []middleware.Option // telemetry of the request chain
+
 	draining     atomic.Bool
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -40,9 +43,15 @@ var _ Readiness = (*Server)(nil)
 // a public port publishes them (rule no-default-mux). Profiles belong on
 // the admin listener ([NewAdminServer]).
 //
-// Around h the server installs, outermost first: the drain marker, the
-// header size check (431), the handler timeout (503), the body size limit
-// (413) and the body progress guard (408). A route wrapped in its own
+// Around h the server installs, outermost first: the drain marker, then
+// middleware.Default's chain: the request ID, the trace (otelhttp, on the
+// providers of [WithTracerProvider], [WithMeterProvider] and
+// [WithPropagators]), the access log (to the logger of [WithLogger]),
+// panic recovery (500), the header size check (431), the handler timeout
+// (503), the body size limit (413) and the body progress guard (408).
+// Every early answer is problem+json carrying the request ID, and its
+// access-log line carries the same request ID, trace ID and span ID as
+// the request's span. A route wrapped in its own
 // limits.Body replaces limits.max_body_bytes for its requests, larger or
 // smaller:
 //
@@ -64,7 +73,7 @@ func NewServer(cfg ServerConfig, h http.Handler, opts ...Option) (*Server, error
 	}
 	o := newOptions(opts)
 	c := cfg.withDefaults()
-	s := &Server{cfg: c, log: o.logger, done: make(chan struct{})}
+	s := &Server{cfg: c, log: o.logger, mwOpts: o.middleware(), done: make(chan struct{})}
 	s.hs = &http.Server{
 		Addr:              c.Addr,
 		Handler:           s.chain(h),
@@ -74,23 +83,29 @@ func NewServer(cfg ServerConfig, h http.Handler, opts ...Option) (*Server, error
 		MaxHeaderBytes:    headerBackstop(c.Limits.MaxHeaderBytes),
 		ErrorLog:          zap.NewStdLog(o.logger.Named("net/http")),
 	}
+	s.hs.TLSConfig = o.tls
 	c.HTTP2.apply(s.hs)
 	return s, nil
 }
 
-// chain wraps h in the server's guards. The order follows the request path
-// of the design: every early answer is given by a layer outside the ones it
-// would otherwise have to pass.
+// chain wraps h in the server's guards and telemetry. The order follows
+// the request path of the design (middleware.Default): every early answer
+// is given by a layer inside the request ID, the trace and the access log,
+// so that it is logged and traced with the IDs it carries, and outside the
+// layers it would otherwise have to pass. The header size check goes
+// right after panic recovery, before the handler timeout starts.
 func (s *Server) chain(h http.Handler) http.Handler {
 	l, t := s.cfg.Limits, s.cfg.Timeouts
-	h = limits.Progress(limits.ProgressConfig{
-		StallTimeout: l.BodyStallTimeout,
-		MinRate:      int64(l.MinBodyRate),
-		Window:       l.BodyRateWindow,
-	})(h)
-	h = limits.Body(int64(l.MaxBodyBytes))(h)
-	h = middleware.Timeout(t.Handler)(h)
-	h = headerLimit(int64(l.MaxHeaderBytes))(h)
+	opts := append(s.mwOpts, middleware.WithGuard(headerLimit(int64(l.MaxHeaderBytes))))
+	h = middleware.Default(middleware.DefaultConfig{
+		HandlerTimeout: t.Handler,
+		MaxBodyBytes:   int64(l.MaxBodyBytes),
+		Progress: limits.ProgressConfig{
+			StallTimeout: l.BodyStallTimeout,
+			MinRate:      int64(l.MinBodyRate),
+			Window:       l.BodyRateWindow,
+		},
+	}, s.log, opts...)(h)
 	return s.drainMarker(h)
 }
 
@@ -127,12 +142,16 @@ func (s *Server) Addr() net.Addr {
 	return nil
 }
 
-// Serve accepts connections on l, capped at limits.max_connections, and
-// serves them until Shutdown; it then returns http.ErrServerClosed, like
+// Serve accepts connections on l, capped at limits.max_connections (and
+// per client address), speaks TLS on them when the server has a TLS
+// config ([WithTLSConfig]), and serves them until Shutdown; it then returns http.ErrServerClosed, like
 // http.Server.Serve. It may be called for several listeners.
 func (s *Server) Serve(l net.Listener) error {
 	if lc := s.cfg.Limits.listener(); lc.Max > 0 || lc.MaxPerIP > 0 {
 		l = limits.NewListener(l, lc)
+	}
+	if s.hs.TLSConfig != nil {
+		l = tls.NewListener(l, s.hs.TLSConfig)
 	}
 	addr := l.Addr()
 	s.addr.CompareAndSwap(nil, &addr)
