@@ -29,10 +29,28 @@
 // connection; a legitimate client sends ordinary requests during the
 // attack and reports their 99th-percentile latency and losses.
 //
+// # HTTP/2
+//
+// The scenarios named h2-* attack HTTP/2: Rapid Reset, MadeYouReset, the
+// CONTINUATION, PING and SETTINGS floods, stalled header blocks and
+// bodies, and stream exhaustion. HTTP/2 is spoken over TLS, so for them
+// the target serves a TLS listener (over the counting one) with a
+// self-signed ECDSA certificate for 127.0.0.1, made once per process,
+// whose ALPN offers "h2" first; every client, attacker or legitimate,
+// verifies against that certificate. The attacker writes frames by hand
+// with golang.org/x/net/http2's Framer, and records what the server sent
+// back: its SETTINGS (the stream limit it advertises), the streams it
+// answered or reset, its GOAWAY and when it closed the connection. The
+// legitimate client is an ordinary http.Client speaking HTTP/2 on a
+// connection of its own. Each outcome also carries the frames sent and
+// the CPU time the process used during the attack; the scorecard attacks
+// its targets at once in one process, so that figure is the process's,
+// not a target's.
+//
 // # Safety
 //
 // All traffic goes to 127.0.0.1. Every attack loop is bounded in count
-// and in time and stops by itself; every goroutine a scenario starts has
+// (connections, frames or streams) and in time and stops by itself; every goroutine a scenario starts has
 // ended when its Run returns, and every connection it opened (on both
 // sides) is closed, whatever the target did.
 package scenarios

@@ -63,6 +63,19 @@ func (l *countingListener) Peak() int {
 	return l.peak
 }
 
+// find returns the connection the server accepted from the client
+// address remote, or nil when the server has closed it.
+func (l *countingListener) find(remote string) *countingConn {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for c := range l.conns {
+		if c.RemoteAddr().String() == remote {
+			return c
+		}
+	}
+	return nil
+}
+
 // closeAll closes the listener and every connection it accepted that is
 // still open. Connections accepted afterwards are closed at once.
 func (l *countingListener) closeAll() {
@@ -90,12 +103,14 @@ func (l *countingListener) forget(c *countingConn) {
 type countingConn struct {
 	net.Conn
 	l    *countingListener
+	read atomic.Int64 // bytes the server read from this connection
 	once sync.Once
 }
 
 func (c *countingConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	c.l.read.Add(int64(n))
+	c.read.Add(int64(n))
 	return n, err
 }
 

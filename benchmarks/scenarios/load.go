@@ -75,7 +75,7 @@ func (s *server) load(ctx context.Context, stop <-chan struct{}, c *http.Client,
 // stream is one worker of load.
 func (s *server) stream(ctx context.Context, stop <-chan struct{}, c *http.Client, limit int, pace time.Duration) tally {
 	var t tally
-	url := "http://" + s.addr + "/"
+	url := s.base + "/"
 	for range limit {
 		select {
 		case <-stop:

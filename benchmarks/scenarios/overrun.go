@@ -18,6 +18,7 @@ func handlerOverrun() Scenario {
 		Description: fmt.Sprintf("A GET /slow whose handler ignores its context and sleeps handler + %v; the client waits handler + 3s.",
 			slowOverrun),
 		Expect: "answers a complete 503 " + problemJSON + " instead of EOF or a hang",
+		Waits:  true,
 		Run: attack(func(ctx context.Context, s *server, b Bounds) Outcome {
 			giveUp := b.Handler + 3*time.Second
 			ctx, cancel := context.WithTimeout(ctx, giveUp)

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"net/http"
 	"sync"
@@ -24,6 +25,16 @@ type Target struct {
 	// connection accepted from it, and calls shutdown (at most once) with
 	// a short deadline; the goroutine serving l must end then.
 	Serve func(l net.Listener, h http.Handler) (shutdown func(context.Context) error, err error) `json:"-"`
+
+	// ServeTLS is Serve for the HTTP/2 scenarios, which need TLS: the
+	// target terminates TLS on l with cfg (a certificate for 127.0.0.1,
+	// ALPN "h2" then "http/1.1") as it does in production, and speaks
+	// HTTP/2 to the clients that negotiate it. cfg is the target's to
+	// keep. When ServeTLS is nil, those scenarios call Serve with a TLS
+	// listener over l instead; a net/http server speaks HTTP/2 on it
+	// only if each accepted connection reaches it as a *tls.Conn, which a
+	// listener wrapping the connections (a connection cap) prevents.
+	ServeTLS func(l net.Listener, h http.Handler, cfg *tls.Config) (shutdown func(context.Context) error, err error) `json:"-"`
 }
 
 // Bounds are the limits a scenario measures against: how long it waits
@@ -53,9 +64,24 @@ type Bounds struct {
 	// MaxBodyBytes is the target's limit on a request body; it must be
 	// positive.
 	MaxBodyBytes int64 `json:"max_body_bytes"`
-	// Scale shrinks the attacks that open many connections (for tests and
-	// small machines): each count is multiplied by Scale and kept at one
-	// or more. Zero means 1, the full attack.
+	// MaxConcurrentStreams is the most HTTP/2 streams the target lets
+	// one connection have open (SETTINGS_MAX_CONCURRENT_STREAMS). Zero
+	// means the limit the server advertises in its SETTINGS frame.
+	MaxConcurrentStreams uint32 `json:"max_concurrent_streams,omitempty"`
+	// PingAfter and PingTimeout are the target's HTTP/2 health check: a
+	// PING after PingAfter without any frame from the peer, and the end of
+	// the connection when its answer has not come PingTimeout later. Zero
+	// PingAfter: no health check.
+	PingAfter   time.Duration `json:"ping_after_ns,omitempty"`
+	PingTimeout time.Duration `json:"ping_timeout_ns,omitempty"`
+	// WriteByteTimeout is how long the target lets its writes to a peer
+	// that stopped reading stall before it ends the connection. Zero:
+	// none.
+	WriteByteTimeout time.Duration `json:"write_byte_timeout_ns,omitempty"`
+	// Scale shrinks the attacks that open many connections or streams,
+	// and the SETTINGS flood (for tests and small machines): each count
+	// is multiplied by Scale and kept at one or more. Zero means 1, the
+	// full attack.
 	Scale float64 `json:"scale,omitempty"`
 }
 
@@ -78,6 +104,11 @@ type Scenario struct {
 	// within read_header + 1s"); Outcome.Defended reports whether a
 	// target did it.
 	Expect string `json:"expect"`
+	// Waits marks a scenario that spends its time waiting out a target's
+	// timer (a handler timeout, a health check) while sending almost
+	// nothing, so a runner may run it alongside others without disturbing
+	// their figures.
+	Waits bool `json:"waits,omitempty"`
 	// Run attacks a fresh server of t and measures the outcome. It stops
 	// by itself within a bound derived from b, sooner when ctx ends, and
 	// leaves no goroutine or connection behind. It is safe to call
@@ -95,7 +126,9 @@ type Outcome struct {
 	Summary string `json:"summary"`
 	// TimeToClose is how long the server took to react: to close the
 	// last attacking connection it closed, to answer or close a single
-	// one, or, for shutdown, to return from its shutdown function.
+	// one, for HTTP/2 to send GOAWAY or close the connection (or answer
+	// or reset the attacking stream) counted from the client preface,
+	// or, for shutdown, to return from its shutdown function.
 	TimeToClose time.Duration `json:"time_to_close_ns"`
 	// Status is the status code the server answered the attack with.
 	Status int `json:"status"`
@@ -115,6 +148,17 @@ type Outcome struct {
 	// during shutdown.
 	Lost int `json:"lost"`
 	Sent int `json:"sent"`
+	// GoAway is the error code of the HTTP/2 GOAWAY the server sent
+	// ("NO_ERROR", "ENHANCE_YOUR_CALM"), empty when it sent none.
+	GoAway string `json:"goaway,omitempty"`
+	// FramesSent counts the HTTP/2 frames the attacker sent.
+	FramesSent int `json:"frames_sent,omitempty"`
+	// ProcessCPU is the CPU time (user and system) the whole process
+	// used during an HTTP/2 attack. The scorecard attacks its targets at
+	// once in one process, so the figure covers every target, the
+	// attacker and the legitimate client: it compares scenarios, not
+	// targets.
+	ProcessCPU time.Duration `json:"process_cpu_ns,omitempty"`
 	// Err says why the scenario could not be run (the target did not
 	// start, no connection could be made); Defended is then false.
 	Err string `json:"error,omitempty"`
@@ -143,6 +187,14 @@ func All() []Scenario {
 		headerBomb(),
 		handlerOverrun(),
 		shutdownLoss(),
+		h2RapidReset(),
+		h2MadeYouReset(),
+		h2ContinuationFlood(),
+		h2PingFlood(),
+		h2SettingsFlood(),
+		h2StalledHeaders(),
+		h2StalledBody(),
+		h2StreamExhaustion(),
 	}
 }
 

@@ -20,15 +20,24 @@ func TestMain(m *testing.M) {
 // testBounds are small so the suite runs in seconds; the scenarios' own
 // margins (1s to 3s past each bound) keep the verdicts far from a race.
 var testBounds = Bounds{
-	ReadHeader:     300 * time.Millisecond,
-	Idle:           time.Second,
+	ReadHeader: 300 * time.Millisecond,
+	// Idle is longer than any attack lasts, so tunedTarget's idle
+	// timer never ends an HTTP/2 attack before it is judged; its health
+	// PINGs (after ReadHeader of silence) end stalled connections.
+	Idle:           5 * time.Second,
 	BodyWindow:     300 * time.Millisecond,
 	Handler:        300 * time.Millisecond,
 	Drain:          300 * time.Millisecond,
 	Shutdown:       time.Second,
 	MaxHeaderBytes: 8 << 10,
 	MaxBodyBytes:   64 << 10,
-	Scale:          0.1,
+	// MaxConcurrentStreams is what tunedTarget advertises; the zero
+	// value advertises net/http's default of 250.
+	MaxConcurrentStreams: 100,
+	PingAfter:            300 * time.Millisecond,
+	PingTimeout:          time.Second,
+	WriteByteTimeout:     300 * time.Millisecond,
+	Scale:                0.1,
 }
 
 // check asserts what one target must show in one scenario.
@@ -94,6 +103,46 @@ var targetCases = []struct {
 					t.Errorf("sent %d, lost %d; want requests answered before shutdown and lost after", o.Sent, o.Lost)
 				}
 			},
+			// net/http's Rapid Reset mitigation holds the handlers a
+			// connection runs to the streams it advertises (250) and
+			// ends, with ENHANCE_YOUR_CALM, a connection whose queue
+			// of unstarted handlers grows past four times that (when
+			// the server gets that far before the flood ends);
+			// MadeYouReset meets the same count.
+			"h2-rapid-reset":    handlersHeld,
+			"h2-made-you-reset": handlersHeld,
+			// The CONTINUATION fix ends the connection once the block
+			// passes the default header limit of 1MB, far past ours.
+			"h2-continuation-flood": func(t *testing.T, o Outcome) {
+				exposed(t, o)
+				wantGoAway(t, o, "PROTOCOL_ERROR")
+				if limit := testBounds.MaxHeaderBytes + oversizeSlack; o.ServerBytesRead <= limit {
+					t.Errorf("server read %d bytes, want more than %d", o.ServerBytesRead, limit)
+				}
+			},
+			"h2-ping-flood": pingFloodRan,
+			"h2-settings-flood": func(t *testing.T, o Outcome) {
+				settingsFloodServed(t, o)
+				wantGoAway(t, o, "")
+			},
+			"h2-stalled-headers": func(t *testing.T, o Outcome) {
+				exposed(t, o)
+				if o.TimeToClose != 0 || !strings.Contains(o.Summary, "open at give-up") {
+					t.Errorf("server ended a stalled header block: %s", o.Summary)
+				}
+			},
+			"h2-stalled-body": func(t *testing.T, o Outcome) {
+				exposed(t, o)
+				if o.Status != 0 || o.TimeToClose != 0 {
+					t.Errorf("server reacted to a stalled body: %s", o.Summary)
+				}
+			},
+			"h2-stream-exhaustion": func(t *testing.T, o Outcome) {
+				exposed(t, o)
+				if limit := int(testBounds.MaxConcurrentStreams); o.PeakHandlers <= limit+legitSlack {
+					t.Errorf("peak handlers = %d, want net/http's 250, past the bound of %d", o.PeakHandlers, limit)
+				}
+			},
 		},
 	},
 	{
@@ -144,6 +193,42 @@ var targetCases = []struct {
 					t.Errorf("sent %d, lost %d, shutdown took %v; want none lost and a finished shutdown", o.Sent, o.Lost, o.TimeToClose)
 				}
 			},
+			"h2-rapid-reset":    handlersEscapeOrCalm,
+			"h2-made-you-reset": handlersEscapeOrCalm,
+			"h2-continuation-flood": func(t *testing.T, o Outcome) {
+				defended(t, o)
+				wantGoAway(t, o, "PROTOCOL_ERROR")
+			},
+			"h2-ping-flood": pingFloodRan,
+			// The flood may outlast the idle timeout (no stream is
+			// open), which ends the connection gracefully.
+			"h2-settings-flood": func(t *testing.T, o Outcome) {
+				settingsFloodServed(t, o)
+				if o.GoAway != "" && o.GoAway != "NO_ERROR" {
+					t.Errorf("GOAWAY %s, want none or NO_ERROR", o.GoAway)
+				}
+			},
+			"h2-stalled-headers": func(t *testing.T, o Outcome) {
+				defended(t, o)
+				if o.TimeToClose == 0 {
+					t.Errorf("connection not ended: %s", o.Summary)
+				}
+			},
+			"h2-stalled-body": func(t *testing.T, o Outcome) {
+				defended(t, o)
+				// The read deadline fails the handler's read, which
+				// /upload answers with 400, unless the handler timeout
+				// (as short in the test) answers 503 first.
+				if o.Status != http.StatusBadRequest && o.Status != http.StatusServiceUnavailable {
+					t.Errorf("status = %d, want 400 or 503 (%s)", o.Status, o.Summary)
+				}
+			},
+			"h2-stream-exhaustion": func(t *testing.T, o Outcome) {
+				defended(t, o)
+				if limit := int(testBounds.MaxConcurrentStreams); o.PeakHandlers < limit {
+					t.Errorf("peak handlers = %d, want the %d streams the server allows running", o.PeakHandlers, limit)
+				}
+			},
 		},
 	},
 }
@@ -155,16 +240,25 @@ func TestScenarios(t *testing.T) {
 	}
 	all := All()
 
-	// Every scenario runs at the same time, each against every target at
-	// once, so the suite takes as long as the slowest scenario.
+	// The scenarios run in two waves, HTTP/1.1 then HTTP/2; within a
+	// wave every scenario runs at the same time, each against every
+	// target at once, so the suite takes as long as the slowest scenario
+	// of each wave. The HTTP/2 floods are CPU-bound, and CPU they took
+	// from a timed HTTP/1.1 scenario (or a TLS handshake bounded by the
+	// header timeout) would change what it measures.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	outcomes := make([][]Outcome, len(all))
-	var wg sync.WaitGroup
-	for i, s := range all {
-		wg.Go(func() { outcomes[i] = s.Against(ctx, testBounds, targets...) })
+	for _, h2 := range []bool{false, true} {
+		var wg sync.WaitGroup
+		for i, s := range all {
+			if strings.HasPrefix(s.Name, "h2-") != h2 {
+				continue
+			}
+			wg.Go(func() { outcomes[i] = s.Against(ctx, testBounds, targets...) })
+		}
+		wg.Wait()
 	}
-	wg.Wait()
 
 	for i, s := range all {
 		for j, tc := range targetCases {
@@ -233,6 +327,74 @@ func exposed(t *testing.T, o Outcome) {
 	}
 }
 
+func wantGoAway(t *testing.T, o Outcome, code string) {
+	t.Helper()
+	if o.GoAway != code {
+		t.Errorf("GOAWAY %q, want %q (%s)", o.GoAway, code, o.Summary)
+	}
+}
+
+// pingFloodRan asserts what a PING flood does to any net/http server,
+// whatever the verdict. The verdict itself depends on the machine's speed:
+// net/http closes the connection when 10,000 acknowledgements wait
+// unsent, which happens when it reads PINGs faster than it writes their
+// acknowledgements, and (with WriteByteTimeout) when its writes stall for
+// that long; on a slower machine, or under the race detector, its writer
+// keeps up or the socket buffers absorb the flood, and neither happens
+// before the attack ends.
+func pingFloodRan(t *testing.T, o Outcome) {
+	t.Helper()
+	if o.FramesSent == 0 || o.Sent == 0 || o.Lost != 0 {
+		t.Errorf("sent %d PINGs; legitimate client sent %d, lost %d; want a flood and every ordinary request served", o.FramesSent, o.Sent, o.Lost)
+	}
+}
+
+// settingsFloodServed asserts what every net/http server does with a
+// SETTINGS flood: it takes the whole flood and keeps serving.
+func settingsFloodServed(t *testing.T, o Outcome) {
+	t.Helper()
+	defended(t, o)
+	if o.FramesSent != testBounds.scaled(h2SettingsFrames) {
+		t.Errorf("sent %d frames, want the whole flood of %d", o.FramesSent, testBounds.scaled(h2SettingsFrames))
+	}
+}
+
+// handlersHeld asserts a reset flood ran as many handlers at once as
+// net/http's default stream limit allows, and no more.
+func handlersHeld(t *testing.T, o Outcome) {
+	t.Helper()
+	defended(t, o)
+	if o.PeakHandlers < 250 {
+		t.Errorf("peak handlers = %d, want net/http's default limit of 250 reached", o.PeakHandlers)
+	}
+	if o.GoAway != "" && o.GoAway != "ENHANCE_YOUR_CALM" {
+		t.Errorf("GOAWAY %s, want none or ENHANCE_YOUR_CALM", o.GoAway)
+	}
+}
+
+// handlersEscapeOrCalm asserts what a reset flood does to tunedTarget.
+// http.TimeoutHandler runs the handler on a goroutine of its own and
+// returns as soon as the stream is reset, so net/http's count of running
+// handlers (its Rapid Reset mitigation) no longer sees the handlers it
+// abandoned: once resets reach running handlers, the flood starts more of
+// them than the streams the server advertises. Whether they do before
+// net/http's queue of unstarted handlers ends the connection
+// (ENHANCE_YOUR_CALM) depends on scheduling; either way the limit was
+// reached.
+func handlersEscapeOrCalm(t *testing.T, o Outcome) {
+	t.Helper()
+	limit := int(testBounds.MaxConcurrentStreams)
+	switch {
+	case o.PeakHandlers < limit:
+		t.Errorf("peak handlers = %d, want the %d streams advertised reached (%s)", o.PeakHandlers, limit, o.Summary)
+	case o.PeakHandlers > limit+legitSlack:
+		exposed(t, o)
+	default:
+		defended(t, o)
+		wantGoAway(t, o, "ENHANCE_YOUR_CALM")
+	}
+}
+
 func wantStatus(t *testing.T, o Outcome, status int) {
 	t.Helper()
 	if o.Status != status {
@@ -264,6 +426,7 @@ func tunedTarget(b Bounds) Target {
 				WriteTimeout:      b.Handler + time.Second,
 				IdleTimeout:       b.Idle,
 				MaxHeaderBytes:    int(b.MaxHeaderBytes),
+				HTTP2:             tunedHTTP2(b),
 			}
 			go func() { _ = srv.Serve(l) }()
 			shutdown := func(ctx context.Context) error {
@@ -272,6 +435,22 @@ func tunedTarget(b Bounds) Target {
 			}
 			return shutdown, nil
 		},
+	}
+}
+
+// tunedHTTP2 is the HTTP/2 configuration of tunedTarget: a stream limit,
+// windows and frames no larger than a request needs, and health PINGs
+// that end a connection whose peer has gone silent (net/http's header
+// timeout does not apply to an HTTP/2 header block that never ends).
+func tunedHTTP2(b Bounds) *http.HTTP2Config {
+	return &http.HTTP2Config{
+		MaxConcurrentStreams:          int(b.MaxConcurrentStreams),
+		MaxReadFrameSize:              16 << 10,
+		MaxReceiveBufferPerStream:     64 << 10,
+		MaxReceiveBufferPerConnection: 1 << 20,
+		SendPingTimeout:               b.PingAfter,
+		PingTimeout:                   b.PingTimeout,
+		WriteByteTimeout:              b.WriteByteTimeout,
 	}
 }
 

@@ -2,8 +2,10 @@ package scenarios
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
+	"net/http"
 	"sync"
 	"time"
 )
@@ -25,8 +27,12 @@ const (
 // a counting listener at 127.0.0.1.
 type server struct {
 	addr string
+	base string // "http://" or "https://" and addr: where ordinary requests go
 	ln   *countingListener
 	h    *targetHandler
+	// clientTLS is the configuration clients of a TLS server use to trust
+	// it; nil for a plain-text server.
+	clientTLS *tls.Config
 
 	shutdownFn   func(context.Context) error
 	shutdownOnce sync.Once
@@ -34,8 +40,26 @@ type server struct {
 }
 
 // start listens on a free loopback port and has t serve the target
-// handler on it.
+// handler on it in plain text.
 func start(t Target, b Bounds) (*server, error) {
+	return startOn(t, b, nil)
+}
+
+// startTLS is start behind TLS with this process's scenario certificate,
+// whose ALPN offers h2, so a net/http target speaks HTTP/2 to clients that
+// ask for it.
+func startTLS(t Target, b Bounds) (*server, error) {
+	certs, err := scenarioCerts()
+	if err != nil {
+		return nil, err
+	}
+	return startOn(t, b, certs)
+}
+
+// startOn is start, behind TLS when certs is not nil (see
+// [Target.ServeTLS]). TLS sits over the counting listener, so the counts
+// are of bytes on the wire.
+func startOn(t Target, b Bounds, certs *certPair) (*server, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("scenarios: listen on loopback: %w", err)
@@ -45,7 +69,19 @@ func start(t Target, b Bounds) (*server, error) {
 		ln:   newCountingListener(l),
 		h:    newTargetHandler(b.Handler + slowOverrun),
 	}
-	shutdown, err := t.Serve(s.ln, s.h)
+	s.base = "http://" + s.addr
+	serve := t.Serve
+	if certs != nil {
+		s.base = "https://" + s.addr
+		s.clientTLS = certs.client()
+		serve = func(l net.Listener, h http.Handler) (func(context.Context) error, error) {
+			if t.ServeTLS != nil {
+				return t.ServeTLS(l, h, certs.server())
+			}
+			return t.Serve(tls.NewListener(l, certs.server()), h)
+		}
+	}
+	shutdown, err := serve(s.ln, s.h)
 	if err != nil {
 		s.ln.closeAll()
 		return nil, fmt.Errorf("scenarios: start %s: %w", t.Name, err)

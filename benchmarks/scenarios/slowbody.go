@@ -21,6 +21,7 @@ func slowBody() Scenario {
 		Description: fmt.Sprintf("A POST /upload announces a body of max_body (at most 1MiB) with valid headers, then sends it one byte every %v (slow POST).",
 			slowBodyPace),
 		Expect: "answers or closes the connection within body_window + 2s",
+		Waits:  true,
 		Run: attack(func(ctx context.Context, s *server, b Bounds) Outcome {
 			limit, giveUp := b.BodyWindow+2*time.Second, b.BodyWindow+3*time.Second
 			ctx, cancel := context.WithTimeout(ctx, giveUp)

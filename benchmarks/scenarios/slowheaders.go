@@ -22,6 +22,7 @@ func slowHeaders() Scenario {
 		Description: fmt.Sprintf("%d connections each send a request line, then one header line every %v, and never end the header block (Slowloris).",
 			slowHeaderConns, slowHeaderPace),
 		Expect: "closes every connection within read_header + 1s",
+		Waits:  true,
 		Run: attack(func(ctx context.Context, s *server, b Bounds) Outcome {
 			limit, giveUp := b.ReadHeader+time.Second, b.ReadHeader+3*time.Second
 			ctx, cancel := context.WithTimeout(ctx, giveUp)

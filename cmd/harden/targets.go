@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/http"
@@ -43,16 +44,24 @@ func defaultBench() (bench, error) {
 // hardenTarget serves with an [httpx.Server] built from cfg; its shutdown
 // function is the server's drain-then-shutdown.
 func hardenTarget(cfg httpx.ServerConfig) scenarios.Target {
+	serve := func(l net.Listener, h http.Handler, opts ...httpx.Option) (func(context.Context) error, error) {
+		srv, err := httpx.NewServer(cfg, h, append(opts, httpx.WithLogger(zap.NewNop()))...)
+		if err != nil {
+			return nil, err
+		}
+		// Serve returns when the scenario closes l or calls Shutdown.
+		go func() { _ = srv.Serve(l) }()
+		return srv.Shutdown, nil
+	}
 	return scenarios.Target{
 		Name: "harden",
 		Serve: func(l net.Listener, h http.Handler) (func(context.Context) error, error) {
-			srv, err := httpx.NewServer(cfg, h, httpx.WithLogger(zap.NewNop()))
-			if err != nil {
-				return nil, err
-			}
-			// Serve returns when the scenario closes l or calls Shutdown.
-			go func() { _ = srv.Serve(l) }()
-			return srv.Shutdown, nil
+			return serve(l, h)
+		},
+		// harden terminates TLS itself, above its connection caps, as a
+		// service configured with httpx.WithTLSConfig does.
+		ServeTLS: func(l net.Listener, h http.Handler, tc *tls.Config) (func(context.Context) error, error) {
+			return serve(l, h, httpx.WithTLSConfig(tc))
 		},
 	}
 }
@@ -60,21 +69,26 @@ func hardenTarget(cfg httpx.ServerConfig) scenarios.Target {
 // boundsOf returns the bounds that judge a server configured by cfg.
 func boundsOf(cfg httpx.ServerConfig) scenarios.Bounds {
 	return scenarios.Bounds{
-		ReadHeader:     cfg.Timeouts.ReadHeader,
-		Idle:           cfg.Timeouts.Idle,
-		BodyWindow:     max(cfg.Limits.BodyStallTimeout, cfg.Limits.BodyRateWindow),
-		Handler:        cfg.Timeouts.Handler,
-		Drain:          cfg.Shutdown.DrainDelay,
-		Shutdown:       cfg.Shutdown.Timeout,
-		MaxHeaderBytes: int64(cfg.Limits.MaxHeaderBytes),
-		MaxBodyBytes:   int64(cfg.Limits.MaxBodyBytes),
+		ReadHeader:           cfg.Timeouts.ReadHeader,
+		Idle:                 cfg.Timeouts.Idle,
+		BodyWindow:           max(cfg.Limits.BodyStallTimeout, cfg.Limits.BodyRateWindow),
+		Handler:              cfg.Timeouts.Handler,
+		Drain:                cfg.Shutdown.DrainDelay,
+		Shutdown:             cfg.Shutdown.Timeout,
+		MaxHeaderBytes:       int64(cfg.Limits.MaxHeaderBytes),
+		MaxBodyBytes:         int64(cfg.Limits.MaxBodyBytes),
+		MaxConcurrentStreams: uint32(cfg.HTTP2.MaxConcurrentStreams),
+		PingAfter:            max(cfg.HTTP2.PingAfter, 0),
+		PingTimeout:          cfg.HTTP2.PingTimeout,
+		WriteByteTimeout:     max(cfg.HTTP2.WriteByteTimeout, 0),
 	}
 }
 
 // describe names the settings of cfg that the scenarios measure, with the
 // config file's keys.
 func describe(cfg httpx.ServerConfig) string {
-	t, l, s := cfg.Timeouts, cfg.Limits, cfg.Shutdown
-	return fmt.Sprintf("read_header %v, handler %v, body_stall_timeout %v, body_rate_window %v, drain_delay %v, shutdown.timeout %v, max_header_bytes %v, max_body_bytes %v",
-		t.ReadHeader, t.Handler, l.BodyStallTimeout, l.BodyRateWindow, s.DrainDelay, s.Timeout, l.MaxHeaderBytes, l.MaxBodyBytes)
+	t, l, s, h2 := cfg.Timeouts, cfg.Limits, cfg.Shutdown, cfg.HTTP2
+	return fmt.Sprintf("read_header %v, handler %v, body_stall_timeout %v, body_rate_window %v, drain_delay %v, shutdown.timeout %v, max_header_bytes %v, max_body_bytes %v, http2.max_concurrent_streams %d, http2.ping_after %v, http2.ping_timeout %v, http2.write_byte_timeout %v",
+		t.ReadHeader, t.Handler, l.BodyStallTimeout, l.BodyRateWindow, s.DrainDelay, s.Timeout, l.MaxHeaderBytes, l.MaxBodyBytes,
+		h2.MaxConcurrentStreams, h2.PingAfter, h2.PingTimeout, h2.WriteByteTimeout)
 }
