@@ -248,6 +248,10 @@ func TestBodyOverLimitByContentLength(t *testing.T) {
 // A route wrapped in limits.Body replaces the server-wide limit, larger or
 // smaller.
 func TestPerRouteBodyLimit(t *testing.T) {
+	run(t, testPerRouteBodyLimit)
+}
+
+func testPerRouteBodyLimit(t *testing.T, m mode) {
 	echo := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n, err := io.Copy(io.Discard, r.Body)
 		if err != nil {
@@ -259,7 +263,10 @@ func TestPerRouteBodyLimit(t *testing.T) {
 	mux.Handle("POST /upload", limits.Body(1<<20)(echo))
 	mux.Handle("POST /tiny", limits.Body(10)(echo))
 	mux.Handle("/", echo)
-	_, addr := serve(t, testConfig(), mux) // server-wide: 64KiB
+	_, base, client := serveMode(t, m, testConfig(), mux) // server-wide: 64KiB
+	// Expect: 100-continue keeps the client from sending a body the server
+	// refuses, so over HTTP/1.1 the refusal arrives on an idle socket.
+	client.Transport.(*http.Transport).ExpectContinueTimeout = safety
 	tests := []struct {
 		path   string
 		size   int
@@ -272,17 +279,14 @@ func TestPerRouteBodyLimit(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprint(tc.path, tc.size), func(t *testing.T) {
-			// Expect: 100-continue keeps the client from sending a body the
-			// server refuses, so the refusal arrives on an idle socket.
-			req, _ := http.NewRequest("POST", "http://"+addr+tc.path, strings.NewReader(strings.Repeat("x", tc.size)))
+			req, _ := http.NewRequest("POST", base+tc.path, strings.NewReader(strings.Repeat("x", tc.size)))
 			req.Header.Set("Expect", "100-continue")
-			tr := &http.Transport{ExpectContinueTimeout: safety}
-			defer tr.CloseIdleConnections()
-			resp, err := (&http.Client{Transport: tr, Timeout: safety}).Do(req)
+			resp, err := client.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer resp.Body.Close()
+			checkProto(t, m, resp)
 			if resp.StatusCode != tc.status {
 				t.Fatalf("status = %d, want %d", resp.StatusCode, tc.status)
 			}
@@ -357,66 +361,72 @@ func TestHeaderBlockOverLimit(t *testing.T) {
 }
 
 func TestHandlerOverrunGetsProblemNotEOF(t *testing.T) {
-	type result struct {
-		ctxErr, writeErr error
-	}
-	got := make(chan result, 1)
-	_, addr := serve(t, testConfig(), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		<-r.Context().Done()
-		_, err := io.WriteString(w, "too late")
-		got <- result{r.Context().Err(), err}
-	}))
-	resp, err := newClient(t).Get("http://" + addr + "/slow")
-	if err != nil {
-		t.Fatalf("client saw %v, want a 503 answer", err)
-	}
-	defer resp.Body.Close()
-	if p := decodeProblem(t, resp, http.StatusServiceUnavailable); p.Code != "handler_timeout" {
-		t.Errorf("code = %q, want handler_timeout", p.Code)
-	}
-	r := <-got
-	if !errors.Is(r.ctxErr, context.DeadlineExceeded) {
-		t.Errorf("handler ctx error = %v, want deadline exceeded", r.ctxErr)
-	}
-	if !errors.Is(r.writeErr, http.ErrHandlerTimeout) {
-		t.Errorf("late write error = %v, want http.ErrHandlerTimeout", r.writeErr)
-	}
+	run(t, func(t *testing.T, m mode) {
+		type result struct {
+			ctxErr, writeErr error
+		}
+		got := make(chan result, 1)
+		_, base, client := serveMode(t, m, testConfig(), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			<-r.Context().Done()
+			_, err := io.WriteString(w, "too late")
+			got <- result{r.Context().Err(), err}
+		}))
+		resp, err := client.Get(base + "/slow")
+		if err != nil {
+			t.Fatalf("client saw %v, want a 503 answer", err)
+		}
+		defer resp.Body.Close()
+		checkProto(t, m, resp)
+		if p := decodeProblem(t, resp, http.StatusServiceUnavailable); p.Code != "handler_timeout" {
+			t.Errorf("code = %q, want handler_timeout", p.Code)
+		}
+		r := <-got
+		if !errors.Is(r.ctxErr, context.DeadlineExceeded) {
+			t.Errorf("handler ctx error = %v, want deadline exceeded", r.ctxErr)
+		}
+		if !errors.Is(r.writeErr, http.ErrHandlerTimeout) {
+			t.Errorf("late write error = %v, want http.ErrHandlerTimeout", r.writeErr)
+		}
+	})
 }
 
 func TestStreamingHandlerIsCutAtWriteDeadline(t *testing.T) {
-	cfg := testConfig()
-	cfg.Timeouts.Write = cfg.Timeouts.Handler + time.Second
-	stopped := make(chan error, 1)
-	_, addr := serve(t, cfg, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rc := http.NewResponseController(w)
-		for range 500 { // 10s of chunks at one per 20ms
-			if _, err := io.WriteString(w, "chunk\n"); err != nil {
-				stopped <- err
-				return
+	run(t, func(t *testing.T, m mode) {
+		cfg := testConfig()
+		cfg.Timeouts.Write = cfg.Timeouts.Handler + time.Second
+		stopped := make(chan error, 1)
+		_, base, client := serveMode(t, m, cfg, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rc := http.NewResponseController(w)
+			for range 500 { // 10s of chunks at one per 20ms
+				if _, err := io.WriteString(w, "chunk\n"); err != nil {
+					stopped <- err
+					return
+				}
+				if err := rc.Flush(); err != nil {
+					stopped <- err
+					return
+				}
+				time.Sleep(20 * time.Millisecond)
 			}
-			if err := rc.Flush(); err != nil {
-				stopped <- err
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
+			stopped <- nil
+		}))
+		resp, err := client.Get(base + "/stream")
+		if err != nil {
+			t.Fatal(err)
 		}
-		stopped <- nil
-	}))
-	resp, err := newClient(t).Get("http://" + addr + "/stream")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("status = %d; the handler's stream was replaced", resp.StatusCode)
-	}
-	_, readErr := io.Copy(io.Discard, resp.Body)
-	if err := <-stopped; err == nil {
-		t.Fatal("handler streamed past the write deadline")
-	}
-	if readErr == nil {
-		t.Error("client saw a complete response from a stream that was cut")
-	}
+		defer resp.Body.Close()
+		checkProto(t, m, resp)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status = %d; the handler's stream was replaced", resp.StatusCode)
+		}
+		_, readErr := io.Copy(io.Discard, resp.Body)
+		if err := <-stopped; err == nil {
+			t.Fatal("handler streamed past the write deadline")
+		}
+		if readErr == nil {
+			t.Error("client saw a complete response from a stream that was cut")
+		}
+	})
 }
 
 func TestConnectionCap(t *testing.T) {
@@ -499,18 +509,21 @@ func TestNewServerRefuses(t *testing.T) {
 }
 
 func TestPublicServerDoesNotServePprof(t *testing.T) {
-	mux := http.NewServeMux()
-	mux.Handle("/", ok)
-	_, addr := serve(t, testConfig(), mux)
-	resp, err := newClient(t).Get("http://" + addr + "/debug/pprof/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if strings.Contains(string(body), "goroutine") {
-		t.Fatalf("public server served profiles: %q", body)
-	}
+	run(t, func(t *testing.T, m mode) {
+		mux := http.NewServeMux()
+		mux.Handle("/", ok)
+		_, base, client := serveMode(t, m, testConfig(), mux)
+		resp, err := client.Get(base + "/debug/pprof/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		checkProto(t, m, resp)
+		body, _ := io.ReadAll(resp.Body)
+		if strings.Contains(string(body), "goroutine") {
+			t.Fatalf("public server served profiles: %q", body)
+		}
+	})
 	// The same request on http.DefaultServeMux does list them: the import
 	// in this file is live.
 	rec := httptest.NewRecorder()

@@ -38,6 +38,10 @@ func status(c *http.Client, url string) (int, bool, error) {
 // balancer that stops routing a short while after /readyz turns 503, as
 // real ones do, and counts failures across the drain.
 func TestShutdownLosesNoRequest(t *testing.T) {
+	run(t, testShutdownLosesNoRequest)
+}
+
+func testShutdownLosesNoRequest(t *testing.T, m mode) {
 	cfg := testConfig()
 	cfg.Timeouts.Handler = safety
 	cfg.Timeouts.Idle = safety
@@ -50,9 +54,8 @@ func TestShutdownLosesNoRequest(t *testing.T) {
 		<-release
 		_, _ = io.WriteString(w, "held")
 	})
-	srv, addr := serve(t, cfg, mux)
+	srv, base, client := serveMode(t, m, cfg, mux)
 	_, adminAddr := serveAdmin(t, AdminConfig{Addr: "127.0.0.1:0"}, WithReadiness(srv))
-	client := newClient(t)
 
 	if code, _, err := status(client, "http://"+adminAddr+"/readyz"); err != nil || code != http.StatusOK {
 		t.Fatalf("/readyz before shutdown = %d, %v; want 200", code, err)
@@ -84,7 +87,7 @@ func TestShutdownLosesNoRequest(t *testing.T) {
 			for i := 0; i < 20000 && routing.Load(); i++ {
 				draining := !srv.Ready()
 				sent.Add(1)
-				code, _, err := status(client, "http://"+addr+"/")
+				code, _, err := status(client, base+"/")
 				switch {
 				case err != nil || code != http.StatusOK:
 					failed.Add(1)
@@ -97,7 +100,7 @@ func TestShutdownLosesNoRequest(t *testing.T) {
 	}
 	held := make(chan error, 1)
 	go func() {
-		code, _, err := status(client, "http://"+addr+"/hold")
+		code, _, err := status(client, base+"/hold")
 		if err == nil && code != http.StatusOK {
 			err = errors.New(http.StatusText(code))
 		}
@@ -113,12 +116,14 @@ func TestShutdownLosesNoRequest(t *testing.T) {
 	}
 	// A client that has not heard of the drain yet connects afresh and is
 	// served, and told not to keep the connection.
-	code, closeConn, err := status(newClient(t), "http://"+addr+"/")
+	fresh := client.Transport.(*http.Transport).Clone()
+	defer fresh.CloseIdleConnections()
+	code, closeConn, err := status(&http.Client{Transport: fresh, Timeout: safety}, base+"/")
 	if err != nil || code != http.StatusOK {
 		t.Fatalf("new connection during the drain: %d, %v; want 200", code, err)
 	}
-	if !closeConn {
-		t.Error("response during the drain lacks Connection: close")
+	if m == http1Mode && !closeConn {
+		t.Error("HTTP/1.1 response during the drain lacks Connection: close")
 	}
 	wg.Wait()
 	close(release)
@@ -137,18 +142,22 @@ func TestShutdownLosesNoRequest(t *testing.T) {
 }
 
 func TestShutdownForceClosesAfterTimeout(t *testing.T) {
+	run(t, testShutdownForceClosesAfterTimeout)
+}
+
+func testShutdownForceClosesAfterTimeout(t *testing.T, m mode) {
 	cfg := testConfig()
 	cfg.Timeouts.Handler = safety
 	cfg.Shutdown = ShutdownConfig{DrainDelay: -1, Timeout: 100 * time.Millisecond}
 	holding, release := make(chan struct{}), make(chan struct{})
-	srv, addr := serve(t, cfg, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv, base, client := serveMode(t, m, cfg, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		close(holding)
 		<-release
 	}))
 	defer close(release)
 	clientErr := make(chan error, 1)
 	go func() {
-		_, _, err := status(newClient(t), "http://"+addr+"/")
+		_, _, err := status(client, base+"/")
 		clientErr <- err
 	}()
 	<-holding
