@@ -83,23 +83,23 @@ func (h HTTP2Config) withDefaults() HTTP2Config {
 
 func (h HTTP2Config) validate(p *problems) {
 	if h.MaxConcurrentStreams < 1 {
-		p.add("http2.max_concurrent_streams", RuleRange,
+		p.Add("http2.max_concurrent_streams", RuleRange,
 			"is %d; SETTINGS_MAX_CONCURRENT_STREAMS below 1 refuses every request (RFC 9113 section 5.1.2 recommends at least 100)", h.MaxConcurrentStreams)
 	}
 	if h.MaxReadFrameSize < minFrameSize || h.MaxReadFrameSize > maxFrameSize {
-		p.add("http2.max_read_frame_size", RuleRange,
+		p.Add("http2.max_read_frame_size", RuleRange,
 			"is %v; SETTINGS_MAX_FRAME_SIZE must lie between 16KiB (2^14) and 16MiB-1 (2^24-1), RFC 9113 section 6.5.2", h.MaxReadFrameSize)
 	}
 	if h.StreamWindow < 1 || h.StreamWindow > maxWindow {
-		p.add("http2.stream_window", RuleRange,
+		p.Add("http2.stream_window", RuleRange,
 			"is %v; a stream's flow-control window must be positive and below 4MiB, or net/http ignores it", h.StreamWindow)
 	}
 	if h.ConnectionWindow < minConnectionWindow || h.ConnectionWindow > maxWindow {
-		p.add("http2.connection_window", RuleRange,
+		p.Add("http2.connection_window", RuleRange,
 			"is %v; a connection's flow-control window must lie within 64KiB..4MiB, or net/http ignores it", h.ConnectionWindow)
 	}
 	if h.PingAfter > 0 && h.PingTimeout < 0 {
-		p.add("http2.ping_timeout", RuleRange, "is negative (%v); a health-check PING needs a time to wait for its answer", h.PingTimeout)
+		p.Add("http2.ping_timeout", RuleRange, "is negative (%v); a health-check PING needs a time to wait for its answer", h.PingTimeout)
 	}
 }
 

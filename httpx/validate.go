@@ -1,7 +1,6 @@
 package httpx
 
 import (
-	"errors"
 	"net"
 	"time"
 )
@@ -16,75 +15,75 @@ func (c ServerConfig) Validate() error {
 
 func (c ServerConfig) validate(nofile uint64) error {
 	c = c.withDefaults()
-	p := &problems{prefix: "server."}
+	p := &problems{Prefix: "server."}
 	t, l, s := c.Timeouts, c.Limits, c.Shutdown
 
 	if t.ReadHeader < 0 {
-		p.add("timeouts.read_header", RuleHeaderTimeout,
+		p.Add("timeouts.read_header", RuleHeaderTimeout,
 			"is disabled (%v); a client that sends one header line at a time holds the connection forever (slowloris); set it to 5s", t.ReadHeader)
 	}
 	if t.Handler > 0 && t.Write > 0 && t.Write < t.Handler+minWriteGrace {
-		p.add("timeouts.write", RuleWriteAfterHandler,
+		p.Add("timeouts.write", RuleWriteAfterHandler,
 			"%v does not exceed timeouts.handler (%v) by at least %v, so a timed-out handler's 503 is cut off and the client sees EOF; set write to %v or leave it 0 to derive it",
 			t.Write, t.Handler, minWriteGrace, t.Handler+writeGrace)
 	}
 	if t.UpstreamIdle > 0 && t.Idle > 0 && t.Idle <= t.UpstreamIdle {
-		p.add("timeouts.idle", RuleIdleAboveUpstream,
+		p.Add("timeouts.idle", RuleIdleAboveUpstream,
 			"%v is not above timeouts.upstream_idle (%v): the proxy in front may send a request on a connection the server is closing and return 502; set idle above %v",
 			t.Idle, t.UpstreamIdle, t.UpstreamIdle)
 	}
 	if t.UpstreamIdle < 0 {
-		p.add("timeouts.upstream_idle", RuleRange, "is negative (%v); write the proxy's idle timeout, or 0 when unknown", t.UpstreamIdle)
+		p.Add("timeouts.upstream_idle", RuleRange, "is negative (%v); write the proxy's idle timeout, or 0 when unknown", t.UpstreamIdle)
 	}
 	if l.BodyRateWindow < 0 {
-		p.add("limits.body_rate_window", RuleRange, "is negative (%v); set a window such as 10s, or disable the rate with min_body_rate: -1B/s", l.BodyRateWindow)
+		p.Add("limits.body_rate_window", RuleRange, "is negative (%v); set a window such as 10s, or disable the rate with min_body_rate: -1B/s", l.BodyRateWindow)
 	}
 	if l.MaxBodyBytes > 0 && l.MinBodyRate > 0 && t.Handler > 0 {
 		need := time.Duration(float64(l.MaxBodyBytes) / float64(l.MinBodyRate) * float64(time.Second))
 		if need > t.Handler {
-			p.add("limits.min_body_rate", RuleBodyRate,
+			p.Add("limits.min_body_rate", RuleBodyRate,
 				"at %v a body of limits.max_body_bytes (%v) takes %v, longer than timeouts.handler (%v), so slow clients are cut by the handler timeout instead of the rate guard; raise min_body_rate to at least %v or leave it 0 to derive it",
 				l.MinBodyRate, l.MaxBodyBytes, need.Round(time.Second), t.Handler, deriveMinBodyRate(l.MaxBodyBytes, t.Handler))
 		}
 	}
 	if l.MaxConnections > 0 && nofile > 0 && uint64(l.MaxConnections) >= nofile {
-		p.add("limits.max_connections", RuleFDBudget,
+		p.Add("limits.max_connections", RuleFDBudget,
 			"%d is not below the open-file limit (%d): at the cap accept fails with EMFILE and so does every file and outbound connection; lower it to %d or leave it 0 to derive it, or raise the limit (ulimit -n, LimitNOFILE=)",
 			l.MaxConnections, nofile, deriveMaxConnections(nofile))
 	}
 	if s.DrainDelay >= 0 && s.Timeout < 0 {
-		p.add("shutdown.timeout", RuleRange, "is negative (%v); in-flight requests need a bound such as 15s", s.Timeout)
+		p.Add("shutdown.timeout", RuleRange, "is negative (%v); in-flight requests need a bound such as 15s", s.Timeout)
 	}
 	if s.TerminationGrace > 0 {
 		drain := max(s.DrainDelay, 0)
 		if drain+s.Timeout >= s.TerminationGrace {
-			p.add("shutdown.termination_grace", RuleShutdownInGrace,
+			p.Add("shutdown.termination_grace", RuleShutdownInGrace,
 				"shutdown.drain_delay (%v) + shutdown.timeout (%v) = %v does not fit inside the platform's grace period (%v): the process is killed mid-drain; shorten them or raise terminationGracePeriodSeconds",
 				drain, s.Timeout, drain+s.Timeout, s.TerminationGrace)
 		}
 	}
 	c.HTTP2.validate(p)
 	c.Admin.validate(p)
-	return errors.Join(p.errs...)
+	return p.Err()
 }
 
 // Validate reports every problem of the admin listener's config, named
 // under "server.admin".
 func (a AdminConfig) Validate() error {
-	p := &problems{prefix: "server."}
+	p := &problems{Prefix: "server."}
 	a.withDefaults().validate(p)
-	return errors.Join(p.errs...)
+	return p.Err()
 }
 
 func (a AdminConfig) validate(p *problems) {
 	host, _, err := net.SplitHostPort(a.Addr)
 	if err != nil {
-		p.add("admin.addr", RuleRange, "%q is not host:port (%v); use 127.0.0.1:9090", a.Addr, err)
+		p.Add("admin.addr", RuleRange, "%q is not host:port (%v); use 127.0.0.1:9090", a.Addr, err)
 	} else if !a.Expose && !isLoopbackHost(host) {
-		p.add("admin.addr", RuleAdminLoopback,
+		p.Add("admin.addr", RuleAdminLoopback,
 			"%q listens beyond loopback, exposing pprof and health endpoints; bind 127.0.0.1 or set admin.expose: true to say so on purpose", a.Addr)
 	}
 	if a.MaxProfile < 0 {
-		p.add("admin.max_profile", RuleRange, "is negative (%v); set the longest profile to allow, such as 30s", a.MaxProfile)
+		p.Add("admin.max_profile", RuleRange, "is negative (%v); set the longest profile to allow, such as 30s", a.MaxProfile)
 	}
 }

@@ -1,26 +1,20 @@
 package retry
 
 import (
-	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/harden-go/harden/internal/configerr"
 )
 
 // ConfigError is one problem found by [Policy.Validate] or refused by
 // [NewTransport]. Field is the key path as written in a config file
 // ("client.retry.max_attempts"), Rule the stable rule name that
 // `harden lint` prints and tests assert ("range"), and Reason says what is
-// wrong and how to fix it. It has the same shape as httpx's ConfigError.
-type ConfigError struct {
-	Field  string
-	Rule   string
-	Reason string
-}
-
-func (e *ConfigError) Error() string {
-	return fmt.Sprintf("%s: %s: %s", e.Field, e.Rule, e.Reason)
-}
+// wrong and how to fix it. It is the same type as httpx's and tlsx's
+// ConfigError.
+type ConfigError = configerr.Error
 
 // Rule names reported in [ConfigError.Rule]. They are stable across
 // versions.
@@ -35,14 +29,7 @@ const (
 )
 
 // problems collects ConfigErrors under a key prefix.
-type problems struct {
-	prefix string
-	errs   []error
-}
-
-func (p *problems) add(field, rule, format string, args ...any) {
-	p.errs = append(p.errs, &ConfigError{Field: p.prefix + field, Rule: rule, Reason: fmt.Sprintf(format, args...)})
-}
+type problems = configerr.Problems
 
 // Error is the error [Transport.RoundTrip] returns when its last attempt
 // ended in an error rather than a response. It names the request (with the

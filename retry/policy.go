@@ -175,46 +175,46 @@ func (p Policy) ValidateWithin(total time.Duration) error {
 }
 
 func (p Policy) problems(total time.Duration) []error {
-	ps := &problems{prefix: "client.retry."}
+	ps := &problems{Prefix: "client.retry."}
 	if p.MaxAttempts < 1 || p.MaxAttempts > maxAttemptsLimit {
-		ps.add("max_attempts", RuleRange, "is %d; set 1 (no retries) to %d; 3 is the default", p.MaxAttempts, maxAttemptsLimit)
+		ps.Add("max_attempts", RuleRange, "is %d; set 1 (no retries) to %d; 3 is the default", p.MaxAttempts, maxAttemptsLimit)
 	}
 	if p.InitialBackoff < 0 {
-		ps.add("initial_backoff", RuleRange, "is negative (%v); set a first wait such as 100ms", p.InitialBackoff)
+		ps.Add("initial_backoff", RuleRange, "is negative (%v); set a first wait such as 100ms", p.InitialBackoff)
 	}
 	if p.MaxBackoff < 0 {
-		ps.add("max_backoff", RuleRange, "is negative (%v); set a cap such as 2s", p.MaxBackoff)
+		ps.Add("max_backoff", RuleRange, "is negative (%v); set a cap such as 2s", p.MaxBackoff)
 	} else if p.InitialBackoff > 0 && p.MaxBackoff < p.InitialBackoff {
-		ps.add("max_backoff", RuleBackoffOrder, "%v is below initial_backoff (%v); raise it to at least %v", p.MaxBackoff, p.InitialBackoff, p.InitialBackoff)
+		ps.Add("max_backoff", RuleBackoffOrder, "%v is below initial_backoff (%v); raise it to at least %v", p.MaxBackoff, p.InitialBackoff, p.InitialBackoff)
 	}
 	if p.Multiplier < 1 || math.IsNaN(p.Multiplier) || math.IsInf(p.Multiplier, 0) {
-		ps.add("multiplier", RuleRange, "is %v; waits must not shrink: set 1 (constant) or more, 2 is the default", p.Multiplier)
+		ps.Add("multiplier", RuleRange, "is %v; waits must not shrink: set 1 (constant) or more, 2 is the default", p.Multiplier)
 	}
 	if p.Jitter > 1 || math.IsNaN(p.Jitter) {
-		ps.add("jitter", RuleRange, "is %v; it is a fraction of the wait: set 1 (full jitter, the default) or less, or -1 for none", p.Jitter)
+		ps.Add("jitter", RuleRange, "is %v; it is a fraction of the wait: set 1 (full jitter, the default) or less, or -1 for none", p.Jitter)
 	}
 	if b := p.Budget; b.Ratio > 1 || math.IsNaN(b.Ratio) {
-		ps.add("budget.ratio", RuleRange, "is %v; it is a fraction of requests: set 0.2 (the default) or at most 1, or -1 for no budget", b.Ratio)
+		ps.Add("budget.ratio", RuleRange, "is %v; it is a fraction of requests: set 0.2 (the default) or at most 1, or -1 for no budget", b.Ratio)
 	}
 	if math.IsNaN(p.Budget.MinPerSecond) || math.IsInf(p.Budget.MinPerSecond, 0) {
-		ps.add("budget.min_per_second", RuleRange, "is %v; set a number of retries per second such as 10", p.Budget.MinPerSecond)
+		ps.Add("budget.min_per_second", RuleRange, "is %v; set a number of retries per second such as 10", p.Budget.MinPerSecond)
 	}
 	if p.Budget.Window < time.Second {
-		ps.add("budget.window", RuleRange, "is %v; set at least 1s, 10s is the default", p.Budget.Window)
+		ps.Add("budget.window", RuleRange, "is %v; set at least 1s, 10s is the default", p.Budget.Window)
 	}
 	if total > 0 {
 		if p.PerAttemptTimeout > total {
-			ps.add("per_attempt_timeout", RuleRetriesWithinDeadline,
+			ps.Add("per_attempt_timeout", RuleRetriesWithinDeadline,
 				"%v exceeds the overall timeout (%v), so the first attempt can use all of it and no retry ever happens; set it to at most %v",
 				p.PerAttemptTimeout, total, total/time.Duration(max(p.MaxAttempts, 1)))
 		}
 		if waits := p.worstWaits(); p.MaxAttempts > 1 && waits >= total {
-			ps.add("max_backoff", RuleRetriesWithinDeadline,
+			ps.Add("max_backoff", RuleRetriesWithinDeadline,
 				"the waits between %d attempts can add up to %v, not less than the overall timeout (%v), so the last attempts never start; lower max_backoff or max_attempts",
 				p.MaxAttempts, waits, total)
 		}
 	}
-	return ps.errs
+	return ps.Errs()
 }
 
 // worstWaits is the sum of the wait bounds between MaxAttempts attempts.

@@ -131,12 +131,12 @@ func (c *ClientSource) State() State { return c.r.snapshot() }
 // SetAllowedServers replaces the allow-list of server identities for
 // every later handshake, including resumed sessions.
 func (c *ClientSource) SetAllowedServers(ids Identities) error {
-	p := &problems{prefix: "tls."}
+	p := &problems{Prefix: "tls."}
 	ids.validate(p, "allowed_servers")
 	if !ids.empty() && c.cfg.InsecureSkipVerify {
-		p.add("allowed_servers", RuleTLSVerify, "cannot be enforced with insecure_skip_verify")
+		p.Add("allowed_servers", RuleTLSVerify, "cannot be enforced with insecure_skip_verify")
 	}
-	if err := p.err(); err != nil {
+	if err := p.Err(); err != nil {
 		return err
 	}
 	ids = ids.clone()

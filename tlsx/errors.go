@@ -2,23 +2,17 @@ package tlsx
 
 import (
 	"errors"
-	"fmt"
+
+	"github.com/harden-go/harden/internal/configerr"
 )
 
 // ConfigError is one problem found by Validate or refused by a
-// constructor, in the shape of httpx's: Field is the key path as written
-// in a config file ("tls.client_ca_file"), Rule the stable rule name that
-// `harden lint` prints and tests assert ("client-auth-ignores-ca"), and
-// Reason says what is wrong and how to fix it.
-type ConfigError struct {
-	Field  string
-	Rule   string
-	Reason string
-}
-
-func (e *ConfigError) Error() string {
-	return fmt.Sprintf("%s: %s: %s", e.Field, e.Rule, e.Reason)
-}
+// constructor: Field is the key path as written in a config file
+// ("tls.client_ca_file"), Rule the stable rule name that `harden lint`
+// prints and tests assert ("client-auth-ignores-ca"), and Reason says what
+// is wrong and how to fix it. It is the same type as httpx's and retry's
+// ConfigError.
+type ConfigError = configerr.Error
 
 // Rule names reported in [ConfigError.Rule]. They are stable across
 // versions.
@@ -63,16 +57,7 @@ const (
 var ErrClosed = errors.New("tlsx: source closed")
 
 // problems collects ConfigErrors under a key prefix.
-type problems struct {
-	prefix string
-	errs   []error
-}
-
-func (p *problems) add(field, rule, format string, args ...any) {
-	p.errs = append(p.errs, &ConfigError{Field: p.prefix + field, Rule: rule, Reason: fmt.Sprintf(format, args...)})
-}
-
-func (p *problems) err() error { return errors.Join(p.errs...) }
+type problems = configerr.Problems
 
 // joinFlat joins errs like errors.Join, but lifts the members of joined
 // errors to the top, so a caller ranging over Unwrap() []error sees

@@ -114,17 +114,17 @@ type fileSpec struct {
 // material, or every problem found as *ConfigError joined; the hash
 // identifies the version read either way.
 func (spec fileSpec) load(now time.Time) (*material, [sha256.Size]byte, error) {
-	p := &problems{prefix: spec.prefix}
+	p := &problems{Prefix: spec.prefix}
 	var r fileReader
 	m := &material{loaded: now}
 	if spec.certFile != "" && spec.keyFile != "" {
 		certPEM, cerr := r.read(spec.certFile)
 		if cerr != nil {
-			p.add(spec.certField, RuleFile, "cannot be read (%v); point it at the PEM certificate file", cerr)
+			p.Add(spec.certField, RuleFile, "cannot be read (%v); point it at the PEM certificate file", cerr)
 		}
 		keyPEM, kerr := r.read(spec.keyFile)
 		if kerr != nil {
-			p.add(spec.keyField, RuleFile, "cannot be read (%v); point it at the PEM key file", kerr)
+			p.Add(spec.keyField, RuleFile, "cannot be read (%v); point it at the PEM key file", kerr)
 		}
 		if cerr == nil && kerr == nil {
 			m.cert = spec.checkKeyPair(p, certPEM, keyPEM, now)
@@ -133,7 +133,7 @@ func (spec fileSpec) load(now time.Time) (*material, [sha256.Size]byte, error) {
 	if spec.caFile != "" {
 		caPEM, err := r.read(spec.caFile)
 		if err != nil {
-			p.add(spec.caField, RuleFile, "cannot be read (%v); point it at the PEM file of the CA certificates", err)
+			p.Add(spec.caField, RuleFile, "cannot be read (%v); point it at the PEM file of the CA certificates", err)
 		} else {
 			m.cas = checkCAs(p, spec.caField, caPEM)
 			if len(m.cas) > 0 {
@@ -145,7 +145,7 @@ func (spec fileSpec) load(now time.Time) (*material, [sha256.Size]byte, error) {
 		}
 	}
 	m.hash = r.hash()
-	if err := p.err(); err != nil {
+	if err := p.Err(); err != nil {
 		return nil, m.hash, err
 	}
 	return m, m.hash, nil
@@ -156,35 +156,35 @@ func (spec fileSpec) load(now time.Time) (*material, [sha256.Size]byte, error) {
 func (spec fileSpec) checkKeyPair(p *problems, certPEM, keyPEM []byte, now time.Time) *tls.Certificate {
 	certs, err := parseCerts(certPEM)
 	if err != nil {
-		p.add(spec.certField, RuleFile, "%v; it must hold the PEM certificate, then its intermediates", err)
+		p.Add(spec.certField, RuleFile, "%v; it must hold the PEM certificate, then its intermediates", err)
 		return nil
 	}
 	key, err := parseKey(keyPEM)
 	if err != nil {
-		p.add(spec.keyField, RuleFile, "%v; it must hold one PEM private key (PKCS#8, PKCS#1 or SEC 1)", err)
+		p.Add(spec.keyField, RuleFile, "%v; it must hold one PEM private key (PKCS#8, PKCS#1 or SEC 1)", err)
 		return nil
 	}
 	leaf := certs[0]
 	ok := true
 	if !publicKeyMatches(leaf.PublicKey, key) {
-		p.add(spec.keyField, RuleKeyPair,
+		p.Add(spec.keyField, RuleKeyPair,
 			"does not match the certificate in %s (serial %x); deploy the key issued with that certificate (a rotation may have replaced only one of the two files)",
 			spec.certField, leaf.SerialNumber)
 		ok = false
 	}
 	if !hasUsage(leaf, spec.usage) {
-		p.add(spec.certField, RuleKeyUsage,
+		p.Add(spec.certField, RuleKeyUsage,
 			"the certificate's extended key usage %v lacks %s, so every %s peer rejects it; reissue it with %s",
 			usageNames(leaf.ExtKeyUsage), usageName(spec.usage), peerRole(spec.role), usageName(spec.usage))
 		ok = false
 	}
 	if msg := validityProblem(leaf, now); msg != "" {
-		p.add(spec.certField, RuleValidity, "%s; renew the certificate", msg)
+		p.Add(spec.certField, RuleValidity, "%s; renew the certificate", msg)
 		ok = false
 	}
 	for i := 0; i+1 < len(certs); i++ {
 		if err := certs[i].CheckSignatureFrom(certs[i+1]); err != nil {
-			p.add(spec.certField, RuleChain,
+			p.Add(spec.certField, RuleChain,
 				"certificate %d (%s) is not signed by certificate %d (%s) that follows it (%v); list the leaf first, then each issuer in order",
 				i+1, certs[i].Subject, i+2, certs[i+1].Subject, err)
 			ok = false
@@ -205,13 +205,13 @@ func (spec fileSpec) checkKeyPair(p *problems, certPEM, keyPEM []byte, now time.
 func checkCAs(p *problems, field string, caPEM []byte) []*x509.Certificate {
 	cas, err := parseCerts(caPEM)
 	if err != nil {
-		p.add(field, RuleFile, "%v; it must hold the PEM certificates of the CAs to trust", err)
+		p.Add(field, RuleFile, "%v; it must hold the PEM certificates of the CAs to trust", err)
 		return nil
 	}
 	ok := true
 	for _, c := range cas {
 		if !c.BasicConstraintsValid || !c.IsCA {
-			p.add(field, RuleCANotCA,
+			p.Add(field, RuleCANotCA,
 				"holds %q (serial %x) whose basic constraints lack CA:TRUE, so nothing it signs verifies; put the issuing CA's certificate here, not a leaf",
 				c.Subject.String(), c.SerialNumber)
 			ok = false

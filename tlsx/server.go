@@ -100,12 +100,12 @@ func (s *ServerSource) State() State { return s.r.snapshot() }
 // the previous list. It refuses a malformed list, or a non-empty one on
 // a server that does not verify client certificates.
 func (s *ServerSource) SetAllowedClients(ids Identities) error {
-	p := &problems{prefix: "tls."}
+	p := &problems{Prefix: "tls."}
 	ids.validate(p, "allowed_clients")
 	if !ids.empty() && s.cfg.ClientCAFile == "" {
-		p.add("allowed_clients", RuleClientCARequired, "is set without client_ca_file; set client_ca_file")
+		p.Add("allowed_clients", RuleClientCARequired, "is set without client_ca_file; set client_ca_file")
 	}
-	if err := p.err(); err != nil {
+	if err := p.Err(); err != nil {
 		return err
 	}
 	ids = ids.clone()

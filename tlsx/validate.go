@@ -23,31 +23,31 @@ func (c ServerConfig) Validate() error {
 
 func (c ServerConfig) validate(now time.Time) error {
 	c = c.withDefaults()
-	p := &problems{prefix: "tls."}
+	p := &problems{Prefix: "tls."}
 	if c.CertFile == "" {
-		p.add("cert_file", RuleRequired, "is empty; a TLS server needs a certificate file")
+		p.Add("cert_file", RuleRequired, "is empty; a TLS server needs a certificate file")
 	}
 	if c.KeyFile == "" {
-		p.add("key_file", RuleRequired, "is empty; a TLS server needs the certificate's key file")
+		p.Add("key_file", RuleRequired, "is empty; a TLS server needs the certificate's key file")
 	}
 	mode, ok := clientAuthTypes[c.ClientAuth]
 	switch {
 	case !ok:
-		p.add("client_auth", RuleClientAuth, "%q is not one of none, request, require-any, verify-if-given, require-and-verify", c.ClientAuth)
+		p.Add("client_auth", RuleClientAuth, "%q is not one of none, request, require-any, verify-if-given, require-and-verify", c.ClientAuth)
 	case c.ClientCAFile != "" && (c.ClientAuth == ClientAuthRequest || c.ClientAuth == ClientAuthRequireAny || c.ClientAuth == ClientAuthNone):
-		p.add("client_auth", RuleClientAuthIgnoresCA,
+		p.Add("client_auth", RuleClientAuthIgnoresCA,
 			"%q never verifies client certificates, so client_ca_file is ignored and any self-made certificate is accepted; use require-and-verify (or leave client_auth empty)", c.ClientAuth)
 	case c.ClientCAFile == "" && mode >= tls.VerifyClientCertIfGiven:
-		p.add("client_ca_file", RuleClientCARequired,
+		p.Add("client_ca_file", RuleClientCARequired,
 			"is empty with client_auth %q, so client certificates would be verified against the system roots, where any public CA's customer passes; name the CA file of your client PKI", c.ClientAuth)
 	}
 	if !c.AllowedClients.empty() && c.ClientCAFile == "" {
-		p.add("allowed_clients", RuleClientCARequired,
+		p.Add("allowed_clients", RuleClientCARequired,
 			"is set without client_ca_file, so no client certificate is verified and the names in it prove nothing; set client_ca_file")
 	}
 	c.AllowedClients.validate(p, "allowed_clients")
 	validateMinVersion(p, c.MinVersion)
-	return joinFlat(p.err(), c.spec().loadErr(now))
+	return joinFlat(p.Err(), c.spec().loadErr(now))
 }
 
 // Validate reports every problem of c at once, as [ServerConfig.Validate]
@@ -61,36 +61,36 @@ func (c ClientConfig) Validate() error {
 
 func (c ClientConfig) validate(now time.Time) error {
 	c = c.withDefaults()
-	p := &problems{prefix: "tls."}
+	p := &problems{Prefix: "tls."}
 	if (c.CertFile == "") != (c.KeyFile == "") {
 		field, other := "key_file", "cert_file"
 		if c.CertFile == "" {
 			field, other = "cert_file", "key_file"
 		}
-		p.add(field, RuleRequired, "is empty while %s is set; a client certificate needs both files", other)
+		p.Add(field, RuleRequired, "is empty while %s is set; a client certificate needs both files", other)
 	}
 	if c.InsecureSkipVerify {
 		if strings.TrimSpace(c.InsecureSkipVerifyReason) == "" {
-			p.add("insecure_skip_verify", RuleTLSVerify,
+			p.Add("insecure_skip_verify", RuleTLSVerify,
 				"accepts any server certificate, so anyone on the path can read and change the traffic; set ca_file to the server's CA instead, or say why in insecure_skip_verify_reason")
 		}
 		if !c.AllowedServers.empty() {
-			p.add("allowed_servers", RuleTLSVerify,
+			p.Add("allowed_servers", RuleTLSVerify,
 				"cannot be enforced with insecure_skip_verify: an unverified certificate can claim any name; remove insecure_skip_verify and set ca_file")
 		}
 	}
 	c.AllowedServers.validate(p, "allowed_servers")
 	validateMinVersion(p, c.MinVersion)
-	return joinFlat(p.err(), c.spec().loadErr(now))
+	return joinFlat(p.Err(), c.spec().loadErr(now))
 }
 
 func validateMinVersion(p *problems, v string) {
 	ver, ok := tlsVersions[v]
 	switch {
 	case !ok:
-		p.add("min_version", RuleMinVersion, "%q is not a TLS version; write \"1.2\" or \"1.3\"", v)
+		p.Add("min_version", RuleMinVersion, "%q is not a TLS version; write \"1.2\" or \"1.3\"", v)
 	case ver < tlsVersions["1.2"]:
-		p.add("min_version", RuleMinVersion,
+		p.Add("min_version", RuleMinVersion,
 			"TLS %s is deprecated by RFC 8996 and forbidden by PCI DSS and NIST SP 800-52r2; use \"1.2\" or \"1.3\"", v)
 	}
 }
@@ -98,13 +98,13 @@ func validateMinVersion(p *problems, v string) {
 func (ids Identities) validate(p *problems, field string) {
 	for i, d := range ids.DNS {
 		if d == "" || strings.ContainsAny(d, " /:*") {
-			p.add(fmt.Sprintf("%s.dns[%d]", field, i), RuleIdentity,
+			p.Add(fmt.Sprintf("%s.dns[%d]", field, i), RuleIdentity,
 				"%q is not a DNS name; write the exact name of the peer's certificate (wildcards are not expanded)", d)
 		}
 	}
 	for i, u := range ids.URI {
 		if pu, err := url.Parse(u); err != nil || pu.Scheme == "" {
-			p.add(fmt.Sprintf("%s.uri[%d]", field, i), RuleIdentity,
+			p.Add(fmt.Sprintf("%s.uri[%d]", field, i), RuleIdentity,
 				"%q is not an absolute URI; write a SPIFFE ID such as spiffe://example.org/ns/prod/sa/api", u)
 		}
 	}
@@ -112,10 +112,10 @@ func (ids Identities) validate(p *problems, field string) {
 		pu, err := url.Parse(u)
 		switch {
 		case err != nil || pu.Scheme == "":
-			p.add(fmt.Sprintf("%s.uri_prefixes[%d]", field, i), RuleIdentity,
+			p.Add(fmt.Sprintf("%s.uri_prefixes[%d]", field, i), RuleIdentity,
 				"%q is not an absolute URI; write a prefix such as spiffe://example.org/ns/prod/", u)
 		case !strings.HasSuffix(u, "/"):
-			p.add(fmt.Sprintf("%s.uri_prefixes[%d]", field, i), RuleIdentity,
+			p.Add(fmt.Sprintf("%s.uri_prefixes[%d]", field, i), RuleIdentity,
 				"%q does not end with \"/\", so it also admits %q; add the slash", u, u+"-other/")
 		}
 	}
