@@ -23,7 +23,6 @@ var run = servertest.Run
 func serveMode(t *testing.T, m mode, cfg ServerConfig, h http.Handler, opts ...Option) (*Server, string, *http.Client) {
 	t.Helper()
 	tr := &http.Transport{}
-	t.Cleanup(tr.CloseIdleConnections)
 	scheme := "http"
 	if m == http2Mode {
 		ca := tlstest.NewCA(t)
@@ -33,6 +32,9 @@ func serveMode(t *testing.T, m mode, cfg ServerConfig, h http.Handler, opts ...O
 		scheme = "https"
 	}
 	srv, addr := serve(t, cfg, h, opts...)
+	// Registered after serve's, so it runs first: idle client connections
+	// close before the server's shutdown waits for them.
+	t.Cleanup(tr.CloseIdleConnections)
 	return srv, scheme + "://" + addr, &http.Client{Transport: tr, Timeout: safety}
 }
 
