@@ -130,11 +130,19 @@ func TestRecoverAfterHijackWritesNothing(t *testing.T) {
 		_ = c.Close()
 		panic("after hijack")
 	})
-	ts := newServer(t, http1Mode, middleware.Recover(logger)(h))
+	// The client has its answer before the handler panics: wait for
+	// Recover to return before reading the log.
+	returned := make(chan struct{})
+	recovered := middleware.Recover(logger)(h)
+	ts := newServer(t, http1Mode, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer close(returned)
+		recovered.ServeHTTP(w, r)
+	}))
 	resp := get(t, ts, http1Mode)
 	if resp.StatusCode != http.StatusNoContent {
 		t.Errorf("status %d, want the hijacker's 204", resp.StatusCode)
 	}
+	receive(t, returned, "Recover's return")
 	if e := only(t, logs, "handler panicked"); e.ContextMap()["answered"] != false {
 		t.Errorf("answered = %v, want false", e.ContextMap()["answered"])
 	}
