@@ -3,6 +3,8 @@ package configs_test
 import (
 	"bytes"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -10,6 +12,8 @@ import (
 
 	"github.com/harden-go/harden/configs"
 	"github.com/harden-go/harden/httpx"
+	"github.com/harden-go/harden/tlsx"
+	"github.com/harden-go/harden/tlsx/tlstest"
 )
 
 func TestMain(m *testing.M) {
@@ -17,7 +21,8 @@ func TestMain(m *testing.M) {
 }
 
 // Every reference config decodes strictly (no unknown or misspelt keys)
-// and validates: users copy these files.
+// and validates: users copy these files. A file holds a server: section
+// (httpx.ServerConfig), a tls: section (tlsx.ServerConfig), or both.
 func TestReferenceConfigsAreValid(t *testing.T) {
 	names, err := fs.Glob(configs.FS, "*.yaml")
 	if err != nil || len(names) == 0 {
@@ -30,16 +35,65 @@ func TestReferenceConfigsAreValid(t *testing.T) {
 				t.Fatal(err)
 			}
 			var file struct {
-				Server httpx.ServerConfig `yaml:"server"`
+				Server *httpx.ServerConfig `yaml:"server"`
+				TLS    *tlsx.ServerConfig  `yaml:"tls"`
 			}
 			dec := yaml.NewDecoder(bytes.NewReader(data))
 			dec.KnownFields(true)
 			if err := dec.Decode(&file); err != nil {
 				t.Fatalf("decode: %v", err)
 			}
-			if err := file.Server.Validate(); err != nil {
-				t.Fatalf("Validate: %v", err)
+			if file.Server == nil && file.TLS == nil {
+				t.Fatal("the file has neither a server: nor a tls: section")
+			}
+			if file.Server != nil {
+				if err := file.Server.Validate(); err != nil {
+					t.Fatalf("Validate: %v", err)
+				}
+			}
+			if file.TLS != nil {
+				validateTLS(t, *file.TLS)
 			}
 		})
 	}
+}
+
+// validateTLS validates cfg with every file it names replaced by a
+// working one from tlstest, so everything but the deployment's paths is
+// checked.
+func validateTLS(t *testing.T, cfg tlsx.ServerConfig) {
+	t.Helper()
+	ca := tlstest.NewCA(t)
+	srv := ca.Server(t)
+	for _, f := range []struct {
+		field, path string
+		repl        *string
+		with        string
+	}{
+		{"cert_file", cfg.CertFile, &cfg.CertFile, srv.CertFile},
+		{"key_file", cfg.KeyFile, &cfg.KeyFile, srv.KeyFile},
+		{"client_ca_file", cfg.ClientCAFile, &cfg.ClientCAFile, ca.CertFile},
+		{"ticket_keys_file", cfg.TicketKeysFile, &cfg.TicketKeysFile, ticketKeys(t)},
+	} {
+		if f.path == "" {
+			continue
+		}
+		if !filepath.IsAbs(f.path) {
+			t.Errorf("tls.%s = %q, want an absolute path", f.field, f.path)
+		}
+		*f.repl = f.with
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+}
+
+// ticketKeys writes a ticket keys file of two keys.
+func ticketKeys(t *testing.T) string {
+	name := filepath.Join(t.TempDir(), "keys")
+	keys := "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\nAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\n"
+	if err := os.WriteFile(name, []byte(keys), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return name
 }

@@ -56,6 +56,36 @@ type ServerConfig struct {
 	// is served soon after it lands. Negative: never poll; only
 	// [ServerSource.Reload] reloads.
 	ReloadInterval time.Duration `yaml:"reload_interval" json:"reload_interval"`
+
+	// TicketKeysFile is a file of session ticket keys shared by the
+	// replicas of a service, so a client resumes its TLS session on
+	// whichever replica it reaches next instead of paying a full
+	// handshake. Each line holds one key, the standard base64 encoding of
+	// 32 random bytes (`openssl rand -base64 32`), oldest first and
+	// newest last; blank lines and lines starting with "#" are skipped
+	// (rule ticket-keys checks every line, and that there is at least
+	// one key). The file is reloaded with the certificate.
+	//
+	// Rotation is phased so replicas never refuse each other's tickets:
+	// a key added to the file only decrypts at first, and starts to
+	// encrypt new tickets once this server has held it for one
+	// reload_interval (10s when reload_interval is zero or negative), by
+	// when every replica polling the file has loaded it. Meanwhile the
+	// newest key held that long encrypts; when none has been, the oldest
+	// key of the file does. A key removed from the file stops
+	// decrypting at the next reload, and clients holding tickets it
+	// encrypted fall back to a full handshake. To rotate: append a new
+	// key, and remove the oldest once tickets encrypted with it have
+	// expired (crypto/tls accepts tickets for 7 days at most), keeping
+	// two or three keys in the file. [ServerSource.State] reports the
+	// number of keys and which one encrypts.
+	//
+	// The keys let anyone who holds them decrypt recorded TLS 1.2
+	// traffic and TLS 1.3 resumed sessions: keep the file as secret as
+	// the private key and rotate it at least daily. Zero: crypto/tls's
+	// own keys, random per process and rotated daily, so sessions
+	// resume only on the replica that issued them.
+	TicketKeysFile string `yaml:"ticket_keys_file" json:"ticket_keys_file"`
 }
 
 // ClientConfig is everything about a TLS client that can be written in a

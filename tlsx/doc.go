@@ -29,6 +29,7 @@
 //	min-version             min_version below TLS 1.2
 //	tls-verify              insecure_skip_verify without insecure_skip_verify_reason
 //	identity                a malformed allow-list entry
+//	ticket-keys             a session ticket key that is not base64 of 32 bytes, repeated, or none
 //
 // The defaults: TLS 1.2 or later; under TLS 1.2 only ECDHE suites with
 // AES-GCM or ChaCha20-Poly1305 (crypto/tls's defaults minus CBC with
@@ -53,6 +54,29 @@
 // [State] reports the leaf's expiry and the reload history; the gauge
 // [ExpiryMetric] reports the seconds left, and warnings are logged 30, 7
 // and 1 days before expiry.
+//
+// # Session resumption across replicas
+//
+// By default crypto/tls encrypts session tickets with keys random to
+// each process, so behind a load balancer a client resumes only when it
+// reaches the replica that issued its ticket. With ticket_keys_file the
+// replicas share their keys: one base64 32-byte key per line, oldest
+// first and newest last, reloaded with the certificate and validated
+// (rule ticket-keys) before use. The keys are given to the served
+// config with [crypto/tls.Config.SetSessionTicketKeys]: the first
+// encrypts new tickets, all decrypt.
+//
+// Rotation is phased so that replicas, which load the file at different
+// moments within a reload interval, never refuse each other's tickets:
+// a key added to the file only decrypts at first, and encrypts once this
+// server has held it for one reload_interval, by when every replica has
+// loaded it. The encrypting key is the newest one held that long; when
+// none has been (every key replaced at once), the oldest key of the
+// file. At start every key but the newest counts as held that long, so a
+// replica started during a rotation agrees with the running ones. A key
+// removed from the file stops decrypting at the next reload; its
+// tickets fall back to a full handshake, never to a failure. Rotate by
+// appending a new key and, later, removing the oldest.
 //
 // # Identities
 //

@@ -49,6 +49,9 @@ const (
 	RuleTLSVerify = "tls-verify"
 	// RuleIdentity: an entry of an allow-list is malformed.
 	RuleIdentity = "identity"
+	// RuleTicketKeys: the session ticket keys file holds a line that is
+	// not a base64 32-byte key, a repeated key, or no key at all.
+	RuleTicketKeys = "ticket-keys"
 	// RuleRange: a value is out of range, such as a negative duration.
 	RuleRange = "range"
 )

@@ -84,9 +84,10 @@ var testHookRead func(path string)
 // material is one validated version of a source's files.
 type material struct {
 	hash    [sha256.Size]byte
-	cert    *tls.Certificate    // nil when no certificate is configured
-	cas     []*x509.Certificate // the CA file's certificates; nil when none
-	pool    *x509.CertPool      // built from cas; nil means system roots
+	cert    *tls.Certificate      // nil when no certificate is configured
+	cas     []*x509.Certificate   // the CA file's certificates; nil when none
+	pool    *x509.CertPool        // built from cas; nil means system roots
+	tickets [][TicketKeySize]byte // session ticket keys, oldest first; nil when none
 	loaded  time.Time
 	version int // 0 for the first load, then +1 per swap
 }
@@ -106,6 +107,8 @@ type fileSpec struct {
 	caFile              string
 	certField, keyField string
 	caField             string
+	ticketFile          string // session ticket keys; servers only
+	ticketField         string
 	usage               x509.ExtKeyUsage // what the certificate is for
 	role                string           // "server" or "client"
 }
@@ -142,6 +145,14 @@ func (spec fileSpec) load(now time.Time) (*material, [sha256.Size]byte, error) {
 					m.pool.AddCert(c)
 				}
 			}
+		}
+	}
+	if spec.ticketFile != "" {
+		data, err := r.read(spec.ticketFile)
+		if err != nil {
+			p.Add(spec.ticketField, RuleFile, "cannot be read (%v); point it at the file of base64 session ticket keys", err)
+		} else {
+			m.tickets = parseTicketKeys(p, spec.ticketField, data)
 		}
 	}
 	m.hash = r.hash()

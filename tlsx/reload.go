@@ -37,6 +37,15 @@ type State struct {
 
 	// Failures counts the reads that were refused.
 	Failures int
+
+	// TicketKeys counts the session ticket keys in use, from
+	// [ServerConfig.TicketKeysFile]; zero without the file.
+	TicketKeys int
+
+	// EncryptingTicketKey names the key that encrypts new tickets,
+	// without revealing it: the first 8 hex digits of its SHA-256, as
+	// the logs name it. Empty without the file.
+	EncryptingTicketKey string
 }
 
 // reloader owns the files of one source: it loads them, swaps in each
@@ -48,6 +57,10 @@ type reloader struct {
 	interval time.Duration
 	o        options
 	onSwap   func(*material) // called with each new version, under mu
+	// onCheck, when set, is called under mu after every successful read
+	// of the files (the first load included), whether or not they
+	// changed, with the time of the read.
+	onCheck func(now time.Time)
 
 	cur atomic.Pointer[material]
 
@@ -73,6 +86,9 @@ func (r *reloader) start(ctx context.Context) error {
 	r.cur.Store(m)
 	r.state.LastCheck, r.state.LastReload = now, now
 	r.onSwap(m)
+	if r.onCheck != nil {
+		r.onCheck(now)
+	}
 	r.expiry.check(r.o.logger, r.side, m.leaf(), now)
 	unregister, err := registerExpiryGauge(r.o.meter, r.side, r.o.now, r.cur.Load)
 	if err != nil {
@@ -171,6 +187,9 @@ func (r *reloader) reload() error {
 			fields = append(fields, zap.String("serial", leaf.SerialNumber.Text(16)), zap.Time("not_after", leaf.NotAfter))
 		}
 		r.o.logger.Info("tlsx: loaded new "+r.side+" TLS files", fields...)
+	}
+	if r.onCheck != nil {
+		r.onCheck(now)
 	}
 	r.expiry.check(r.o.logger, r.side, r.cur.Load().leaf(), now)
 	return nil

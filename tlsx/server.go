@@ -2,9 +2,14 @@ package tlsx
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
 )
 
 // ServerSource serves the certificate and client CAs of a [ServerConfig]
@@ -22,6 +27,7 @@ type ServerSource struct {
 	snap    atomic.Pointer[tls.Config] // the config of the current version
 	allowed atomic.Pointer[Identities]
 	hlog    *handshakeLog
+	tickets ticketPhases // guarded by r.mu
 }
 
 // NewServerSource validates cfg, loads its files and starts polling them
@@ -45,12 +51,45 @@ func NewServerSource(ctx context.Context, cfg ServerConfig, opts ...Option) (*Se
 	}
 	s.r = &reloader{
 		spec: cfg.spec(), side: "server", interval: cfg.ReloadInterval, o: o,
-		onSwap: func(m *material) { s.snap.Store(s.newConfig(m)) },
+		onSwap: func(m *material) {
+			s.snap.Store(s.newConfig(m))
+			if cfg.TicketKeysFile != "" {
+				s.tickets.load(m.tickets, m.loaded)
+			}
+		},
+	}
+	if cfg.TicketKeysFile != "" {
+		s.tickets.phase = cfg.ReloadInterval
+		if s.tickets.phase <= 0 {
+			s.tickets.phase = DefaultReloadInterval
+		}
+		s.r.onCheck = s.rotateTicketKeys
 	}
 	if err := s.r.start(ctx); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// rotateTicketKeys gives the ticket keys to the served config in the
+// order their phases call for at now: the encrypting key first.
+func (s *ServerSource) rotateTicketKeys(now time.Time) {
+	order, changed := s.tickets.current(now)
+	if !changed {
+		return
+	}
+	// The configs GetConfigForClient returns carry no keys of their own,
+	// so crypto/tls encrypts and decrypts with these.
+	s.base.SetSessionTicketKeys(order)
+	s.r.o.logger.Info("tlsx: session ticket keys in use",
+		zap.Int("keys", len(order)), zap.String("encrypting", ticketKeyID(order[0])))
+}
+
+// ticketKeyID names a ticket key in logs without revealing it: the
+// first 8 hex digits of its SHA-256.
+func ticketKeyID(k [TicketKeySize]byte) string {
+	sum := sha256.Sum256(k[:])
+	return hex.EncodeToString(sum[:4])
 }
 
 // newConfig returns the config of one version of the files; with a nil
@@ -79,7 +118,10 @@ func (s *ServerSource) newConfig(m *material) *tls.Config {
 // the certificate and client CAs loaded last, through
 // GetConfigForClient. Session tickets keep working across reloads: they
 // are encrypted with the keys of this config, which crypto/tls uses for
-// the configs GetConfigForClient returns.
+// the configs GetConfigForClient returns. With
+// [ServerConfig.TicketKeysFile] those keys come from the file, set with
+// SetSessionTicketKeys at each phase of a rotation; do not set keys on
+// the returned config yourself.
 //
 // The config offers ALPN "h2" and "http/1.1"; a server that does not
 // speak HTTP/2 must not use it unchanged. The returned value is shared:
@@ -93,7 +135,15 @@ func (s *ServerSource) TLSConfig() *tls.Config { return s.base }
 func (s *ServerSource) Reload() error { return s.r.reload() }
 
 // State returns what the source serves and how its reloads went.
-func (s *ServerSource) State() State { return s.r.snapshot() }
+func (s *ServerSource) State() State {
+	st := s.r.snapshot()
+	s.r.mu.Lock()
+	defer s.r.mu.Unlock()
+	if order := s.tickets.order; len(order) > 0 {
+		st.TicketKeys, st.EncryptingTicketKey = len(order), ticketKeyID(order[0])
+	}
+	return st
+}
 
 // SetAllowedClients replaces the allow-list of client identities for
 // every later handshake, including resumptions of sessions made under

@@ -125,6 +125,7 @@ func (c ServerConfig) spec() fileSpec {
 	return fileSpec{
 		prefix: "tls.", certFile: c.CertFile, keyFile: c.KeyFile, caFile: c.ClientCAFile,
 		certField: "cert_file", keyField: "key_file", caField: "client_ca_file",
+		ticketFile: c.TicketKeysFile, ticketField: "ticket_keys_file",
 		usage: x509.ExtKeyUsageServerAuth, role: "server",
 	}
 }
