@@ -6,7 +6,9 @@
 // net/http server and a harden server with the same scenarios (slow
 // headers, idle connections, slow and oversized bodies, header bombs,
 // overrunning handlers, shutdown under load) and prints which attacks each
-// one withstood:
+// one withstood; then, in a second table, it compares a TLS server that
+// loads its certificate once with a tlsx source on a certificate
+// rotation under load and on the diagnosis of misconfigured handshakes:
 //
 //	go run ./cmd/harden scorecard
 //	go run ./cmd/harden scorecard --scenario slow-headers --json
@@ -40,7 +42,8 @@ Usage:
 Commands:
   scorecard   attack a zero-value net/http server and a harden server,
               in-process on 127.0.0.1, with the same scenarios, and print
-              which attacks each one withstood
+              which attacks each one withstood; then compare TLS servers
+              on certificate rotation and handshake diagnosis
 
 Examples:
   harden scorecard

@@ -52,10 +52,12 @@ func headerLimited(b scenarios.Bounds) scenarios.Target {
 // target that must be defended.
 func testBench(subject string) bench {
 	return bench{
-		targets:  []scenarios.Target{scenarios.ZeroValue(), headerLimited(testBounds)},
-		subject:  subject,
-		bounds:   testBounds,
-		settings: "test bounds",
+		targets:    []scenarios.Target{scenarios.ZeroValue(), headerLimited(testBounds)},
+		subject:    subject,
+		bounds:     testBounds,
+		settings:   "test bounds",
+		tlsTargets: []scenarios.TLSTarget{scenarios.LoadOnce(), hardenTLSTarget()},
+		tlsSubject: "harden",
 	}
 }
 
@@ -121,6 +123,11 @@ func TestHelpTeaches(t *testing.T) {
 	for _, s := range scenarios.All() {
 		if !strings.Contains(sc, "  "+s.Name+"\n") {
 			t.Errorf("scorecard help does not list scenario %q", s.Name)
+		}
+	}
+	for _, s := range scenarios.AllTLS() {
+		if !strings.Contains(sc, "  "+s.Name+"\n") {
+			t.Errorf("scorecard help does not list TLS scenario %q", s.Name)
 		}
 	}
 }
@@ -194,7 +201,7 @@ func TestInterruptedRunFails(t *testing.T) {
 	cancel()
 	var out, errOut bytes.Buffer
 	code := run(ctx, []string{"scorecard", "--json"}, &out, &errOut, testBench("header limits"))
-	want := fmt.Sprintf("interrupted after 0 of %d scenarios", len(scenarios.All()))
+	want := fmt.Sprintf("interrupted after 0 of %d scenarios", len(scenarios.All())+len(scenarios.AllTLS()))
 	if code != exitFailed || !strings.Contains(errOut.String(), want) {
 		t.Errorf("exit status %d, stderr %q; want %d and the interruption named", code, errOut.String(), exitFailed)
 	}

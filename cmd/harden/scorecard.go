@@ -43,6 +43,8 @@ Reading the table:
   MEASURED     what each target did, in the order of the columns, joined by
                "vs": when connections were closed, the status answered,
                the bytes the server read, requests lost.
+  TLS SCENARIO a second table, for the TLS scenarios, read the same way;
+               --json puts them under "tls", with each diagnosis message.
 
 Progress goes to stderr; the table or the JSON to stdout.
 
@@ -52,6 +54,13 @@ Progress goes to stderr; the table or the JSON to stdout.
 	wrap(&sb, fmt.Sprintf("Settings of the %s target: %s.", b.subject, b.settings), "", 76)
 	sb.WriteString("\nScenarios:\n")
 	for _, s := range scenarios.All() {
+		fmt.Fprintf(&sb, "  %s\n", s.Name)
+		wrap(&sb, s.Description, "      ", 76)
+		wrap(&sb, "expects: "+s.Expect, "      ", 76)
+	}
+	sb.WriteString("\nTLS scenarios (a second table, after the HTTP one):\n")
+	wrap(&sb, fmt.Sprintf("They compare ways of running a TLS server: %s.", strings.Join(tlsTargetNames(b), ", ")), "  ", 76)
+	for _, s := range scenarios.AllTLS() {
 		fmt.Fprintf(&sb, "  %s\n", s.Name)
 		wrap(&sb, s.Description, "      ", 76)
 		wrap(&sb, "expects: "+s.Expect, "      ", 76)
@@ -78,14 +87,19 @@ func scorecard(ctx context.Context, args []string, stdout, stderr io.Writer, b b
 		fmt.Fprintf(stderr, "harden scorecard: unexpected argument %q\n%s\n", fs.Arg(0), helpHintScorecard)
 		return exitUsage
 	}
-	list := scenarios.All()
+	list, tlsList := scenarios.All(), scenarios.AllTLS()
 	if *only != "" {
 		s, ok := scenarios.Find(*only)
-		if !ok {
+		ts, tlsOK := scenarios.FindTLS(*only)
+		switch {
+		case ok:
+			list, tlsList = []scenarios.Scenario{s}, nil
+		case tlsOK:
+			list, tlsList = nil, []scenarios.TLSScenario{ts}
+		default:
 			fmt.Fprintf(stderr, "harden scorecard: no scenario %q; the scenarios are: %s\n", *only, strings.Join(scenarioNames(), ", "))
 			return exitUsage
 		}
-		list = []scenarios.Scenario{s}
 	}
 
 	fmt.Fprintf(stderr, "settings of %s: %s\n", b.subject, b.settings)
@@ -94,7 +108,7 @@ func scorecard(ctx context.Context, args []string, stdout, stderr io.Writer, b b
 	// instead, so they would only bury the progress lines.
 	defer log.SetOutput(log.Writer())
 	log.SetOutput(io.Discard)
-	rep := attackAll(ctx, list, b, stderr)
+	rep := attackAll(ctx, list, tlsList, b, stderr)
 	var err error
 	if *asJSON {
 		err = writeJSON(stdout, rep)
@@ -106,7 +120,7 @@ func scorecard(ctx context.Context, args []string, stdout, stderr io.Writer, b b
 		fmt.Fprintf(stderr, "harden scorecard: %v\n", err)
 		return exitFailed
 	case ctx.Err() != nil:
-		fmt.Fprintf(stderr, "harden scorecard: interrupted after %d of %d scenarios\n", len(rep.Scenarios), len(list))
+		fmt.Fprintf(stderr, "harden scorecard: interrupted after %d of %d scenarios\n", len(rep.Scenarios)+len(rep.TLS), len(list)+len(tlsList))
 		return exitFailed
 	case !rep.Defended:
 		return exitFailed
@@ -123,6 +137,20 @@ type report struct {
 	Settings  string           `json:"settings"`
 	Bounds    scenarios.Bounds `json:"bounds"`
 	Scenarios []scenarioResult `json:"scenarios"`
+	// TLSSubject is the TLS target that must be defended in the TLS
+	// scenarios, whose results TLS holds.
+	TLSSubject string              `json:"tls_subject,omitempty"`
+	TLS        []tlsScenarioResult `json:"tls,omitempty"`
+}
+
+type tlsScenarioResult struct {
+	scenarios.TLSScenario
+	Outcomes []tlsTargetOutcome `json:"outcomes"`
+}
+
+type tlsTargetOutcome struct {
+	Target string `json:"target"`
+	scenarios.TLSOutcome
 }
 
 type scenarioResult struct {
@@ -135,24 +163,26 @@ type targetOutcome struct {
 	scenarios.Outcome
 }
 
-// attackAll runs each scenario of list against every target of b,
-// reporting progress on progress, and returns the outcomes in the order of
-// list. Scenarios that mostly wait on a target's timers (Scenario.Waits)
+// attackAll runs each scenario of list against every target of b, then
+// each of tlsList against every TLS target of b, reporting progress on
+// progress, and returns the outcomes in the order of the lists. Scenarios that mostly wait on a target's timers (Scenario.Waits)
 // run in the background alongside the others, which run one after
 // another, so the waits overlap instead of adding up. It stops early when
 // ctx ends.
-func attackAll(ctx context.Context, list []scenarios.Scenario, b bench, progress io.Writer) report {
+func attackAll(ctx context.Context, list []scenarios.Scenario, tlsList []scenarios.TLSScenario, b bench, progress io.Writer) report {
 	rep := report{Subject: b.subject, Defended: true, Settings: b.settings, Bounds: b.bounds}
 	results := make([]*scenarioResult, len(list))
+	total := len(list) + len(tlsList)
 	var mu sync.Mutex // orders progress lines
 	started := 0
-	start := func(s scenarios.Scenario, note string) int {
+	begin := func(name, note string) int {
 		mu.Lock()
 		defer mu.Unlock()
 		started++
-		fmt.Fprintf(progress, "[%d/%d] %s ...%s\n", started, len(list), s.Name, note)
+		fmt.Fprintf(progress, "[%d/%d] %s ...%s\n", started, total, name, note)
 		return started
 	}
+	start := func(s scenarios.Scenario, note string) int { return begin(s.Name, note) }
 	runOne := func(i, n int) {
 		s := list[i]
 		began := time.Now()
@@ -164,7 +194,7 @@ func attackAll(ctx context.Context, list []scenarios.Scenario, b bench, progress
 		mu.Lock()
 		defer mu.Unlock()
 		results[i] = res
-		fmt.Fprintf(progress, "[%d/%d] %s done in %.1fs\n", n, len(list), s.Name, time.Since(began).Seconds())
+		fmt.Fprintf(progress, "[%d/%d] %s done in %.1fs\n", n, total, s.Name, time.Since(began).Seconds())
 	}
 	var waiting sync.WaitGroup
 	for i, s := range list {
@@ -191,6 +221,27 @@ func attackAll(ctx context.Context, list []scenarios.Scenario, b bench, progress
 		}
 		rep.Scenarios = append(rep.Scenarios, *res)
 	}
+	// The TLS scenarios run last, one at a time: they are short, and
+	// their handshake counts would suffer beside the floods.
+	if len(tlsList) > 0 {
+		rep.TLSSubject = b.tlsSubject
+	}
+	for _, s := range tlsList {
+		if ctx.Err() != nil {
+			break
+		}
+		n := begin(s.Name, "")
+		began := time.Now()
+		res := tlsScenarioResult{TLSScenario: s}
+		for j, o := range s.Against(ctx, b.tlsTargets...) {
+			res.Outcomes = append(res.Outcomes, tlsTargetOutcome{Target: b.tlsTargets[j].Name, TLSOutcome: o})
+			if b.tlsTargets[j].Name == b.tlsSubject && !o.Defended {
+				rep.Defended = false
+			}
+		}
+		fmt.Fprintf(progress, "[%d/%d] %s done in %.1fs\n", n, total, s.Name, time.Since(began).Seconds())
+		rep.TLS = append(rep.TLS, res)
+	}
 	return rep
 }
 
@@ -210,7 +261,9 @@ func writeTable(w io.Writer, rep report, b bench) error {
 		header = append(header, strings.ToUpper(n))
 	}
 	header = append(header, "MEASURED ("+strings.Join(names, " vs ")+")")
-	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	if len(rep.Scenarios) > 0 || len(rep.TLS) == 0 {
+		fmt.Fprintln(tw, strings.Join(header, "\t"))
+	}
 	for _, s := range rep.Scenarios {
 		row := []string{s.Name}
 		var figures []string
@@ -221,7 +274,49 @@ func writeTable(w io.Writer, rep report, b bench) error {
 		row = append(row, strings.Join(figures, "  vs  "))
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
+	if err := tw.Flush(); err != nil || len(rep.TLS) == 0 {
+		return err
+	}
+	// The TLS scenarios compare other targets, so they get a table of
+	// their own.
+	if len(rep.Scenarios) > 0 {
+		fmt.Fprintln(w)
+	}
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	names = tlsTargetNames(b)
+	header = []string{"TLS SCENARIO"}
+	for _, n := range names {
+		header = append(header, strings.ToUpper(n))
+	}
+	header = append(header, "MEASURED ("+strings.Join(names, " vs ")+")")
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	for _, s := range rep.TLS {
+		row := []string{s.Name}
+		var figures []string
+		for _, o := range s.Outcomes {
+			row = append(row, tlsVerdict(o.TLSOutcome))
+			figures = append(figures, tlsFigure(o.TLSOutcome))
+		}
+		row = append(row, strings.Join(figures, "  vs  "))
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
 	return tw.Flush()
+}
+
+func tlsVerdict(o scenarios.TLSOutcome) string {
+	return verdict(scenarios.Outcome{Defended: o.Defended, Err: o.Err})
+}
+
+func tlsFigure(o scenarios.TLSOutcome) string {
+	return figure(scenarios.Outcome{Summary: o.Summary, Err: o.Err})
+}
+
+func tlsTargetNames(b bench) []string {
+	names := make([]string, len(b.tlsTargets))
+	for i, t := range b.tlsTargets {
+		names[i] = t.Name
+	}
+	return names
 }
 
 func verdict(o scenarios.Outcome) string {
@@ -252,6 +347,9 @@ func targetNames(b bench) []string {
 func scenarioNames() []string {
 	var names []string
 	for _, s := range scenarios.All() {
+		names = append(names, s.Name)
+	}
+	for _, s := range scenarios.AllTLS() {
 		names = append(names, s.Name)
 	}
 	return names

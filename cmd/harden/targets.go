@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/harden-go/harden/benchmarks/scenarios"
 	"github.com/harden-go/harden/httpx"
+	"github.com/harden-go/harden/tlsx"
 )
 
 // bench is what a scorecard run attacks: the targets side by side, the
@@ -23,6 +25,10 @@ type bench struct {
 	// settings describes the subject's configuration in one line, for
 	// the help and the report.
 	settings string
+	// tlsTargets are the TLS setups the TLS scenarios compare, and
+	// tlsSubject the Name of the one that must be defended.
+	tlsTargets []scenarios.TLSTarget
+	tlsSubject string
 }
 
 // defaultBench compares the net/http zero value with harden configured by
@@ -33,12 +39,38 @@ func defaultBench() (bench, error) {
 		return bench{}, fmt.Errorf("harden's default configuration is invalid here: %w", err)
 	}
 	h := hardenTarget(cfg)
+	ht := hardenTLSTarget()
 	return bench{
-		targets:  []scenarios.Target{scenarios.ZeroValue(), h},
-		subject:  h.Name,
-		bounds:   boundsOf(cfg),
-		settings: "httpx.DefaultServerConfig(): " + describe(cfg),
+		targets:    []scenarios.Target{scenarios.ZeroValue(), h},
+		subject:    h.Name,
+		bounds:     boundsOf(cfg),
+		settings:   "httpx.DefaultServerConfig(): " + describe(cfg),
+		tlsTargets: []scenarios.TLSTarget{scenarios.LoadOnce(), ht},
+		tlsSubject: ht.Name,
 	}, nil
+}
+
+// hardenTLSTarget serves with a [tlsx.ServerSource] over the files and
+// explains failures with [tlsx.Explain]. Its reload is the source's
+// Reload, which its poll runs every reload_interval; the scenario calls
+// it at once instead of waiting the interval out.
+func hardenTLSTarget() scenarios.TLSTarget {
+	return scenarios.TLSTarget{
+		Name: "harden",
+		ServeFiles: func(l net.Listener, certFile, keyFile string) (func() error, func(), error) {
+			src, err := tlsx.NewServerSource(context.Background(),
+				tlsx.ServerConfig{CertFile: certFile, KeyFile: keyFile, ReloadInterval: -1})
+			if err != nil {
+				return nil, nil, err
+			}
+			stop := scenarios.ServeHandshakes(l, src.TLSConfig())
+			return src.Reload, func() { stop(); src.Close() }, nil
+		},
+		Explain: func(err error, trusted []*x509.Certificate) (string, string) {
+			he := tlsx.Explain(err, trusted...)
+			return string(he.Kind), he.Message
+		},
+	}
 }
 
 // hardenTarget serves with an [httpx.Server] built from cfg; its shutdown

@@ -1,0 +1,65 @@
+package scenarios
+
+import (
+	"context"
+	"crypto/x509"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/harden-go/harden/tlsx"
+)
+
+// reloading is a TLS target that takes up new files with tlsx.
+func reloading() TLSTarget {
+	return TLSTarget{
+		Name: "tlsx",
+		ServeFiles: func(l net.Listener, certFile, keyFile string) (func() error, func(), error) {
+			src, err := tlsx.NewServerSource(context.Background(), tlsx.ServerConfig{CertFile: certFile, KeyFile: keyFile, ReloadInterval: -1})
+			if err != nil {
+				return nil, nil, err
+			}
+			stop := ServeHandshakes(l, src.TLSConfig())
+			return src.Reload, func() { stop(); src.Close() }, nil
+		},
+		Explain: func(err error, trusted []*x509.Certificate) (string, string) {
+			he := tlsx.Explain(err, trusted...)
+			return string(he.Kind), he.Message
+		},
+	}
+}
+
+func TestTLSScenarios(t *testing.T) {
+	for _, s := range AllTLS() {
+		t.Run(s.Name, func(t *testing.T) {
+			out := s.Against(context.Background(), LoadOnce(), reloading())
+			base, h := out[0], out[1]
+			if base.Err != "" || h.Err != "" {
+				t.Fatalf("errors: %q, %q", base.Err, h.Err)
+			}
+			if base.Defended || !h.Defended {
+				t.Errorf("defended: load once %v (%s), tlsx %v (%s); want only tlsx", base.Defended, base.Summary, h.Defended, h.Summary)
+			}
+		})
+	}
+	if _, ok := FindTLS("tls-rotation"); !ok {
+		t.Error("FindTLS does not find tls-rotation")
+	}
+}
+
+// A failure to build the PKI is reported, and its files are removed.
+func TestWithPKIReportsAndCleansUp(t *testing.T) {
+	var dir string
+	o := withPKI(func(p *pki) TLSOutcome {
+		dir = p.TempDir()
+		p.Fatalf("broken: %d", 42)
+		return TLSOutcome{Defended: true}
+	})
+	if o.Defended || o.Err != "broken: 42" {
+		t.Errorf("outcome = %+v, want the failure as Err", o)
+	}
+	if _, err := os.Stat(filepath.Dir(dir)); !os.IsNotExist(err) {
+		t.Errorf("the PKI directory %s is left behind: %v", filepath.Dir(dir), err)
+	}
+}
