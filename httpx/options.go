@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/harden-go/harden/middleware"
+	"github.com/harden-go/harden/tlsx"
 )
 
 // Option configures what cannot be written in a config file: loggers,
@@ -21,6 +22,7 @@ type options struct {
 	logger    *zap.Logger
 	readiness []Readiness
 	tls       *tls.Config
+	tlsSource *tlsx.ServerSource
 
 	// telemetry of the server's request chain
 	tp   trace.TracerProvider

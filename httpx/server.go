@@ -15,6 +15,7 @@ import (
 
 	"github.com/harden-go/harden/limits"
 	"github.com/harden-go/harden/middleware"
+	"github.com/harden-go/harden/tlsx"
 )
 
 // Server is a hardened *http.Server with a graceful, drain-first stop. It
@@ -24,7 +25,8 @@ type Server struct {
 	hs  *http.Server
 	log *zap.Logger
 
-	mwOpts []middleware.Option // telemetry of the request chain
+	mwOpts    []middleware.Option // telemetry of the request chain
+	tlsSource *tlsx.ServerSource  // set by WithTLSSource
 
 	draining     atomic.Bool
 	shutdownOnce sync.Once
@@ -84,6 +86,10 @@ func NewServer(cfg ServerConfig, h http.Handler, opts ...Option) (*Server, error
 		ErrorLog:          zap.NewStdLog(o.logger.Named("net/http")),
 	}
 	s.hs.TLSConfig = o.tls
+	if o.tlsSource != nil {
+		s.tlsSource = o.tlsSource
+		s.hs.ErrorLog = withoutHandshakeLines(s.hs.ErrorLog)
+	}
 	c.HTTP2.apply(s.hs)
 	return s, nil
 }
@@ -144,13 +150,17 @@ func (s *Server) Addr() net.Addr {
 
 // Serve accepts connections on l, capped at limits.max_connections (and
 // per client address), speaks TLS on them when the server has a TLS
-// config ([WithTLSConfig]), and serves them until Shutdown; it then returns http.ErrServerClosed, like
-// http.Server.Serve. It may be called for several listeners.
+// config ([WithTLSConfig], [WithTLSSource]), and serves them until
+// Shutdown; it then returns http.ErrServerClosed, like http.Server.Serve.
+// It may be called for several listeners.
 func (s *Server) Serve(l net.Listener) error {
 	if lc := s.cfg.Limits.listener(); lc.Max > 0 || lc.MaxPerIP > 0 {
 		l = limits.NewListener(l, lc)
 	}
-	if s.hs.TLSConfig != nil {
+	switch {
+	case s.tlsSource != nil:
+		l = s.tlsSource.Listener(l)
+	case s.hs.TLSConfig != nil:
 		l = tls.NewListener(l, s.hs.TLSConfig)
 	}
 	addr := l.Addr()

@@ -2,7 +2,12 @@ package httpx
 
 import (
 	"crypto/tls"
+	"io"
+	"log"
 	"slices"
+	"strings"
+
+	"github.com/harden-go/harden/tlsx"
 )
 
 // WithTLSConfig makes the server speak TLS with cfg on every listener it
@@ -15,6 +20,7 @@ import (
 // the cap costs no TLS work.
 func WithTLSConfig(cfg *tls.Config) Option {
 	return optionFunc(func(o *options) {
+		o.tlsSource = nil
 		if cfg == nil {
 			o.tls = nil
 			return
@@ -27,4 +33,43 @@ func WithTLSConfig(cfg *tls.Config) Option {
 		}
 		o.tls = c
 	})
+}
+
+// WithTLSSource makes the server speak TLS with the certificates of src,
+// which rotate as src reloads them, and HTTP/2 through ALPN. Failed
+// handshakes are logged once each by src's listener, typed, classified
+// with their fix and rate-limited (see tlsx.ServerSource.Listener), and
+// net/http's own text line for them is dropped. The connection caps apply
+// before the handshake. src stays the caller's to close, after the server
+// has shut down.
+func WithTLSSource(src *tlsx.ServerSource) Option {
+	return optionFunc(func(o *options) {
+		o.tlsSource = src
+		o.tls = nil
+		if src != nil {
+			o.tls = src.TLSConfig()
+		}
+	})
+}
+
+// handshakeLinePrefix starts the line net/http logs for a failed TLS
+// handshake; with a tlsx source the listener logs the typed error instead.
+const handshakeLinePrefix = "http: TLS handshake error"
+
+// withoutHandshakeLines returns a logger that writes to l's writer all but
+// net/http's handshake-failure lines.
+func withoutHandshakeLines(l *log.Logger) *log.Logger {
+	return log.New(dropLines{w: l.Writer(), prefix: handshakeLinePrefix}, "", 0)
+}
+
+type dropLines struct {
+	w      io.Writer
+	prefix string
+}
+
+func (d dropLines) Write(p []byte) (int, error) {
+	if strings.HasPrefix(string(p), d.prefix) {
+		return len(p), nil
+	}
+	return d.w.Write(p)
 }
