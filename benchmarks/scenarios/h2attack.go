@@ -53,7 +53,7 @@ func noH2(err error) Outcome {
 // its one connection alive, as HTTP/2 clients do, apart from the
 // attacker's. It sends its first request before the attack starts.
 func (s *server) whileLegitH2(ctx context.Context, attack func()) tally {
-	tr := &http.Transport{TLSClientConfig: s.clientTLS.Clone(), ForceAttemptHTTP2: true}
+	tr := &http.Transport{TLSClientConfig: s.clientTLS.Clone(), ForceAttemptHTTP2: true, DialContext: dialAsOtherClient}
 	tr.Protocols = new(http.Protocols)
 	tr.Protocols.SetHTTP2(true)
 	defer tr.CloseIdleConnections()

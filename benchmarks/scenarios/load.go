@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"slices"
 	"sync"
@@ -133,7 +134,7 @@ func get(ctx context.Context, c *http.Client, url string) error {
 // each on a fresh connection, and returns what that client experienced.
 // The client stops when attack returns or ctx ends.
 func (s *server) whileLegit(ctx context.Context, attack func()) tally {
-	tr := &http.Transport{DisableKeepAlives: true}
+	tr := &http.Transport{DisableKeepAlives: true, DialContext: dialAsOtherClient}
 	defer tr.CloseIdleConnections()
 	c := &http.Client{Transport: tr, Timeout: requestTimeout}
 
@@ -164,4 +165,23 @@ func lossReason(err error) string {
 		return "timeout"
 	}
 	return err.Error()
+}
+
+// legitAddr is the address the legitimate client connects from: another
+// address of the loopback network than the attacker's 127.0.0.1, so that
+// a server's per-address connection cap treats it as the separate client
+// it stands for, as it would be on a real network.
+var legitAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}
+
+// dialAsOtherClient dials from legitAddr, or from the default address on
+// systems where only 127.0.0.1 is configured (macOS), where the figures
+// then include the per-address cap's effect on the legitimate client.
+func dialAsOtherClient(ctx context.Context, network, addr string) (net.Conn, error) {
+	d := net.Dialer{LocalAddr: legitAddr}
+	c, err := d.DialContext(ctx, network, addr)
+	if !errors.Is(err, syscall.EADDRNOTAVAIL) {
+		return c, err
+	}
+	var d0 net.Dialer
+	return d0.DialContext(ctx, network, addr)
 }
