@@ -22,7 +22,9 @@ var run = servertest.Run
 // client that speaks mode to it.
 func serveMode(t *testing.T, m mode, cfg ServerConfig, h http.Handler, opts ...Option) (*Server, string, *http.Client) {
 	t.Helper()
-	tr := &http.Transport{}
+	// A request that says Expect: 100-continue waits for the server's
+	// go-ahead, so a refused body is never written into a closing socket.
+	tr := &http.Transport{ExpectContinueTimeout: safety}
 	scheme := "http"
 	if m == http2Mode {
 		ca := tlstest.NewCA(t)

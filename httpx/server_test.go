@@ -264,9 +264,6 @@ func testPerRouteBodyLimit(t *testing.T, m mode) {
 	mux.Handle("POST /tiny", limits.Body(10)(echo))
 	mux.Handle("/", echo)
 	_, base, client := serveMode(t, m, testConfig(), mux) // server-wide: 64KiB
-	// Expect: 100-continue keeps the client from sending a body the server
-	// refuses, so over HTTP/1.1 the refusal arrives on an idle socket.
-	client.Transport.(*http.Transport).ExpectContinueTimeout = safety
 	tests := []struct {
 		path   string
 		size   int
