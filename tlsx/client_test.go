@@ -23,11 +23,11 @@ func TestClientPresentsCertificateWhateverCANames(t *testing.T) {
 	srvCfg.ClientCAs = other.Pool()
 
 	stock := ca.ClientConfig(cli)
-	if r := handshake(t, srvCfg, stock); r.serverErr == nil {
+	if r := handshake(t, srvCfg, stock); r.ServerErr == nil {
 		t.Fatal("a stock Go client sent its certificate; the test would prove nothing")
 	}
 	src := newClient(t, tlsx.ClientConfig{CAFile: ca.CertFile, CertFile: cli.CertFile, KeyFile: cli.KeyFile})
-	handshake(t, srvCfg, src.TLSConfig()).ok(t)
+	ok(t, handshake(t, srvCfg, src.TLSConfig()))
 }
 
 // Against a server whose client CAs list only an intermediate, the
@@ -46,8 +46,8 @@ func TestClientCertificateReachesServerOfAnotherCA(t *testing.T) {
 	src := newClient(t, tlsx.ClientConfig{CAFile: ca.CertFile, CertFile: cli.CertFile, KeyFile: cli.KeyFile})
 	r := handshake(t, srvCfg, src.TLSConfig())
 	var unknown x509.UnknownAuthorityError
-	if !errors.As(r.serverErr, &unknown) {
-		t.Errorf("server error = %v, want x509.UnknownAuthorityError", r.serverErr)
+	if !errors.As(r.ServerErr, &unknown) {
+		t.Errorf("server error = %v, want x509.UnknownAuthorityError", r.ServerErr)
 	}
 }
 
@@ -57,7 +57,7 @@ func TestClientVerifiesServer(t *testing.T) {
 	ca := tlstest.NewCA(t)
 	good := ca.ServerConfig(t, ca.Server(t, "localhost", "api.example.org", "spiffe://example.org/api"))
 	src := newClient(t, tlsx.ClientConfig{CAFile: ca.CertFile, AllowedServers: tlsx.Identities{URI: []string{"spiffe://example.org/api"}}})
-	handshake(t, good, src.TLSConfig()).ok(t)
+	ok(t, handshake(t, good, src.TLSConfig()))
 
 	tests := []struct {
 		name   string
@@ -92,8 +92,8 @@ func TestClientVerifiesServer(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r := handshake(t, tc.server, src.TLSConfig())
-			if !tc.check(r.clientErr) {
-				t.Errorf("client error = %v", r.clientErr)
+			if !tc.check(r.ClientErr) {
+				t.Errorf("client error = %v", r.ClientErr)
 			}
 		})
 	}
@@ -102,18 +102,18 @@ func TestClientVerifiesServer(t *testing.T) {
 		cfg := src.TLSConfig().Clone()
 		cfg.ServerName = "127.0.0.1" // not sent as SNI, so not seen by VerifyConnection
 		r := handshake(t, good, cfg)
-		if !errors.Is(r.clientErr, tlsx.ErrNoServerName) {
-			t.Errorf("client error = %v, want ErrNoServerName", r.clientErr)
+		if !errors.Is(r.ClientErr, tlsx.ErrNoServerName) {
+			t.Errorf("client error = %v, want ErrNoServerName", r.ClientErr)
 		}
 	})
 	t.Run("resumed after the allow-list changed", func(t *testing.T) {
 		srv := ca.ServerConfig(t, ca.Server(t, "localhost", "spiffe://example.org/api"))
 		cfg := src.TLSConfig().Clone()
 		cfg.ClientSessionCache = tls.NewLRUClientSessionCache(4)
-		handshake(t, srv, cfg).ok(t)
+		ok(t, handshake(t, srv, cfg))
 		r := handshake(t, srv, cfg)
-		r.ok(t)
-		if !r.client.DidResume {
+		ok(t, r)
+		if !r.Client.DidResume {
 			t.Fatal("the second handshake did not resume")
 		}
 		if err := src.SetAllowedServers(tlsx.Identities{URI: []string{"spiffe://example.org/other"}}); err != nil {
@@ -121,8 +121,8 @@ func TestClientVerifiesServer(t *testing.T) {
 		}
 		r = handshake(t, srv, cfg)
 		var e *tlsx.IdentityError
-		if !errors.As(r.clientErr, &e) || !e.Resumed {
-			t.Errorf("client error = %v, want an *IdentityError on a resumed session", r.clientErr)
+		if !errors.As(r.ClientErr, &e) || !e.Resumed {
+			t.Errorf("client error = %v, want an *IdentityError on a resumed session", r.ClientErr)
 		}
 	})
 }
@@ -134,10 +134,10 @@ func TestClientSourceExplain(t *testing.T) {
 	regen := ca.Regenerate(t)
 	src := newClient(t, tlsx.ClientConfig{CAFile: regen.CertFile})
 	r := handshake(t, ca.ServerConfig(t, nil), src.TLSConfig())
-	if he := src.Explain(r.clientErr); he.Kind != tlsx.KindRegeneratedCA {
-		t.Errorf("Explain(%v) = %v, want %s", r.clientErr, he, tlsx.KindRegeneratedCA)
+	if he := src.Explain(r.ClientErr); he.Kind != tlsx.KindRegeneratedCA {
+		t.Errorf("Explain(%v) = %v, want %s", r.ClientErr, he, tlsx.KindRegeneratedCA)
 	}
-	if he := tlsx.Explain(r.clientErr); he.Kind != tlsx.KindUnknownAuthority {
-		t.Errorf("without the CAs: Explain(%v) = %v, want %s", r.clientErr, he, tlsx.KindUnknownAuthority)
+	if he := tlsx.Explain(r.ClientErr); he.Kind != tlsx.KindUnknownAuthority {
+		t.Errorf("without the CAs: Explain(%v) = %v, want %s", r.ClientErr, he, tlsx.KindUnknownAuthority)
 	}
 }

@@ -94,9 +94,9 @@ func TestExplain(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r := handshake(t, tc.srv, tc.cli)
-			err := r.clientErr
+			err := r.ClientErr
 			if tc.side == "server" {
-				err = r.serverErr
+				err = r.ServerErr
 			}
 			if err == nil {
 				t.Fatalf("the %s saw no error", tc.side)

@@ -4,14 +4,10 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/pem"
-	"errors"
-	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"sort"
 	"testing"
-	"time"
 
 	"go.uber.org/goleak"
 
@@ -23,68 +19,19 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// result is what each side of one handshake saw.
-type result struct {
-	clientErr error               // from the client's handshake, or its first read
-	serverErr error               // from the server's handshake
-	client    tls.ConnectionState // the client's view after its handshake
-}
+type result = tlstest.HandshakeResult
 
-// handshake runs one TLS handshake over loopback between a server with
-// srvCfg and a client with cliCfg (ServerName "localhost" unless set).
-// The client reads once after its handshake: under TLS 1.3 a server's
-// refusal of the client certificate arrives only then, and so do the
-// session tickets a resumption needs.
+// handshake runs one TLS handshake over loopback (see tlstest.Handshake).
 func handshake(t *testing.T, srvCfg, cliCfg *tls.Config) result {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-
-	var r result
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		c, err := ln.Accept()
-		if err != nil {
-			r.serverErr = err
-			return
-		}
-		tc := tls.Server(c, srvCfg)
-		defer tc.Close()
-		r.serverErr = tc.HandshakeContext(ctx)
-	}()
-
-	raw, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cliCfg = cliCfg.Clone()
-	if cliCfg.ServerName == "" {
-		cliCfg.ServerName = "localhost"
-	}
-	tc := tls.Client(raw, cliCfg)
-	r.clientErr = tc.HandshakeContext(ctx)
-	if r.clientErr == nil {
-		r.client = tc.ConnectionState()
-		if _, err := tc.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
-			r.clientErr = err
-		}
-	}
-	tc.Close()
-	<-done
-	return r
+	return tlstest.Handshake(t, srvCfg, cliCfg)
 }
 
 // ok fails the test unless both sides of r succeeded.
-func (r result) ok(t *testing.T) {
+func ok(t *testing.T, r result) {
 	t.Helper()
-	if r.clientErr != nil || r.serverErr != nil {
-		t.Fatalf("handshake failed: client: %v; server: %v", r.clientErr, r.serverErr)
+	if r.ClientErr != nil || r.ServerErr != nil {
+		t.Fatalf("handshake failed: client: %v; server: %v", r.ClientErr, r.ServerErr)
 	}
 }
 

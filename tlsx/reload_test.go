@@ -289,21 +289,21 @@ func TestReloadCARotation(t *testing.T) {
 	src := newServer(t, tlsx.ServerConfig{CertFile: srv.CertFile, KeyFile: srv.KeyFile, ClientCAFile: v.path("ca.crt"), ReloadInterval: -1})
 	oldCli, newCli := oldCA.ClientConfig(oldCA.Client(t)), oldCA.ClientConfig(newCA.Client(t))
 
-	handshake(t, src.TLSConfig(), oldCli).ok(t)
+	ok(t, handshake(t, src.TLSConfig(), oldCli))
 	v.update(map[string]string{"ca.crt": bundle})
 	if err := src.Reload(); err != nil {
 		t.Fatal(err)
 	}
-	handshake(t, src.TLSConfig(), oldCli).ok(t)
-	handshake(t, src.TLSConfig(), newCli).ok(t)
+	ok(t, handshake(t, src.TLSConfig(), oldCli))
+	ok(t, handshake(t, src.TLSConfig(), newCli))
 	v.update(map[string]string{"ca.crt": newCA.CertFile})
 	if err := src.Reload(); err != nil {
 		t.Fatal(err)
 	}
-	handshake(t, src.TLSConfig(), newCli).ok(t)
+	ok(t, handshake(t, src.TLSConfig(), newCli))
 	// A Go client sends no certificate of a CA the server no longer
 	// lists, so the refusal is a missing certificate.
-	if r := handshake(t, src.TLSConfig(), oldCli); r.serverErr == nil || r.clientErr == nil {
+	if r := handshake(t, src.TLSConfig(), oldCli); r.ServerErr == nil || r.ClientErr == nil {
 		t.Errorf("old client after the rotation was accepted")
 	}
 }
@@ -356,23 +356,23 @@ func TestReloadClientCARotation(t *testing.T) {
 	src := newClient(t, tlsx.ClientConfig{CAFile: v.path("ca.crt"), ReloadInterval: -1})
 	oldSrv, newSrv := oldCA.ServerConfig(t, nil), newCA.ServerConfig(t, nil)
 
-	handshake(t, oldSrv, src.TLSConfig()).ok(t)
-	if r := handshake(t, newSrv, src.TLSConfig()); r.clientErr == nil {
+	ok(t, handshake(t, oldSrv, src.TLSConfig()))
+	if r := handshake(t, newSrv, src.TLSConfig()); r.ClientErr == nil {
 		t.Fatal("a server of the new CA was accepted before the rotation")
 	}
 	v.update(map[string]string{"ca.crt": concat(t, oldCA.CertFile, newCA.CertFile)})
 	if err := src.Reload(); err != nil {
 		t.Fatal(err)
 	}
-	handshake(t, oldSrv, src.TLSConfig()).ok(t)
-	handshake(t, newSrv, src.TLSConfig()).ok(t)
+	ok(t, handshake(t, oldSrv, src.TLSConfig()))
+	ok(t, handshake(t, newSrv, src.TLSConfig()))
 	v.update(map[string]string{"ca.crt": newCA.CertFile})
 	if err := src.Reload(); err != nil {
 		t.Fatal(err)
 	}
 	r := handshake(t, oldSrv, src.TLSConfig())
 	var unknown x509.UnknownAuthorityError
-	if !errors.As(r.clientErr, &unknown) {
-		t.Errorf("old CA's server after the rotation: %v, want x509.UnknownAuthorityError", r.clientErr)
+	if !errors.As(r.ClientErr, &unknown) {
+		t.Errorf("old CA's server after the rotation: %v, want x509.UnknownAuthorityError", r.ClientErr)
 	}
 }

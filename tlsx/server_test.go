@@ -21,35 +21,35 @@ func TestServerDefaults(t *testing.T) {
 	cli := ca.ClientConfig(nil)
 	cli.NextProtos = []string{"http/1.1", "h2"}
 	r := handshake(t, src.TLSConfig(), cli)
-	r.ok(t)
-	if r.client.NegotiatedProtocol != "h2" {
-		t.Errorf("ALPN = %q, want h2", r.client.NegotiatedProtocol)
+	ok(t, r)
+	if r.Client.NegotiatedProtocol != "h2" {
+		t.Errorf("ALPN = %q, want h2", r.Client.NegotiatedProtocol)
 	}
-	if r.client.Version != tls.VersionTLS13 {
-		t.Errorf("version = %x, want TLS 1.3", r.client.Version)
+	if r.Client.Version != tls.VersionTLS13 {
+		t.Errorf("version = %x, want TLS 1.3", r.Client.Version)
 	}
-	if r.client.CurveID != tls.X25519MLKEM768 {
-		t.Errorf("key exchange = %v, want X25519MLKEM768", r.client.CurveID)
+	if r.Client.CurveID != tls.X25519MLKEM768 {
+		t.Errorf("key exchange = %v, want X25519MLKEM768", r.Client.CurveID)
 	}
 
 	old := ca.ClientConfig(nil)
 	old.MinVersion, old.MaxVersion = tls.VersionTLS11, tls.VersionTLS11
-	if r := handshake(t, src.TLSConfig(), old); r.serverErr == nil {
+	if r := handshake(t, src.TLSConfig(), old); r.ServerErr == nil {
 		t.Error("a TLS 1.1 client was accepted")
 	}
 
 	cbc := ca.ClientConfig(nil)
 	cbc.MaxVersion = tls.VersionTLS12
 	cbc.CipherSuites = []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA}
-	if r := handshake(t, src.TLSConfig(), cbc); r.serverErr == nil {
+	if r := handshake(t, src.TLSConfig(), cbc); r.ServerErr == nil {
 		t.Error("a client offering only CBC-SHA1 suites was accepted")
 	}
 	gcm := ca.ClientConfig(nil)
 	gcm.MaxVersion = tls.VersionTLS12
 	r = handshake(t, src.TLSConfig(), gcm)
-	r.ok(t)
-	if r.client.Version != tls.VersionTLS12 {
-		t.Errorf("version = %x, want TLS 1.2", r.client.Version)
+	ok(t, r)
+	if r.Client.Version != tls.VersionTLS12 {
+		t.Errorf("version = %x, want TLS 1.2", r.Client.Version)
 	}
 
 	c := src.TLSConfig()
@@ -67,10 +67,10 @@ func TestServerMinVersion13(t *testing.T) {
 	src := newServer(t, tlsx.ServerConfig{CertFile: srv.CertFile, KeyFile: srv.KeyFile, MinVersion: "1.3"})
 	cli := ca.ClientConfig(nil)
 	cli.MaxVersion = tls.VersionTLS12
-	if r := handshake(t, src.TLSConfig(), cli); r.serverErr == nil {
+	if r := handshake(t, src.TLSConfig(), cli); r.ServerErr == nil {
 		t.Error("a TLS 1.2 client was accepted by a TLS 1.3 server")
 	}
-	handshake(t, src.TLSConfig(), ca.ClientConfig(nil)).ok(t)
+	ok(t, handshake(t, src.TLSConfig(), ca.ClientConfig(nil)))
 }
 
 // With client_ca_file, a client certificate is required and verified.
@@ -79,8 +79,8 @@ func TestServerRequiresClientCertificate(t *testing.T) {
 	srv := ca.Server(t)
 	src := newServer(t, tlsx.ServerConfig{CertFile: srv.CertFile, KeyFile: srv.KeyFile, ClientCAFile: ca.CertFile})
 
-	handshake(t, src.TLSConfig(), ca.ClientConfig(ca.Client(t))).ok(t)
-	if r := handshake(t, src.TLSConfig(), ca.ClientConfig(nil)); r.serverErr == nil {
+	ok(t, handshake(t, src.TLSConfig(), ca.ClientConfig(ca.Client(t))))
+	if r := handshake(t, src.TLSConfig(), ca.ClientConfig(nil)); r.ServerErr == nil {
 		t.Error("a client without certificate was accepted")
 	}
 	// A certificate from another CA, presented whatever the server asks.
@@ -89,8 +89,8 @@ func TestServerRequiresClientCertificate(t *testing.T) {
 	cli.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &foreign.TLS, nil }
 	r := handshake(t, src.TLSConfig(), cli)
 	var unknown x509.UnknownAuthorityError
-	if !errors.As(r.serverErr, &unknown) {
-		t.Errorf("server error = %v, want x509.UnknownAuthorityError", r.serverErr)
+	if !errors.As(r.ServerErr, &unknown) {
+		t.Errorf("server error = %v, want x509.UnknownAuthorityError", r.ServerErr)
 	}
 }
 
@@ -126,10 +126,10 @@ func TestAllowedClients(t *testing.T) {
 			var idErr *tlsx.IdentityError
 			switch {
 			case tc.ok:
-				r.ok(t)
-			case !errors.As(r.serverErr, &idErr) || idErr.Side != "client":
-				t.Errorf("server error = %v, want *tlsx.IdentityError", r.serverErr)
-			case r.clientErr == nil:
+				ok(t, r)
+			case !errors.As(r.ServerErr, &idErr) || idErr.Side != "client":
+				t.Errorf("server error = %v, want *tlsx.IdentityError", r.ServerErr)
+			case r.ClientErr == nil:
 				t.Error("the client did not see the refusal")
 			}
 		})
@@ -154,13 +154,13 @@ func TestAllowListCheckedOnResumption(t *testing.T) {
 			cli.ClientSessionCache = tls.NewLRUClientSessionCache(4)
 
 			first := handshake(t, src.TLSConfig(), cli)
-			first.ok(t)
-			if first.client.DidResume {
+			ok(t, first)
+			if first.Client.DidResume {
 				t.Fatal("the first handshake resumed")
 			}
 			second := handshake(t, src.TLSConfig(), cli)
-			second.ok(t)
-			if !second.client.DidResume {
+			ok(t, second)
+			if !second.Client.DidResume {
 				t.Fatal("the second handshake did not resume; the test would prove nothing")
 			}
 
@@ -169,13 +169,13 @@ func TestAllowListCheckedOnResumption(t *testing.T) {
 			}
 			third := handshake(t, src.TLSConfig(), cli)
 			var idErr *tlsx.IdentityError
-			if !errors.As(third.serverErr, &idErr) {
-				t.Fatalf("server error = %v, want *tlsx.IdentityError", third.serverErr)
+			if !errors.As(third.ServerErr, &idErr) {
+				t.Fatalf("server error = %v, want *tlsx.IdentityError", third.ServerErr)
 			}
 			if !idErr.Resumed {
 				t.Error("the refused handshake was not a resumption")
 			}
-			if third.clientErr == nil {
+			if third.ClientErr == nil {
 				t.Error("the client did not see the refusal")
 			}
 		})
@@ -207,17 +207,17 @@ func TestCARotationAppliesToResumption(t *testing.T) {
 	cli := oldCA.ClientConfig(oldCA.Client(t))
 	cli.ClientSessionCache = tls.NewLRUClientSessionCache(4)
 
-	handshake(t, src.TLSConfig(), cli).ok(t)
+	ok(t, handshake(t, src.TLSConfig(), cli))
 	r := handshake(t, src.TLSConfig(), cli)
-	r.ok(t)
-	if !r.client.DidResume {
+	ok(t, r)
+	if !r.Client.DidResume {
 		t.Fatal("the second handshake did not resume; the test would prove nothing")
 	}
 	v.update(map[string]string{"ca.crt": newCA.CertFile})
 	if err := src.Reload(); err != nil {
 		t.Fatal(err)
 	}
-	if r := handshake(t, src.TLSConfig(), cli); r.serverErr == nil {
+	if r := handshake(t, src.TLSConfig(), cli); r.ServerErr == nil {
 		t.Error("a client of the dropped CA resumed its session")
 	}
 }

@@ -91,21 +91,21 @@ func TestTicketKeysResumeAcrossReplicas(t *testing.T) {
 			a, b := replica(t, srv, keys, clock), replica(t, srv, keys, clock)
 			cli := resumingClient(ca, v.version)
 			first := handshake(t, a.TLSConfig(), cli)
-			first.ok(t)
+			ok(t, first)
 			second := handshake(t, b.TLSConfig(), cli)
-			second.ok(t)
-			if first.client.DidResume || !second.client.DidResume {
-				t.Errorf("DidResume = %v on A, %v on B; want a full handshake on A and a resumption on B", first.client.DidResume, second.client.DidResume)
+			ok(t, second)
+			if first.Client.DidResume || !second.Client.DidResume {
+				t.Errorf("DidResume = %v on A, %v on B; want a full handshake on A and a resumption on B", first.Client.DidResume, second.Client.DidResume)
 			}
 
 			// Two sources without the file keep per-process keys.
 			plainA := newServer(t, tlsx.ServerConfig{CertFile: srv.CertFile, KeyFile: srv.KeyFile})
 			plainB := newServer(t, tlsx.ServerConfig{CertFile: srv.CertFile, KeyFile: srv.KeyFile})
 			cli = resumingClient(ca, v.version)
-			handshake(t, plainA.TLSConfig(), cli).ok(t)
+			ok(t, handshake(t, plainA.TLSConfig(), cli))
 			r := handshake(t, plainB.TLSConfig(), cli)
-			r.ok(t)
-			if r.client.DidResume {
+			ok(t, r)
+			if r.Client.DidResume {
 				t.Error("a session resumed across sources without shared keys")
 			}
 		})
@@ -144,28 +144,28 @@ func TestTicketKeysPhasedRotation(t *testing.T) {
 			}
 
 			fromA := resumingClient(ca, v.version)
-			handshake(t, a.TLSConfig(), fromA).ok(t)
+			ok(t, handshake(t, a.TLSConfig(), fromA))
 			r := handshake(t, b.TLSConfig(), fromA)
-			r.ok(t)
-			if !r.client.DidResume {
+			ok(t, r)
+			if !r.Client.DidResume {
 				t.Error("a ticket of A (new key) did not resume on B, which has just loaded the key")
 			}
 
 			fromB := resumingClient(ca, v.version)
-			handshake(t, b.TLSConfig(), fromB).ok(t)
+			ok(t, handshake(t, b.TLSConfig(), fromB))
 			r = handshake(t, c.TLSConfig(), fromB)
-			r.ok(t)
-			if !r.client.DidResume {
+			ok(t, r)
+			if !r.Client.DidResume {
 				t.Error("a ticket of B did not resume on C, which has not loaded the new key: B encrypted with a key it had only just loaded")
 			}
 
 			// A's tickets do not resume on C: C lacks the key, so A was
 			// right to wait an interval. (fromA now holds B's ticket.)
 			fromA = resumingClient(ca, v.version)
-			handshake(t, a.TLSConfig(), fromA).ok(t)
+			ok(t, handshake(t, a.TLSConfig(), fromA))
 			r = handshake(t, c.TLSConfig(), fromA)
-			r.ok(t)
-			if r.client.DidResume {
+			ok(t, r)
+			if r.Client.DidResume {
 				t.Error("a ticket of A resumed on C, which lacks the new key: A did not encrypt with the new key")
 			}
 		})
@@ -185,8 +185,8 @@ func TestTicketKeysDroppedKey(t *testing.T) {
 			clock := &fakeClock{t: time.Now()}
 			a := replica(t, srv, keys, clock)
 			keptOld, droppedOld := resumingClient(ca, v.version), resumingClient(ca, v.version)
-			handshake(t, a.TLSConfig(), keptOld).ok(t)
-			handshake(t, a.TLSConfig(), droppedOld).ok(t)
+			ok(t, handshake(t, a.TLSConfig(), keptOld))
+			ok(t, handshake(t, a.TLSConfig(), droppedOld))
 
 			// The new key encrypts after an interval; the old one still
 			// decrypts.
@@ -195,23 +195,23 @@ func TestTicketKeysDroppedKey(t *testing.T) {
 			clock.Advance(time.Minute)
 			reload(t, a)
 			r := handshake(t, a.TLSConfig(), keptOld)
-			r.ok(t)
-			if !r.client.DidResume {
+			ok(t, r)
+			if !r.Client.DidResume {
 				t.Fatal("a ticket of a key still in the file did not resume")
 			}
 			withNew := resumingClient(ca, v.version)
-			handshake(t, a.TLSConfig(), withNew).ok(t)
+			ok(t, handshake(t, a.TLSConfig(), withNew))
 
 			writeKeys(t, keys, newKey)
 			reload(t, a)
 			r = handshake(t, a.TLSConfig(), droppedOld)
-			r.ok(t)
-			if r.client.DidResume {
+			ok(t, r)
+			if r.Client.DidResume {
 				t.Error("a ticket of a key removed from the file resumed")
 			}
 			r = handshake(t, a.TLSConfig(), withNew)
-			r.ok(t)
-			if !r.client.DidResume {
+			ok(t, r)
+			if !r.Client.DidResume {
 				t.Error("a ticket of the key that stays did not resume")
 			}
 		})
@@ -264,10 +264,10 @@ func TestTicketKeysValidation(t *testing.T) {
 			t.Errorf("Reload() rules = %v, want the ticket-keys rule", got)
 		}
 		cli := resumingClient(ca, tls.VersionTLS13)
-		handshake(t, a.TLSConfig(), cli).ok(t)
+		ok(t, handshake(t, a.TLSConfig(), cli))
 		r := handshake(t, b.TLSConfig(), cli)
-		r.ok(t)
-		if !r.client.DidResume {
+		ok(t, r)
+		if !r.Client.DidResume {
 			t.Error("after a refused keys file, the replicas no longer share keys")
 		}
 	})

@@ -165,7 +165,7 @@ func TestConstructorsRefuseInvalid(t *testing.T) {
 
 	core, logs := observer.New(zap.WarnLevel)
 	src := newClient(t, tlsx.ClientConfig{InsecureSkipVerify: true, InsecureSkipVerifyReason: "local proxy"}, tlsx.WithLogger(zap.New(core)))
-	handshake(t, tlstest.NewCA(t).ServerConfig(t, nil), src.TLSConfig()).ok(t) // a server of an unknown CA
+	ok(t, handshake(t, tlstest.NewCA(t).ServerConfig(t, nil), src.TLSConfig())) // a server of an unknown CA
 	entries := logs.FilterField(zap.String("reason", "local proxy")).All()
 	if len(entries) != 1 {
 		t.Errorf("the opt-out was logged %d times, want once: %v", len(entries), logs.All())

@@ -145,15 +145,15 @@ func TestIntermediateChain(t *testing.T) {
 				t.Error("Pool does not hold the root alone")
 			}
 			r := handshake(t, tc.ca.MTLSServerConfig(t, srv), tc.ca.ClientConfig(cli))
-			if r.clientErr != nil || r.serverErr != nil {
-				t.Fatalf("handshake: client %v, server %v", r.clientErr, r.serverErr)
+			if r.ClientErr != nil || r.ServerErr != nil {
+				t.Fatalf("handshake: client %v, server %v", r.ClientErr, r.ServerErr)
 			}
 			want := append(append([]*x509.Certificate{srv.Certificate}, tc.chain...), root.Certificate)
-			if got := r.client.VerifiedChains[0]; !slices.EqualFunc(got, want, (*x509.Certificate).Equal) {
+			if got := r.Client.VerifiedChains[0]; !slices.EqualFunc(got, want, (*x509.Certificate).Equal) {
 				t.Errorf("client verified %v, want %v", subjects(got), subjects(want))
 			}
 			want[0] = cli.Certificate
-			if got := r.server.VerifiedChains[0]; !slices.EqualFunc(got, want, (*x509.Certificate).Equal) {
+			if got := r.Server.VerifiedChains[0]; !slices.EqualFunc(got, want, (*x509.Certificate).Equal) {
 				t.Errorf("server verified %v, want %v", subjects(got), subjects(want))
 			}
 		})

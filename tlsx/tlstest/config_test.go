@@ -19,10 +19,10 @@ func TestServerVerified(t *testing.T) {
 			cli := ca.ClientConfig(nil)
 			cli.ServerName = name // empty: the address dialled
 			r := handshake(t, ca.ServerConfig(t, srv), cli)
-			if r.clientErr != nil || r.serverErr != nil {
-				t.Fatalf("handshake: client %v, server %v", r.clientErr, r.serverErr)
+			if r.ClientErr != nil || r.ServerErr != nil {
+				t.Fatalf("handshake: client %v, server %v", r.ClientErr, r.ServerErr)
 			}
-			chain := r.client.VerifiedChains[0]
+			chain := r.Client.VerifiedChains[0]
 			if !chain[0].Equal(srv.Certificate) || !chain[len(chain)-1].Equal(ca.Certificate) {
 				t.Errorf("verified chain %v, want %v ... %v", subjects(chain), srv.Certificate.Subject, ca.Certificate.Subject)
 			}
@@ -47,8 +47,8 @@ func TestServerWrongName(t *testing.T) {
 	cli.ServerName = "other.example"
 	r := handshake(t, ca.ServerConfig(t, ca.Server(t, "localhost", "127.0.0.1")), cli)
 	var he x509.HostnameError
-	if !errors.As(r.clientErr, &he) || he.Host != "other.example" {
-		t.Fatalf("client error %v, want x509.HostnameError for other.example", r.clientErr)
+	if !errors.As(r.ClientErr, &he) || he.Host != "other.example" {
+		t.Fatalf("client error %v, want x509.HostnameError for other.example", r.ClientErr)
 	}
 }
 
@@ -57,8 +57,8 @@ func TestServerOtherCA(t *testing.T) {
 	ca, other := tlstest.NewCA(t), tlstest.NewCA(t)
 	r := handshake(t, ca.ServerConfig(t, nil), other.ClientConfig(nil))
 	var ue x509.UnknownAuthorityError
-	if !errors.As(r.clientErr, &ue) {
-		t.Fatalf("client error %v, want x509.UnknownAuthorityError", r.clientErr)
+	if !errors.As(r.ClientErr, &ue) {
+		t.Fatalf("client error %v, want x509.UnknownAuthorityError", r.ClientErr)
 	}
 }
 
@@ -72,13 +72,13 @@ func TestMTLS(t *testing.T) {
 	t.Run("accepted", func(t *testing.T) {
 		cli := ca.Client(t, id, "client.example")
 		r := handshake(t, ca.MTLSServerConfig(t, nil), ca.ClientConfig(cli))
-		if r.clientErr != nil || r.serverErr != nil {
-			t.Fatalf("handshake: client %v, server %v", r.clientErr, r.serverErr)
+		if r.ClientErr != nil || r.ServerErr != nil {
+			t.Fatalf("handshake: client %v, server %v", r.ClientErr, r.ServerErr)
 		}
-		if len(r.server.VerifiedChains) == 0 {
+		if len(r.Server.VerifiedChains) == 0 {
 			t.Fatal("server verified no client chain")
 		}
-		leaf := r.server.VerifiedChains[0][0]
+		leaf := r.Server.VerifiedChains[0][0]
 		if len(leaf.URIs) != 1 || leaf.URIs[0].String() != id {
 			t.Errorf("client URIs %v, want [%s]", leaf.URIs, id)
 		}
@@ -96,32 +96,32 @@ func TestMTLS(t *testing.T) {
 		}
 		r := handshake(t, ca.MTLSServerConfig(t, nil), cfg)
 		var ue x509.UnknownAuthorityError
-		if !errors.As(r.serverErr, &ue) {
-			t.Fatalf("server error %v, want x509.UnknownAuthorityError", r.serverErr)
+		if !errors.As(r.ServerErr, &ue) {
+			t.Fatalf("server error %v, want x509.UnknownAuthorityError", r.ServerErr)
 		}
-		if r.clientErr == nil {
+		if r.ClientErr == nil {
 			t.Error("client saw no failure")
 		}
 	})
 	t.Run("other CA, not sent", func(t *testing.T) {
 		cli := tlstest.NewCA(t).Client(t, id)
 		r := handshake(t, ca.MTLSServerConfig(t, nil), ca.ClientConfig(cli))
-		if r.serverErr == nil || r.clientErr == nil || len(r.server.PeerCertificates) != 0 {
+		if r.ServerErr == nil || r.ClientErr == nil || len(r.Server.PeerCertificates) != 0 {
 			t.Fatalf("handshake: client %v, server %v, %d peer certificates; want both to fail with none sent",
-				r.clientErr, r.serverErr, len(r.server.PeerCertificates))
+				r.ClientErr, r.ServerErr, len(r.Server.PeerCertificates))
 		}
 	})
 	t.Run("no certificate", func(t *testing.T) {
 		r := handshake(t, ca.MTLSServerConfig(t, nil), ca.ClientConfig(nil))
-		if r.serverErr == nil || r.clientErr == nil {
-			t.Fatalf("handshake: client %v, server %v; want both to fail", r.clientErr, r.serverErr)
+		if r.ServerErr == nil || r.ClientErr == nil {
+			t.Fatalf("handshake: client %v, server %v; want both to fail", r.ClientErr, r.ServerErr)
 		}
 	})
 	t.Run("server certificate as client", func(t *testing.T) {
 		// The usage httptest's and generate_cert.go's certificates lack.
 		cli := ca.Server(t)
 		r := handshake(t, ca.MTLSServerConfig(t, nil), ca.ClientConfig(cli))
-		wantInvalid(t, r.serverErr, x509.IncompatibleUsage)
+		wantInvalid(t, r.ServerErr, x509.IncompatibleUsage)
 	})
 }
 

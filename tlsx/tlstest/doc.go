@@ -29,6 +29,10 @@
 // and keys are also written as PEM files (PKCS#8 keys, mode 0600) under
 // the test's temporary directory, for code that loads files.
 //
+// [Handshake] runs one handshake over loopback between two configs and
+// returns what each side saw, for tests that assert on handshake errors
+// or on resumption.
+//
 // # Broken certificates
 //
 // A [Flaw] passed to [NewCA], or to [CA.Issuing] for what a CA issues

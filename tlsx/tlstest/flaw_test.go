@@ -46,7 +46,7 @@ func TestFlawsInHandshake(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, cli := tc.setup(t)
 			r := handshake(t, srv, cli)
-			err := []error{r.clientErr, r.serverErr}[tc.side]
+			err := []error{r.ClientErr, r.ServerErr}[tc.side]
 			wantInvalid(t, err, tc.reason)
 		})
 	}
@@ -79,8 +79,8 @@ func TestNotCA(t *testing.T) {
 			srv := issuer.Server(t)
 			r := handshake(t, issuer.ServerConfig(t, srv), root.ClientConfig(nil))
 			var ue x509.UnknownAuthorityError
-			if !errors.As(r.clientErr, &ue) {
-				t.Fatalf("client error %v, want x509.UnknownAuthorityError", r.clientErr)
+			if !errors.As(r.ClientErr, &ue) {
+				t.Fatalf("client error %v, want x509.UnknownAuthorityError", r.ClientErr)
 			}
 			var ce x509.ConstraintViolationError
 			if err := srv.Certificate.CheckSignatureFrom(issuer.Certificate); !errors.As(err, &ce) {
@@ -104,8 +104,8 @@ func TestWrongKey(t *testing.T) {
 		}
 	}
 	r := handshake(t, ca.ServerConfig(t, ca.Issuing(tlstest.WrongKey).Server(t)), ca.ClientConfig(nil))
-	if r.clientErr == nil || r.serverErr == nil {
-		t.Fatalf("handshake: client %v, server %v; want both to fail", r.clientErr, r.serverErr)
+	if r.ClientErr == nil || r.ServerErr == nil {
+		t.Fatalf("handshake: client %v, server %v; want both to fail", r.ClientErr, r.ServerErr)
 	}
 }
 
@@ -150,11 +150,11 @@ func TestRegenerate(t *testing.T) {
 	}
 	r := handshake(t, old.ServerConfig(t, nil), regen.ClientConfig(nil))
 	var ue x509.UnknownAuthorityError
-	if !errors.As(r.clientErr, &ue) {
-		t.Fatalf("client error %v, want x509.UnknownAuthorityError", r.clientErr)
+	if !errors.As(r.ClientErr, &ue) {
+		t.Fatalf("client error %v, want x509.UnknownAuthorityError", r.ClientErr)
 	}
-	if r := handshake(t, regen.ServerConfig(t, nil), regen.ClientConfig(nil)); r.clientErr != nil {
-		t.Fatalf("regenerated CA's own server: %v", r.clientErr)
+	if r := handshake(t, regen.ServerConfig(t, nil), regen.ClientConfig(nil)); r.ClientErr != nil {
+		t.Fatalf("regenerated CA's own server: %v", r.ClientErr)
 	}
 }
 
