@@ -13,24 +13,9 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/harden-go/harden/internal/servertest"
 )
-
-// stalled is a request body that sends one byte and then nothing until
-// stop is closed.
-type stalled struct {
-	sent bool
-	stop <-chan struct{}
-}
-
-func (b *stalled) Read(p []byte) (int, error) {
-	if !b.sent {
-		b.sent = true
-		p[0] = 'x'
-		return 1, nil
-	}
-	<-b.stop
-	return 0, io.EOF
-}
 
 // TestEarlyAnswersAreLoggedWithTheirIDs proves that every answer a guard
 // of the server gives on its own (431, 413, 408, 503, 500) is logged by
@@ -60,7 +45,7 @@ func TestEarlyAnswersAreLoggedWithTheirIDs(t *testing.T) {
 			return req
 		}},
 		{"body too slow", http.StatusRequestTimeout, "body_too_slow", func(base string, stop <-chan struct{}) *http.Request {
-			req, _ := http.NewRequest(http.MethodPost, base+"/read", &stalled{stop: stop})
+			req, _ := http.NewRequest(http.MethodPost, base+"/read", &servertest.StalledBody{Stop: stop})
 			req.ContentLength = 2
 			return req
 		}},

@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.uber.org/zap"
 
+	"github.com/harden-go/harden/internal/servertest"
 	"github.com/harden-go/harden/limits"
 	"github.com/harden-go/harden/middleware"
 )
@@ -72,22 +73,6 @@ func post(body func() io.Reader, length int64) func(t *testing.T, c *http.Client
 	}
 }
 
-// stalledBody sends one byte and then nothing until the test ends.
-type stalledBody struct {
-	sent bool
-	stop <-chan struct{}
-}
-
-func (b *stalledBody) Read(p []byte) (int, error) {
-	if !b.sent {
-		b.sent = true
-		p[0] = 'x'
-		return 1, nil
-	}
-	<-b.stop
-	return 0, io.EOF
-}
-
 // TestDefaultGuardAnswersCarryIDs proves that each guard's early answer
 // is logged once, with the request ID the client received and the trace
 // and span IDs of the server span, and that the answer quotes the same
@@ -125,7 +110,7 @@ func TestDefaultGuardAnswersCarryIDs(t *testing.T) {
 				send := tc.send
 				stop := make(chan struct{})
 				if send == nil {
-					send = post(func() io.Reader { return &stalledBody{stop: stop} }, 2)
+					send = post(func() io.Reader { return &servertest.StalledBody{Stop: stop} }, 2)
 				}
 				resp := send(t, ts.Client(), ts.URL)
 				if resp.StatusCode != tc.status {

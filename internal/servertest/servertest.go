@@ -4,6 +4,7 @@
 package servertest
 
 import (
+	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
@@ -85,4 +86,22 @@ func (l *lineLog) lines() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return strings.FieldsFunc(l.b.String(), func(r rune) bool { return r == '\n' })
+}
+
+// StalledBody is a request body that sends one byte and then nothing
+// until Stop is closed, as a slow-body client does; it then ends.
+type StalledBody struct {
+	Stop <-chan struct{}
+	sent bool
+}
+
+// Read implements [io.Reader].
+func (b *StalledBody) Read(p []byte) (int, error) {
+	if !b.sent {
+		b.sent = true
+		p[0] = 'x'
+		return 1, nil
+	}
+	<-b.Stop
+	return 0, io.EOF
 }
