@@ -37,7 +37,8 @@ func DefaultSensitiveQuery() []string {
 const redacted = "REDACTED"
 
 // AccessLog returns middleware that writes one line per request to
-// logger, at info level, or error level for a 5xx answer, with message
+// logger, at info level, or error level for a 5xx answer or an aborted
+// response, with message
 // "request" and the fields
 //
 //	method, route, path, query, proto, status, bytes_in, bytes_out,
@@ -64,7 +65,8 @@ const redacted = "REDACTED"
 // answers are always logged.
 //
 // A handler that panics through AccessLog (with [http.ErrAbortHandler],
-// or without [Recover] inside) is logged with aborted=true and the panic
+// as [Recover] does once the response was committed, or without Recover
+// inside) is logged with the status sent and aborted=true, and the panic
 // goes on. The ResponseWriter the handler receives implements
 // [http.Flusher], [http.Hijacker] and Unwrap for [http.ResponseController];
 // bytes_out counts the body bytes written through it, bytes_in the body
@@ -119,7 +121,7 @@ func AccessLog(logger *zap.Logger, opts ...Option) func(http.Handler) http.Handl
 					return
 				}
 				lvl := zapcore.InfoLevel
-				if status >= 500 {
+				if status >= 500 || !done {
 					lvl = zapcore.ErrorLevel
 				}
 				ce := logger.Check(lvl, "request")
