@@ -22,14 +22,32 @@ import (
 const AnsweredByHandler = "handler"
 
 // DefaultSensitiveQuery lists the query parameters whose values
-// [AccessLog] always redacts: the credentials that OAuth 2.0 (RFC 6749,
-// RFC 6750 section 2.3) and presigned URLs put in query strings. The
-// function returns a fresh slice.
+// [AccessLog] always redacts, each a credential that a standard or a
+// cloud puts in query strings:
+//
+//   - OAuth 2.0: code, client_secret, refresh_token, access_token (RFC
+//     6749 sections 4.1.2, 2.3.1, 6; RFC 6750 section 2.3), id_token
+//     (OpenID Connect Core 1.0 section 3.2.2.5), assertion and
+//     client_assertion (RFC 7521 section 4; RFC 7523 section 2),
+//     subject_token and actor_token (RFC 8693 section 2.1),
+//     code_verifier (RFC 7636 section 4.5);
+//   - presigned URLs: X-Amz-Credential, X-Amz-Signature and
+//     X-Amz-Security-Token (AWS SigV4 query-string authentication),
+//     X-Goog-Credential and X-Goog-Signature (Google Cloud Storage V4
+//     signing), Signature (its V2 signing, and Alibaba OSS), sig (Azure
+//     shared access signatures);
+//   - the generic names APIs use: password, token, api_key, apikey, key
+//     (Google API keys).
+//
+// Names are matched without regard to case. The function returns a
+// fresh slice.
 func DefaultSensitiveQuery() []string {
 	return []string{
-		"access_token", "id_token", "refresh_token", "code", "client_secret",
-		"password", "token", "api_key", "apikey", "key", "signature", "sig",
-		"x-amz-signature", "x-amz-credential", "x-amz-security-token",
+		"code", "client_secret", "refresh_token", "access_token", "id_token",
+		"assertion", "client_assertion", "subject_token", "actor_token", "code_verifier",
+		"x-amz-credential", "x-amz-signature", "x-amz-security-token",
+		"x-goog-credential", "x-goog-signature", "signature", "sig",
+		"password", "token", "api_key", "apikey", "key",
 	}
 }
 
