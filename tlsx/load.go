@@ -32,6 +32,7 @@ const kubeDataDir = "..data"
 type fileReader struct {
 	resolved map[string]string // directory -> resolved ..data target
 	sum      [][]byte          // contents read, in order, for the hash
+	onRead   func(path string) // called after each file is read; may be nil
 }
 
 func (r *fileReader) read(path string) ([]byte, error) {
@@ -56,8 +57,8 @@ func (r *fileReader) read(path string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if testHookRead != nil {
-		testHookRead(path)
+	if r.onRead != nil {
+		r.onRead(path)
 	}
 	r.sum = append(r.sum, b)
 	return b, nil
@@ -77,9 +78,6 @@ func (r *fileReader) hash() [sha256.Size]byte {
 	h.Sum(out[:0])
 	return out
 }
-
-// testHookRead, set only by tests, runs after each file is read.
-var testHookRead func(path string)
 
 // material is one validated version of a source's files.
 type material struct {
@@ -113,12 +111,13 @@ type fileSpec struct {
 	role                string           // "server" or "client"
 }
 
-// load reads and checks every file of spec at now. It returns the
-// material, or every problem found as *ConfigError joined; the hash
-// identifies the version read either way.
-func (spec fileSpec) load(now time.Time) (*material, [sha256.Size]byte, error) {
+// load reads and checks every file of spec at now, calling onRead (when
+// not nil) after each file is read. It returns the material, or every
+// problem found as *ConfigError joined; the hash identifies the version
+// read either way.
+func (spec fileSpec) load(now time.Time, onRead func(path string)) (*material, [sha256.Size]byte, error) {
 	p := &problems{Prefix: spec.prefix}
-	var r fileReader
+	r := fileReader{onRead: onRead}
 	m := &material{loaded: now}
 	if spec.certFile != "" && spec.keyFile != "" {
 		certPEM, cerr := r.read(spec.certFile)

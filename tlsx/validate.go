@@ -139,6 +139,6 @@ func (c ClientConfig) spec() fileSpec {
 }
 
 func (spec fileSpec) loadErr(now time.Time) error {
-	_, _, err := spec.load(now)
+	_, _, err := spec.load(now, nil)
 	return err
 }
