@@ -48,7 +48,11 @@
 // the same version, and is checked (key pair, validity, usage, chain
 // order, CA:TRUE) before it replaces the current one. A bad, partial or
 // missing version is refused and logged once, the last good one stays in
-// use, and polling retries sooner with exponential backoff. During a CA
+// use, and polling retries sooner with exponential backoff. A PEM file is
+// taken whole or not at all: a block cut short or damaged, or text after
+// the last END line, refuses the version, where pem.Decode alone would
+// keep the blocks before the damage (a CA bundle without its last CA, a
+// leaf without its intermediate). During a CA
 // rotation the CA file holds both CAs; the pool is rebuilt from the file.
 //
 // [State] reports the leaf's expiry and the reload history; the gauge
