@@ -22,14 +22,32 @@ import (
 const AnsweredByHandler = "handler"
 
 // DefaultSensitiveQuery lists the query parameters whose values
-// [AccessLog] always redacts: the credentials that OAuth 2.0 (RFC 6749,
-// RFC 6750 section 2.3) and presigned URLs put in query strings. The
-// function returns a fresh slice.
+// [AccessLog] always redacts, each a credential that a standard or a
+// cloud puts in query strings:
+//
+//   - OAuth 2.0: code, client_secret, refresh_token, access_token (RFC
+//     6749 sections 4.1.2, 2.3.1, 6; RFC 6750 section 2.3), id_token
+//     (OpenID Connect Core 1.0 section 3.2.2.5), assertion and
+//     client_assertion (RFC 7521 section 4; RFC 7523 section 2),
+//     subject_token and actor_token (RFC 8693 section 2.1),
+//     code_verifier (RFC 7636 section 4.5);
+//   - presigned URLs: X-Amz-Credential, X-Amz-Signature and
+//     X-Amz-Security-Token (AWS SigV4 query-string authentication),
+//     X-Goog-Credential and X-Goog-Signature (Google Cloud Storage V4
+//     signing), Signature (its V2 signing, and Alibaba OSS), sig (Azure
+//     shared access signatures);
+//   - the generic names APIs use: password, token, api_key, apikey, key
+//     (Google API keys).
+//
+// Names are matched without regard to case. The function returns a
+// fresh slice.
 func DefaultSensitiveQuery() []string {
 	return []string{
-		"access_token", "id_token", "refresh_token", "code", "client_secret",
-		"password", "token", "api_key", "apikey", "key", "signature", "sig",
-		"x-amz-signature", "x-amz-credential", "x-amz-security-token",
+		"code", "client_secret", "refresh_token", "access_token", "id_token",
+		"assertion", "client_assertion", "subject_token", "actor_token", "code_verifier",
+		"x-amz-credential", "x-amz-signature", "x-amz-security-token",
+		"x-goog-credential", "x-goog-signature", "signature", "sig",
+		"password", "token", "api_key", "apikey", "key",
 	}
 }
 
@@ -37,7 +55,8 @@ func DefaultSensitiveQuery() []string {
 const redacted = "REDACTED"
 
 // AccessLog returns middleware that writes one line per request to
-// logger, at info level, or error level for a 5xx answer, with message
+// logger, at info level, or error level for a 5xx answer or an aborted
+// response, with message
 // "request" and the fields
 //
 //	method, route, path, query, proto, status, bytes_in, bytes_out,
@@ -64,7 +83,8 @@ const redacted = "REDACTED"
 // answers are always logged.
 //
 // A handler that panics through AccessLog (with [http.ErrAbortHandler],
-// or without [Recover] inside) is logged with aborted=true and the panic
+// as [Recover] does once the response was committed, or without Recover
+// inside) is logged with the status sent and aborted=true, and the panic
 // goes on. The ResponseWriter the handler receives implements
 // [http.Flusher], [http.Hijacker] and Unwrap for [http.ResponseController];
 // bytes_out counts the body bytes written through it, bytes_in the body
@@ -119,7 +139,7 @@ func AccessLog(logger *zap.Logger, opts ...Option) func(http.Handler) http.Handl
 					return
 				}
 				lvl := zapcore.InfoLevel
-				if status >= 500 {
+				if status >= 500 || !done {
 					lvl = zapcore.ErrorLevel
 				}
 				ce := logger.Check(lvl, "request")

@@ -81,6 +81,40 @@ func TestAccessLogLine(t *testing.T) {
 	})
 }
 
+// Credentials that clouds and OAuth put in query strings are redacted by
+// the default list, without any option: presigned URLs of S3 (SigV4),
+// Google Cloud Storage (V4 signing) and Azure (SAS), and OAuth client
+// assertions and token-exchange tokens.
+func TestAccessLogRedactsQueryCredentialsByDefault(t *testing.T) {
+	tests := []struct{ name, query string }{
+		{"S3 SigV4", "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDsecret%2F20260101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Security-Token=stssecret&X-Amz-Signature=sigsecret"},
+		{"GCS V4", "X-Goog-Algorithm=GOOG4-RSA-SHA256&X-Goog-Credential=svcsecret%40proj.iam.gserviceaccount.com%2F20260101%2Fauto%2Fstorage%2Fgoog4_request&X-Goog-Signature=sigsecret"},
+		{"GCS V2", "GoogleAccessId=svc%40proj&Expires=1&Signature=sigsecret"},
+		{"Azure SAS", "sv=2022-11-02&sp=r&sig=sigsecret"},
+		{"OAuth client assertion", "client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=jwtsecret"},
+		{"OAuth JWT grant", "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=jwtsecret"},
+		{"OAuth token exchange", "subject_token=tokensecret&actor_token=actorsecret"},
+		{"OAuth PKCE", "code=codesecret&code_verifier=verifiersecret"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			run(t, func(t *testing.T, mode mode) {
+				logger, logs := newLog()
+				ts := newServer(t, mode, middleware.AccessLog(logger)(http.NotFoundHandler()))
+				req, err := http.NewRequest(http.MethodGet, ts.URL+"/bucket/object?"+tc.query, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				do(t, ts, mode, req)
+				q := field(only(t, logs, "request"), "query")
+				if q == "" || strings.Contains(q, "secret") {
+					t.Errorf("query logged as %q, want every credential REDACTED", q)
+				}
+			})
+		})
+	}
+}
+
 func TestAccessLogAnsweredBy(t *testing.T) {
 	tests := []struct {
 		name   string

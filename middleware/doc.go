@@ -29,7 +29,11 @@
 //
 // A handler that panics: [Recover] answers 500 problem+json (code
 // [CodePanic]) when nothing was written yet, logs one line with the stack
-// and the IDs, and leaves [http.ErrAbortHandler] to net/http.
+// and the IDs, and leaves [http.ErrAbortHandler] to net/http. A panic
+// after the handler began its answer aborts the response as net/http
+// alone would (HTTP/1.1 closes the connection mid-body, HTTP/2 resets
+// the stream), so neither the client nor a cache on the way takes a
+// truncated body for a whole one.
 //
 // # The request path
 //

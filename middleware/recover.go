@@ -37,13 +37,18 @@ var handlerOnlyHeaders = []string{
 // [CodePanic], carrying the request ID), with Connection: close on
 // HTTP/1.x since the handler may have left the body half read, and
 // without the caching, redirect and cookie headers the handler set for
-// the answer it meant to give. When it
-// had already written (a status, a body byte, a flush, or a hijack), its
-// answer is on the wire and cannot be replaced: nothing more is written,
-// and net/http ends the response where it stands. In both cases logger
-// gets one line at error level with the panic value, the stack and the
-// request_id, trace_id and span_id of the request. A nil logger logs
-// nothing.
+// the answer it meant to give. When it had already committed to an answer
+// (a status, a body byte, a flush, or a hijack), that answer cannot be
+// replaced, and ending it cleanly would hand the client a truncated body
+// as if it were whole: Recover re-panics with [http.ErrAbortHandler], so
+// net/http aborts the response (the connection closes mid-body on
+// HTTP/1.x, the stream is reset on HTTP/2) without logging a stack. The
+// one exception is a complete problem answer that a harden guard gave
+// before the panic (the handler timeout's 503): it stays as it is. In
+// every case logger gets one line at error level with the panic value,
+// the stack, whether the client was answered or the response aborted,
+// and the request_id, trace_id and span_id of the request. A nil logger
+// logs nothing.
 //
 // A panic with [http.ErrAbortHandler] is net/http's way of aborting a
 // response on purpose (httputil.ReverseProxy uses it when the backend
@@ -52,8 +57,9 @@ var handlerOnlyHeaders = []string{
 //
 // Recover sits outside the handler timeout ([Timeout] runs the handler on
 // the serving goroutine, so a panic reaches it) and inside [AccessLog], so
-// the 500 is logged like any other answer. The ResponseWriter the handler
-// receives implements [http.Flusher], [http.Hijacker] and Unwrap for
+// the 500 is logged like any other answer and an aborted response with
+// aborted=true. The ResponseWriter the handler receives implements
+// [http.Flusher], [http.Hijacker] and Unwrap for
 // [http.ResponseController]. The middleware is safe for concurrent use.
 func Recover(logger *zap.Logger) func(http.Handler) http.Handler {
 	if logger == nil {
@@ -62,7 +68,7 @@ func Recover(logger *zap.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			rw := &recorder{ResponseWriter: w}
-			st := stateFrom(r.Context())
+			st, r := withState(r)
 			defer func() {
 				v := recover()
 				if v == nil {
@@ -71,15 +77,22 @@ func Recover(logger *zap.Logger) func(http.Handler) http.Handler {
 				if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
 					panic(v)
 				}
+				// A guard's problem answer is whole on the wire (it has a
+				// Content-Length); anything else the handler began is not.
+				abort := rw.committed() && st.answered.Code() == ""
 				fields := []zap.Field{
 					zap.String("panic", fmt.Sprint(v)),
 					zap.String("method", r.Method),
 					zap.String("route", routeOf(st)),
 					zap.Bool("answered", !rw.committed()),
+					zap.Bool("aborted", abort),
 					zap.ByteString("stack", debug.Stack()),
 				}
 				fields = appendIDs(fields, reqid.From(r.Context()), trace.SpanContextFromContext(r.Context()))
 				logger.Error("handler panicked", fields...)
+				if abort {
+					panic(http.ErrAbortHandler)
+				}
 				if rw.committed() {
 					return
 				}

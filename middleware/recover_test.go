@@ -1,12 +1,15 @@
 package middleware_test
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"go.uber.org/zap/zapcore"
 
 	"github.com/harden-go/harden/middleware"
 )
@@ -47,15 +50,22 @@ func TestRecoverAnswersProblemAndLogsOnce(t *testing.T) {
 	})
 }
 
-func TestRecoverWritesNothingAfterHandlerWrote(t *testing.T) {
+// A handler that panics after it committed to an answer leaves the
+// client an aborted response, as net/http alone would (unexpected EOF on
+// HTTP/1.1, a reset stream on HTTP/2): a clean end would hand the client,
+// and any cache on the way, a truncated body as if it were whole.
+func TestRecoverAbortsAfterHandlerWrote(t *testing.T) {
 	tests := []struct {
-		name   string
-		write  func(w http.ResponseWriter)
-		status int
+		name  string
+		write func(w http.ResponseWriter)
 	}{
-		{"status", func(w http.ResponseWriter) { w.WriteHeader(http.StatusAccepted) }, http.StatusAccepted},
-		{"body", func(w http.ResponseWriter) { _, _ = w.Write([]byte("partial")) }, http.StatusOK},
-		{"flush", func(w http.ResponseWriter) { _ = http.NewResponseController(w).Flush() }, http.StatusOK},
+		{"status", func(w http.ResponseWriter) { w.WriteHeader(http.StatusAccepted) }},
+		{"body", func(w http.ResponseWriter) { _, _ = w.Write([]byte(`{"items":[1,2,`)) }},
+		{"body flushed", func(w http.ResponseWriter) {
+			_, _ = w.Write([]byte(`{"items":[1,2,`))
+			_ = http.NewResponseController(w).Flush()
+		}},
+		{"flush", func(w http.ResponseWriter) { _ = http.NewResponseController(w).Flush() }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -66,24 +76,46 @@ func TestRecoverWritesNothingAfterHandlerWrote(t *testing.T) {
 					panic("late")
 				})
 				ts := newServer(t, mode, middleware.Recover(logger)(h))
-				req, _ := http.NewRequest(http.MethodGet, ts.URL, nil)
-				resp, err := ts.Client().Do(req)
-				if err != nil {
-					t.Fatal(err)
+				body, err := fetch(t, ts)
+				if err == nil {
+					t.Errorf("client read a complete response %q, want an aborted one", body)
 				}
-				defer resp.Body.Close()
-				if resp.StatusCode != tc.status {
-					t.Errorf("status %d, want the handler's %d", resp.StatusCode, tc.status)
-				}
-				body, _ := io.ReadAll(resp.Body)
-				if strings.Contains(string(body), middleware.CodePanic) {
+				if strings.Contains(body, middleware.CodePanic) {
 					t.Errorf("body %q has a problem answer appended", body)
 				}
-				if e := only(t, logs, "handler panicked"); e.ContextMap()["answered"] != false {
-					t.Errorf("answered = %v, want false", e.ContextMap()["answered"])
+				e := only(t, logs, "handler panicked")
+				if m := e.ContextMap(); m["answered"] != false || m["aborted"] != true {
+					t.Errorf("answered = %v, aborted = %v; want false, true", m["answered"], m["aborted"])
 				}
 			})
 		})
+	}
+}
+
+// The first thing a user tries: the default chain, the default client,
+// a handler that streams part of a JSON document and fails.
+func TestDefaultAbortsPartialJSON(t *testing.T) {
+	logger, logs := newLog()
+	h := middleware.Default(middleware.DefaultConfig{}, logger)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"items":[1,2,`)
+		http.NewResponseController(w).Flush()
+		panic("database went away")
+	}))
+	ts := newServer(t, http1Mode, h)
+	resp, err := http.DefaultClient.Get(ts.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("read %q, %v; want io.ErrUnexpectedEOF", body, err)
+	}
+	only(t, logs, "handler panicked")
+	e := only(t, logs, "request")
+	if m := e.ContextMap(); m["status"] != int64(http.StatusOK) || m["aborted"] != true || e.Level != zapcore.ErrorLevel {
+		t.Errorf("access log status = %v, aborted = %v at %v; want 200, true at error", m["status"], m["aborted"], e.Level)
 	}
 }
 
@@ -166,4 +198,71 @@ func TestRecoverAfterEarlyHints(t *testing.T) {
 			t.Errorf("code %q, want %q", p.Code, middleware.CodePanic)
 		}
 	})
+}
+
+// A panic after the handler timeout answered leaves the timeout's 503
+// whole: it is complete on the wire, so the response is not aborted.
+// A panic in a handler that streamed under the timeout aborts as
+// without it. Either way the access log has the status sent.
+func TestRecoverUnderTimeout(t *testing.T) {
+	tests := []struct {
+		name    string
+		handler http.HandlerFunc
+		status  int64
+		by      string
+		aborted bool
+	}{
+		{"after the timeout answered", func(w http.ResponseWriter, r *http.Request) {
+			<-r.Context().Done()
+			panic("woke up late")
+		}, http.StatusServiceUnavailable, middleware.CodeHandlerTimeout, false},
+		{"after the handler streamed", func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.WriteString(w, `{"items":[1,2,`)
+			http.NewResponseController(w).Flush()
+			panic("database went away")
+		}, http.StatusOK, middleware.AnsweredByHandler, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			run(t, func(t *testing.T, mode mode) {
+				logger, logs := newLog()
+				h := middleware.Default(middleware.DefaultConfig{HandlerTimeout: shortTimeout}, logger)(tc.handler)
+				ts := newServer(t, mode, h)
+				body, err := fetch(t, ts)
+				if aborted := err != nil; aborted != tc.aborted {
+					t.Errorf("client read %q, %v; want aborted = %v", body, err, tc.aborted)
+				}
+				ts.Close() // waits for the handler, which outlives the 503
+				if e := only(t, logs, "handler panicked"); e.ContextMap()["aborted"] != tc.aborted {
+					t.Errorf("panic line aborted = %v, want %v", e.ContextMap()["aborted"], tc.aborted)
+				}
+				m := only(t, logs, "request").ContextMap()
+				if m["status"] != tc.status || m["answered_by"] != tc.by {
+					t.Errorf("access log status %v answered_by %v, want %d %s", m["status"], m["answered_by"], tc.status, tc.by)
+				}
+				if aborted, _ := m["aborted"].(bool); aborted != tc.aborted {
+					t.Errorf("access log aborted = %v, want %v", m["aborted"], tc.aborted)
+				}
+			})
+		})
+	}
+}
+
+// fetch GETs ts's root with ts's client and reads the whole body. The
+// error is the request's or the body's.
+func fetch(t *testing.T, ts *httptest.Server) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), safety)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ts.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := ts.Client().Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
 }

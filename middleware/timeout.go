@@ -28,7 +28,8 @@ var errWriteAfterReturn = errors.New("middleware: write after the handler return
 // start of the request; when the deadline passes and the handler has
 // written nothing yet, the client is answered at once with 503 Service
 // Unavailable as application/problem+json (code [CodeHandlerTimeout],
-// carrying the request ID) instead of waiting for a handler that has
+// carrying the request ID and the headers set before the handler ran, but
+// none of the handler's own) instead of waiting for a handler that has
 // stopped being useful. d <= 0 returns the handler unchanged.
 //
 // Unlike [http.TimeoutHandler], Timeout does not buffer the response:
@@ -126,6 +127,10 @@ func Timeout(d time.Duration) func(http.Handler) http.Handler {
 type timeoutWriter struct {
 	w http.ResponseWriter
 	h http.Header // the handler's header map; only the handler touches it
+	// before is the wrapped header map as it was before the handler ran,
+	// kept when a 1xx answer first copies the handler's headers into it,
+	// so the 503 can go out without them. nil until then.
+	before http.Header
 
 	ctx    context.Context // the handler's context, with the deadline
 	r      *http.Request
@@ -158,6 +163,9 @@ func (tw *timeoutWriter) WriteHeader(code int) {
 	if code >= 100 && code <= 199 && code != http.StatusSwitchingProtocols {
 		// 1xx answers (103 Early Hints) are sent at once with the headers
 		// set so far and leave the final answer open.
+		if tw.before == nil {
+			tw.before = tw.w.Header().Clone()
+		}
 		tw.syncHeader()
 		tw.w.WriteHeader(code)
 		return
@@ -246,14 +254,16 @@ func (tw *timeoutWriter) closedErr() error {
 // syncHeader makes the wrapped header map equal to the handler's. It runs
 // with tw.mu held, from the handler's goroutine, and never after the
 // timeout answered, so the wrapped map has one writer at a time.
-func (tw *timeoutWriter) syncHeader() {
-	dst := tw.w.Header()
+func (tw *timeoutWriter) syncHeader() { setHeader(tw.w.Header(), tw.h) }
+
+// setHeader makes dst equal to src, sharing src's value slices.
+func setHeader(dst, src http.Header) {
 	for k := range dst {
-		if _, ok := tw.h[k]; !ok {
+		if _, ok := src[k]; !ok {
 			delete(dst, k)
 		}
 	}
-	for k, vv := range tw.h {
+	for k, vv := range src {
 		dst[k] = vv
 	}
 }
@@ -289,6 +299,11 @@ func (tw *timeoutWriter) answer() {
 	// Read holds. ErrNotSupported (a ResponseWriter in front without
 	// Unwrap) leaves the handler to notice its context.
 	_ = rc.SetReadDeadline(time.Now())
+	if tw.before != nil {
+		// A 1xx answer copied the handler's headers (Cache-Control,
+		// Set-Cookie, ...); they were meant for another answer.
+		setHeader(tw.w.Header(), tw.before)
+	}
 	if tw.r.ProtoMajor == 1 {
 		// The handler still owns the connection and may have left part
 		// of the body unread: the client must not wait to reuse it.

@@ -307,6 +307,35 @@ func TestTimeoutEarlyHints(t *testing.T) {
 	})
 }
 
+// TestTimeoutAnswerDropsHandlerHeaders checks that the 503 carries the
+// headers set before the handler ran (the request ID) and none of the
+// handler's own, even those an early 1xx answer already sent: a cache
+// must not keep the refusal, nor a browser store its cookie.
+func TestTimeoutAnswerDropsHandlerHeaders(t *testing.T) {
+	run(t, func(t *testing.T, mode mode) {
+		h := middleware.Chain(middleware.RequestID(), middleware.Timeout(shortTimeout))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cache-Control", "public, max-age=86400")
+			w.Header().Set("Set-Cookie", "session=1")
+			w.Header().Set("Link", "</app.css>; rel=preload; as=style")
+			w.WriteHeader(http.StatusEarlyHints)
+			_ = awaitDeadline(r.Context())
+		}))
+		ts := newServer(t, mode, h)
+		resp := get(t, ts, mode)
+		if resp.StatusCode != http.StatusServiceUnavailable {
+			t.Fatalf("status %d, want 503", resp.StatusCode)
+		}
+		for _, k := range []string{"Cache-Control", "Set-Cookie", "Link"} {
+			if v := resp.Header.Get(k); v != "" {
+				t.Errorf("503 carries the handler's %s: %q", k, v)
+			}
+		}
+		if p := readProblem(t, resp); p.RequestID == "" || p.RequestID != resp.Header.Get("X-Request-ID") {
+			t.Errorf("request ID %q in the body, %q in the header; want the same, set", p.RequestID, resp.Header.Get("X-Request-ID"))
+		}
+	})
+}
+
 // TestTimeoutLeavesStreamingHandler checks that a handler which committed
 // to its answer before the deadline keeps writing after it.
 func TestTimeoutLeavesStreamingHandler(t *testing.T) {

@@ -150,9 +150,13 @@ type Identities struct {
 	URI []string `yaml:"uri" json:"uri"`
 
 	// URIPrefixes lists URI prefixes ("spiffe://example.org/ns/prod/");
-	// a URI SAN that starts with one matches. Each prefix must end with
-	// "/" (rule identity), so "spiffe://example.org/ns/prod" cannot
-	// admit "spiffe://example.org/ns/prod-debug/...".
+	// a URI SAN that starts with one and continues with at least one
+	// path segment matches, if it has the shape of a SPIFFE ID: no
+	// userinfo, port, query or fragment, and no empty, dot or
+	// percent-encoded path segment (see the package doc). Each prefix
+	// must end with "/" and have that shape itself (rule identity), so
+	// "spiffe://example.org/ns/prod" cannot admit
+	// "spiffe://example.org/ns/prod-debug/...".
 	URIPrefixes []string `yaml:"uri_prefixes" json:"uri_prefixes"`
 }
 

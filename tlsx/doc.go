@@ -48,7 +48,11 @@
 // the same version, and is checked (key pair, validity, usage, chain
 // order, CA:TRUE) before it replaces the current one. A bad, partial or
 // missing version is refused and logged once, the last good one stays in
-// use, and polling retries sooner with exponential backoff. During a CA
+// use, and polling retries sooner with exponential backoff. A PEM file is
+// taken whole or not at all: a block cut short or damaged, or text after
+// the last END line, refuses the version, where pem.Decode alone would
+// keep the blocks before the damage (a CA bundle without its last CA, a
+// leaf without its intermediate). During a CA
 // rotation the CA file holds both CAs; the pool is rebuilt from the file.
 //
 // [State] reports the leaf's expiry and the reload history; the gauge
@@ -81,7 +85,15 @@
 // # Identities
 //
 // [Identities] allow-lists peers by the DNS and URI (SPIFFE ID) names of
-// their verified certificate, exactly or by URI prefix. The check runs
+// their verified certificate, exactly or by URI prefix. A prefix matches
+// on path-segment boundaries, and only a URI with the shape of a SPIFFE
+// ID: no userinfo or port (SPIFFE-ID specification section 2.1), no
+// query or fragment (section 2), and a path without empty, "." or ".."
+// segments or percent-encoding (section 2.2). Otherwise
+// spiffe://td/ns/prod/../admin would pass the prefix spiffe://td/ns/prod/
+// as a string while naming another workload to anything that resolves
+// dot segments, and a CA that signs what a workload asks for could be
+// made to issue it. The check runs
 // in VerifyConnection, which crypto/tls calls on resumed sessions too;
 // [ServerSource.SetAllowedClients] and [ClientSource.SetAllowedServers]
 // change the list for every later handshake. A client source presents

@@ -3,6 +3,7 @@ package tlsx
 import (
 	"crypto/x509"
 	"fmt"
+	"net/url"
 	"strings"
 )
 
@@ -43,13 +44,49 @@ func (ids Identities) allows(c *x509.Certificate) bool {
 				return true
 			}
 		}
+		if !spiffeShaped(u) {
+			continue
+		}
 		for _, prefix := range ids.URIPrefixes {
-			if strings.HasPrefix(got, prefix) {
+			if underPrefix(got, prefix) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// spiffeShaped reports whether u has nothing that the SPIFFE-ID
+// specification forbids in an ID: userinfo, a port or its colon
+// (section 2.1), a query or fragment (section 2), an empty, "." or ".."
+// path segment, or percent-encoding (section 2.2). A URI that has any of
+// them can mean something other than its string says, so it matches no
+// prefix.
+func spiffeShaped(u *url.URL) bool {
+	if u.Opaque != "" || u.User != nil || strings.Contains(u.Host, ":") ||
+		u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return false
+	}
+	p := u.EscapedPath()
+	if p == "" {
+		return true
+	}
+	if p[0] != '/' || strings.Contains(p, "%") {
+		return false
+	}
+	for seg := range strings.SplitSeq(p[1:], "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return true
+}
+
+// underPrefix reports whether uri continues prefix with one path segment
+// or more, so that prefix ends at a segment boundary of uri.
+func underPrefix(uri, prefix string) bool {
+	rest, ok := strings.CutPrefix(uri, prefix)
+	return ok && rest != "" && (strings.HasSuffix(prefix, "/") || rest[0] == '/')
 }
 
 // clone returns a deep copy, so a caller's slices can change without

@@ -1,6 +1,7 @@
 package tlsx
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -16,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // kubeDataDir is the symlink through which a Kubernetes secret or
@@ -32,6 +34,7 @@ const kubeDataDir = "..data"
 type fileReader struct {
 	resolved map[string]string // directory -> resolved ..data target
 	sum      [][]byte          // contents read, in order, for the hash
+	onRead   func(path string) // called after each file is read; may be nil
 }
 
 func (r *fileReader) read(path string) ([]byte, error) {
@@ -56,8 +59,8 @@ func (r *fileReader) read(path string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if testHookRead != nil {
-		testHookRead(path)
+	if r.onRead != nil {
+		r.onRead(path)
 	}
 	r.sum = append(r.sum, b)
 	return b, nil
@@ -77,9 +80,6 @@ func (r *fileReader) hash() [sha256.Size]byte {
 	h.Sum(out[:0])
 	return out
 }
-
-// testHookRead, set only by tests, runs after each file is read.
-var testHookRead func(path string)
 
 // material is one validated version of a source's files.
 type material struct {
@@ -113,12 +113,13 @@ type fileSpec struct {
 	role                string           // "server" or "client"
 }
 
-// load reads and checks every file of spec at now. It returns the
-// material, or every problem found as *ConfigError joined; the hash
-// identifies the version read either way.
-func (spec fileSpec) load(now time.Time) (*material, [sha256.Size]byte, error) {
+// load reads and checks every file of spec at now, calling onRead (when
+// not nil) after each file is read. It returns the material, or every
+// problem found as *ConfigError joined; the hash identifies the version
+// read either way.
+func (spec fileSpec) load(now time.Time, onRead func(path string)) (*material, [sha256.Size]byte, error) {
 	p := &problems{Prefix: spec.prefix}
-	var r fileReader
+	r := fileReader{onRead: onRead}
 	m := &material{loaded: now}
 	if spec.certFile != "" && spec.keyFile != "" {
 		certPEM, cerr := r.read(spec.certFile)
@@ -247,14 +248,55 @@ func validityProblem(c *x509.Certificate, now time.Time) string {
 	return ""
 }
 
-func parseCerts(data []byte) ([]*x509.Certificate, error) {
-	var certs []*x509.Certificate
+// pemBegin starts the first line of every PEM block (RFC 7468 section 2).
+var pemBegin = []byte("-----BEGIN ")
+
+// pemBlocks decodes every PEM block of data, or refuses the file as a
+// whole. pem.Decode on its own stops at a block cut short and skips a
+// block whose base64 is damaged, keeping the blocks around it: a CA
+// bundle or a chain copied halfway would then load as a shorter, valid
+// looking one. Text before a block is allowed, as pem.Decode and
+// OpenSSL allow it (comments, OpenSSL's "subject=" lines); after the
+// last block only whitespace is.
+func pemBlocks(data []byte) ([]*pem.Block, error) {
+	var blocks []*pem.Block
+	all := data
 	for {
-		var block *pem.Block
-		block, data = pem.Decode(data)
-		if block == nil {
+		start := bytes.Index(data, pemBegin)
+		if start < 0 {
 			break
 		}
+		at := data[start:]
+		block, rest := pem.Decode(at)
+		// pem.Decode returns the next good block when this one is bad,
+		// so a block is good only if no other BEGIN line was passed.
+		if block == nil || bytes.Count(at[:len(at)-len(rest)], pemBegin) != 1 {
+			return nil, fmt.Errorf("PEM block %d, at line %d, is cut short or damaged (no END line, or its base64 does not decode); the file is incomplete",
+				len(blocks)+1, lineOf(all, at))
+		}
+		blocks = append(blocks, block)
+		data = rest
+	}
+	if len(blocks) > 0 && len(bytes.TrimSpace(data)) > 0 {
+		return nil, fmt.Errorf("has text after the END line of its last PEM block, at line %d; the file is cut short or two files ran together",
+			lineOf(all, bytes.TrimLeftFunc(data, unicode.IsSpace)))
+	}
+	return blocks, nil
+}
+
+// lineOf returns the line number, from 1, at which the suffix rest of
+// all begins.
+func lineOf(all, rest []byte) int {
+	return bytes.Count(all[:len(all)-len(rest)], []byte("\n")) + 1
+}
+
+func parseCerts(data []byte) ([]*x509.Certificate, error) {
+	blocks, err := pemBlocks(data)
+	if err != nil {
+		return nil, err
+	}
+	var certs []*x509.Certificate
+	for _, block := range blocks {
 		if block.Type != "CERTIFICATE" {
 			continue
 		}
@@ -271,12 +313,11 @@ func parseCerts(data []byte) ([]*x509.Certificate, error) {
 }
 
 func parseKey(data []byte) (crypto.Signer, error) {
-	for {
-		var block *pem.Block
-		block, data = pem.Decode(data)
-		if block == nil {
-			return nil, errors.New("holds no PEM private key block")
-		}
+	blocks, err := pemBlocks(data)
+	if err != nil {
+		return nil, err
+	}
+	for _, block := range blocks {
 		if block.Type != "PRIVATE KEY" && !strings.HasSuffix(block.Type, " PRIVATE KEY") {
 			continue
 		}
@@ -294,6 +335,7 @@ func parseKey(data []byte) (crypto.Signer, error) {
 		}
 		return nil, fmt.Errorf("holds a %s block that is not a PKCS#8, PKCS#1 or SEC 1 key", block.Type)
 	}
+	return nil, errors.New("holds no PEM private key block")
 }
 
 func publicKeyMatches(pub any, key crypto.Signer) bool {

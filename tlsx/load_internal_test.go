@@ -3,8 +3,8 @@ package tlsx
 import (
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/harden-go/harden/tlsx/tlstest"
 )
@@ -41,23 +41,30 @@ func TestLoadResolvesDataOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	spec := ServerConfig{CertFile: filepath.Join(dir, "tls.crt"), KeyFile: filepath.Join(dir, "tls.key")}.spec()
-
-	testHookRead = func(path string) {
-		if filepath.Base(path) == "tls.crt" {
-			publish("..2026_11_22_01_00_00.002", v2)
+	// The option swaps ..data right after a reload has read tls.crt.
+	var swap atomic.Bool
+	onRead := optionFunc(func(o *options) {
+		o.onRead = func(path string) {
+			if filepath.Base(path) == "tls.crt" && swap.CompareAndSwap(true, false) {
+				publish("..2026_11_22_01_00_00.002", v2)
+			}
 		}
-	}
-	defer func() { testHookRead = nil }()
-	m, _, err := spec.load(time.Now())
+	})
+	src, err := NewServerSource(t.Context(), ServerConfig{
+		CertFile: filepath.Join(dir, "tls.crt"), KeyFile: filepath.Join(dir, "tls.key"), ReloadInterval: -1,
+	}, onRead)
 	if err != nil {
-		t.Fatalf("load across a swap: %v", err)
+		t.Fatal(err)
 	}
-	if !m.leaf().Equal(v1.Certificate) {
-		t.Error("load returned the new certificate after reading the old one")
+	defer src.Close()
+	swap.Store(true)
+	if err := src.Reload(); err != nil {
+		t.Fatalf("reload across a swap: %v", err)
 	}
-	testHookRead = nil
-	if m, _, err = spec.load(time.Now()); err != nil || !m.leaf().Equal(v2.Certificate) {
-		t.Errorf("next load: %v, want the new version", err)
+	if !src.State().Leaf.Equal(v1.Certificate) {
+		t.Error("reload took the new certificate after reading the old one")
+	}
+	if err := src.Reload(); err != nil || !src.State().Leaf.Equal(v2.Certificate) {
+		t.Errorf("next reload: %v, want the new version", err)
 	}
 }

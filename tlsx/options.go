@@ -20,6 +20,7 @@ type options struct {
 	now    func() time.Time
 	ticks  <-chan time.Time    // replaces the poll timer when set
 	onWait func(time.Duration) // called with each poll delay, for tests
+	onRead func(path string)   // called after each file is read, for tests
 
 	logLimit int // failed handshakes logged per kind and minute
 }

@@ -79,7 +79,7 @@ type reloader struct {
 // starts polling unless interval is negative.
 func (r *reloader) start(ctx context.Context) error {
 	now := r.o.now()
-	m, _, err := r.spec.load(now)
+	m, _, err := r.spec.load(now, r.o.onRead)
 	if err != nil {
 		return err
 	}
@@ -161,7 +161,7 @@ func (r *reloader) reload() error {
 		return ErrClosed
 	}
 	now := r.o.now()
-	m, hash, err := r.spec.load(now)
+	m, hash, err := r.spec.load(now, r.o.onRead)
 	r.state.LastCheck = now
 	cur := r.cur.Load()
 	if err != nil {

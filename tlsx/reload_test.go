@@ -1,13 +1,16 @@
 package tlsx_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"net"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -374,5 +377,115 @@ func TestReloadClientCARotation(t *testing.T) {
 	var unknown x509.UnknownAuthorityError
 	if !errors.As(r.ClientErr, &unknown) {
 		t.Errorf("old CA's server after the rotation: %v, want x509.UnknownAuthorityError", r.ClientErr)
+	}
+}
+
+// pemCut is a way a PEM file arrives damaged: cut short by a copy that
+// did not finish, run together with something else, or corrupted.
+type pemCut struct {
+	name string
+	cut  func(b []byte) []byte
+}
+
+var pemCuts = []pemCut{
+	{"cut inside the last block", func(b []byte) []byte {
+		last := bytes.LastIndex(b, []byte("-----BEGIN"))
+		return b[:last+(len(b)-last)/2]
+	}},
+	{"cut inside the END line", func(b []byte) []byte { return b[:len(b)-8] }},
+	{"garbage after the last END line", func(b []byte) []byte { return append(slices.Clip(b), "{\"kind\":\"Secret\"}\n"...) }},
+	{"BEGIN without END", func(b []byte) []byte {
+		return append(slices.Clip(b), "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIQ\n"...)
+	}},
+	{"first block damaged", func(b []byte) []byte {
+		out := slices.Clone(b)
+		i := bytes.Index(out, []byte("-----END"))
+		out[i-20] = '!' // not base64: pem.Decode skips the whole block
+		return out
+	}},
+}
+
+// A CA bundle whose new version is damaged is refused as a whole: the
+// server keeps trusting every CA of the last good version (the clients
+// of a CA that the damage dropped would be refused), and says why once.
+func TestReloadRefusesDamagedCABundle(t *testing.T) {
+	for _, tc := range pemCuts {
+		t.Run(tc.name, func(t *testing.T) {
+			oldCA, newCA := tlstest.NewCA(t), tlstest.NewCA(t)
+			srv := oldCA.Server(t)
+			bundle := concat(t, newCA.CertFile, oldCA.CertFile)
+			v := newKubeVolume(t, map[string]string{"ca.crt": bundle})
+			core, logs := observer.New(zap.WarnLevel)
+			src := newServer(t, tlsx.ServerConfig{CertFile: srv.CertFile, KeyFile: srv.KeyFile, ClientCAFile: v.path("ca.crt"), ReloadInterval: -1},
+				tlsx.WithLogger(zap.New(core)))
+			oldCli, newCli := oldCA.ClientConfig(oldCA.Client(t)), oldCA.ClientConfig(newCA.Client(t))
+
+			v.update(map[string]string{"ca.crt": damaged(t, bundle, tc.cut)})
+			for range 2 {
+				if got := rules(src.Reload()); !slices.Equal(got, []string{"tls.client_ca_file file"}) {
+					t.Fatalf("Reload() = %q, want tls.client_ca_file file", got)
+				}
+			}
+			refusedOnce(t, logs)
+			ok(t, handshake(t, src.TLSConfig(), oldCli))
+			ok(t, handshake(t, src.TLSConfig(), newCli))
+		})
+	}
+}
+
+// A certificate chain whose new version is damaged is refused as a
+// whole: the server goes on serving the last good leaf with its
+// intermediate, instead of a leaf alone that clients cannot verify.
+func TestReloadRefusesDamagedChain(t *testing.T) {
+	for _, tc := range pemCuts {
+		t.Run(tc.name, func(t *testing.T) {
+			ca := tlstest.NewCA(t)
+			inter := ca.Intermediate(t)
+			srv1, srv2 := inter.Server(t), inter.Server(t)
+			v := newKubeVolume(t, map[string]string{"tls.crt": srv1.CertFile, "tls.key": srv1.KeyFile})
+			core, logs := observer.New(zap.WarnLevel)
+			src := newServer(t, tlsx.ServerConfig{CertFile: v.path("tls.crt"), KeyFile: v.path("tls.key"), ReloadInterval: -1},
+				tlsx.WithLogger(zap.New(core)))
+
+			v.update(map[string]string{"tls.crt": damaged(t, srv2.CertFile, tc.cut), "tls.key": srv2.KeyFile})
+			for range 2 {
+				if got := rules(src.Reload()); !slices.Equal(got, []string{"tls.cert_file file"}) {
+					t.Fatalf("Reload() = %q, want tls.cert_file file", got)
+				}
+			}
+			refusedOnce(t, logs)
+			r := handshake(t, src.TLSConfig(), ca.ClientConfig(nil))
+			ok(t, r)
+			if got := r.Client.PeerCertificates; len(got) != 2 || !got[0].Equal(srv1.Certificate) {
+				t.Errorf("served %d certificates, want the last good leaf and its intermediate", len(got))
+			}
+		})
+	}
+}
+
+// damaged writes cut applied to the content of file into a new file.
+func damaged(t *testing.T, file string, cut func([]byte) []byte) string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := filepath.Join(t.TempDir(), "damaged.pem")
+	if err := os.WriteFile(name, cut(b), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+// refusedOnce checks that logs hold one refusal, whose error names the
+// line of the damage.
+func refusedOnce(t *testing.T, logs *observer.ObservedLogs) {
+	t.Helper()
+	got := logs.FilterMessageSnippet("refused").All()
+	if len(got) != 1 {
+		t.Fatalf("%d refusals logged, want 1", len(got))
+	}
+	if msg, _ := got[0].ContextMap()["error"].(string); !strings.Contains(msg, "line") {
+		t.Errorf("refusal %q does not say where the file is damaged", msg)
 	}
 }

@@ -119,6 +119,21 @@ func TestAllowedClients(t *testing.T) {
 		{"other trust domain", []string{"spiffe://evil.example/ns/prod/sa/web"}, false},
 		{"DNS subdomain", []string{"x.batch.example.org"}, false},
 		{"no SAN", nil, false},
+		// SPIFFE-ID section 2.2 forbids what follows in a path, section 2
+		// queries and fragments, section 2.1 userinfo and ports: a URI
+		// carrying them is no SPIFFE ID, and matches no prefix.
+		{"dot-dot segment under the prefix", []string{"spiffe://example.org/ns/prod/../admin/sa/x"}, false},
+		{"dot segment under the prefix", []string{"spiffe://example.org/ns/prod/./sa/web"}, false},
+		{"empty segment under the prefix", []string{"spiffe://example.org/ns/prod//sa/web"}, false},
+		{"trailing slash", []string{"spiffe://example.org/ns/prod/sa/web/"}, false},
+		{"the prefix itself", []string{"spiffe://example.org/ns/prod/"}, false},
+		{"percent-encoded dots", []string{"spiffe://example.org/ns/prod/%2e%2e/admin"}, false},
+		{"percent-encoded slash", []string{"spiffe://example.org/ns/prod/sa%2F..%2F..%2Fadmin"}, false},
+		{"query", []string{"spiffe://example.org/ns/prod/sa/web?as=admin"}, false},
+		{"fragment", []string{"spiffe://example.org/ns/prod/sa/web#admin"}, false},
+		{"userinfo", []string{"spiffe://admin@example.org/ns/prod/sa/web"}, false},
+		{"port", []string{"spiffe://example.org:8443/ns/prod/sa/web"}, false},
+		{"longer segment than the prefix's", []string{"spiffe://example.org/ns/production/sa/web"}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

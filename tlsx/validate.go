@@ -117,8 +117,18 @@ func (ids Identities) validate(p *problems, field string) {
 		case !strings.HasSuffix(u, "/"):
 			p.Add(fmt.Sprintf("%s.uri_prefixes[%d]", field, i), RuleIdentity,
 				"%q does not end with \"/\", so it also admits %q; add the slash", u, u+"-other/")
+		case !prefixShaped(u):
+			p.Add(fmt.Sprintf("%s.uri_prefixes[%d]", field, i), RuleIdentity,
+				"%q has userinfo, a port, a query, a fragment, percent-encoding or an empty or dot path segment, which no SPIFFE ID has, so it matches nothing; write a prefix such as spiffe://example.org/ns/prod/", u)
 		}
 	}
+}
+
+// prefixShaped reports whether the URI prefix u, which ends with "/",
+// has the shape of a SPIFFE ID once that slash is removed.
+func prefixShaped(u string) bool {
+	pu, err := url.Parse(strings.TrimSuffix(u, "/"))
+	return err == nil && spiffeShaped(pu)
 }
 
 func (c ServerConfig) spec() fileSpec {
@@ -139,6 +149,6 @@ func (c ClientConfig) spec() fileSpec {
 }
 
 func (spec fileSpec) loadErr(now time.Time) error {
-	_, _, err := spec.load(now)
+	_, _, err := spec.load(now, nil)
 	return err
 }

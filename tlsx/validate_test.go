@@ -83,6 +83,24 @@ func TestServerConfigValidate(t *testing.T) {
 			"tls.allowed_clients.uri[0] identity",
 			"tls.allowed_clients.uri_prefixes[0] identity",
 		}},
+		{"URI prefixes no SPIFFE ID can match", with(func(c *tlsx.ServerConfig) {
+			c.ClientCAFile = ca.CertFile
+			c.AllowedClients = tlsx.Identities{URIPrefixes: []string{
+				"spiffe://example.org/ns/prod/../",
+				"spiffe://example.org//",
+				"spiffe://example.org/ns%2Fprod/",
+				"spiffe://example.org/ns/prod?x=/",
+				"spiffe://admin@example.org/ns/",
+				"spiffe://example.org:443/ns/",
+			}}
+		}), []string{
+			"tls.allowed_clients.uri_prefixes[0] identity",
+			"tls.allowed_clients.uri_prefixes[1] identity",
+			"tls.allowed_clients.uri_prefixes[2] identity",
+			"tls.allowed_clients.uri_prefixes[3] identity",
+			"tls.allowed_clients.uri_prefixes[4] identity",
+			"tls.allowed_clients.uri_prefixes[5] identity",
+		}},
 		{"every problem at once", tlsx.ServerConfig{
 			CertFile: cli.CertFile, KeyFile: srv.KeyFile, ClientCAFile: cli.CertFile,
 			ClientAuth: tlsx.ClientAuthRequireAny, MinVersion: "1.1",
