@@ -52,6 +52,8 @@
 // reason, budget refusals and renewals ([MetricAttempts] and the others),
 // and logs every retry decision at debug level to a zap logger
 // ([WithLogger]). Errors are typed: the final error of a request is an
-// [*Error] naming the method, the redacted URL, the number of attempts and
-// the last status, and wrapping the cause.
+// [*Error] naming the method, the URL with its password, query values and
+// fragment redacted ([RedactURL]), the number of attempts and the last
+// status, and wrapping the cause. http.Client wraps it in a *url.Error
+// that still carries the raw URL; see [Error] for the way around it.
 package retry

@@ -172,12 +172,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			rerr := t.auth.Renew(ctx, areq)
 			if rerr != nil {
 				t.ins.renewals.Add(ctx, 1, t.ins.renewErr)
-				t.log.Debug("retry: renewal failed", zap.String("method", req.Method), zap.String("url", redact(req.URL)), zap.Error(rerr))
+				t.log.Debug("retry: renewal failed", zap.String("method", req.Method), zap.String("url", RedactURL(req.URL)), zap.Error(rerr))
 				rb.close()
 				return nil, t.fail(req, attempts, lastStatus, fmt.Errorf("renewing credentials: %w", rerr))
 			}
 			t.ins.renewals.Add(ctx, 1, t.ins.renewOK)
-			t.log.Debug("retry: renewed credentials, resending", zap.String("method", req.Method), zap.String("url", redact(req.URL)),
+			t.log.Debug("retry: renewed credentials, resending", zap.String("method", req.Method), zap.String("url", RedactURL(req.URL)),
 				zap.Int("attempt", attempts), zap.Int("status", lastStatus))
 			continue
 		default:
@@ -217,7 +217,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			drain(resp.Body)
 		}
 		t.ins.retries.Add(ctx, 1, t.ins.reason[class])
-		t.log.Debug("retry: retrying", zap.String("method", req.Method), zap.String("url", redact(req.URL)),
+		t.log.Debug("retry: retrying", zap.String("method", req.Method), zap.String("url", RedactURL(req.URL)),
 			zap.Stringer("reason", class), zap.Int("attempt", attempts), zap.Int("status", lastStatus),
 			zap.Duration("wait", wait), zap.NamedError("cause", err))
 		if wait > 0 {
@@ -243,7 +243,7 @@ func (t *Transport) mayRetry(req *http.Request, rb *replay, err error, attempts 
 }
 
 func (t *Transport) giveUp(req *http.Request, class Class, reason string, attempts, status int) {
-	t.log.Debug("retry: giving up", zap.String("method", req.Method), zap.String("url", redact(req.URL)),
+	t.log.Debug("retry: giving up", zap.String("method", req.Method), zap.String("url", RedactURL(req.URL)),
 		zap.Stringer("class", class), zap.String("reason", reason), zap.Int("attempts", attempts), zap.Int("status", status))
 }
 
@@ -312,7 +312,7 @@ func (t *Transport) fail(req *http.Request, attempts, status int, err error) err
 	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
 		err = fmt.Errorf("%w: %w", cerr, err)
 	}
-	return &Error{Method: req.Method, URL: redact(req.URL), Attempts: attempts, LastStatus: status, Err: err}
+	return &Error{Method: req.Method, URL: RedactURL(req.URL), Attempts: attempts, LastStatus: status, Err: err}
 }
 
 // drain reads at most drainLimit bytes of a discarded body and closes it,
