@@ -160,7 +160,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		switch class {
 		case Transient, Throttled:
 		case AuthExpired:
-			if t.auth == nil || renewed || !rb.canReplay() || ctx.Err() != nil {
+			// An attempt to another origin carried no credentials of
+			// ours: its rejection says nothing about them.
+			if t.auth == nil || renewed || leftOrigin(req) || !rb.canReplay() || ctx.Err() != nil {
 				return t.finish(req, resp, err, attempts, lastStatus)
 			}
 			renewed = true
