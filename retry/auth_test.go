@@ -1,6 +1,7 @@
 package retry
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -59,6 +60,9 @@ func TestRenewOnAuthFailure(t *testing.T) {
 		{"403 ExpiredToken", http.StatusForbidden,
 			`<?xml version="1.0"?><Error><Code>ExpiredToken</Code><Message>The provided token has expired.</Message></Error>`, nil},
 		{"403 TokenRefreshRequired", http.StatusForbidden, `{"code":"TokenRefreshRequired"}`, nil},
+		{"403 STS ExpiredToken", http.StatusForbidden,
+			`<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>ExpiredToken</Code></Error></ErrorResponse>`, nil},
+		{"403 JSON error object", http.StatusForbidden, `{"error":{"code":"ExpiredToken","message":"renew it"}}`, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -132,16 +136,25 @@ func TestNoRenewal(t *testing.T) {
 		body   string // request body, not replayable (no GetBody) when set
 		header []string
 		auth   bool
+		answer string // the server's body; empty: "denied by policy"
 	}{
-		{"403 without expiry signal", http.StatusForbidden, "", []string{"WWW-Authenticate", `Bearer error="insufficient_scope"`}, true},
-		{"401 without Authenticator", http.StatusUnauthorized, "", nil, false},
-		{"401 with a body that cannot be replayed", http.StatusUnauthorized, large, nil, true},
+		{"403 without expiry signal", http.StatusForbidden, "", []string{"WWW-Authenticate", `Bearer error="insufficient_scope"`}, true, ""},
+		{"401 without Authenticator", http.StatusUnauthorized, "", nil, false, ""},
+		{"401 with a body that cannot be replayed", http.StatusUnauthorized, large, nil, true, ""},
+		// Denials that merely echo user content naming an expired-session
+		// code do not say the session expired.
+		{"403 XML echoing ExpiredToken", http.StatusForbidden, "", nil, true,
+			`<Error><Code>AccessDenied</Code><Message>no access to ExpiredToken.txt</Message><Key>ExpiredToken</Key></Error>`},
+		{"403 JSON echoing ExpiredToken", http.StatusForbidden, "", nil, true,
+			`{"code":"AccessDenied","message":"no access to ExpiredToken","path":"/TokenRefreshRequired"}`},
+		{"403 text echoing ExpiredToken", http.StatusForbidden, "", nil, true, `you may not read ExpiredToken`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ts := &tokenServer{}
 			ts.valid.Store("tok2")
-			srv := newServer(t, "h1", ts.handler(tc.status, "denied by policy", tc.header...))
+			answer := cmp.Or(tc.answer, "denied by policy")
+			srv := newServer(t, "h1", ts.handler(tc.status, answer, tc.header...))
 			f := &sequenceFetch{}
 			opts := []Option{withClock(&fakeClock{})}
 			if tc.auth {
@@ -157,7 +170,7 @@ func TestNoRenewal(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := readAll(t, resp); resp.StatusCode != tc.status || got != "denied by policy" {
+			if got := readAll(t, resp); resp.StatusCode != tc.status || got != answer {
 				t.Errorf("got %d %q, want %d with its whole body", resp.StatusCode, got, tc.status)
 			}
 			if srv.hits.Load() != 1 {
