@@ -20,8 +20,14 @@
 //     an Idempotency-Key header, or a policy that says so by name
 //     (RetryUnsafe) are resent.
 //   - Lost or empty bodies. A body is replayed only through GetBody or a
-//     bounded buffer (MaxReplayBytes); one that cannot be replayed gets
-//     exactly one attempt.
+//     bounded copy (MaxReplayBytes); one that cannot be replayed gets
+//     exactly one attempt. The copy is kept as the first attempt sends the
+//     body, never read ahead: a streaming body (an io.Pipe fed by a slow
+//     or full-duplex producer) goes out at once, and the caller's deadline
+//     holds while it waits. To resend, the rest of a body the attempt did
+//     not send is read within that deadline; a body longer than
+//     MaxReplayBytes, failing to read, or not matching the request's
+//     ContentLength is not resent, and never sent with another length.
 //   - Waits that outlive the caller. All attempts share the caller's
 //     deadline; no wait starts that cannot end before it, and a server's
 //     Retry-After beyond MaxRetryAfter returns its answer at once.

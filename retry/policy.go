@@ -61,13 +61,15 @@ type Policy struct {
 	// long it is, still within the caller's deadline.
 	MaxRetryAfter time.Duration `yaml:"max_retry_after" json:"max_retry_after"`
 
-	// MaxReplayBytes is the largest request body that is buffered so it
-	// can be sent again, when the request has no GetBody. A larger body
-	// is streamed and gets exactly one attempt: a retry never sends a
-	// truncated or empty body. Zero: 64KiB, enough for typical JSON API
-	// calls while bounding the memory held per request in flight.
-	// Negative: never buffer; only requests with GetBody (or no body) are
-	// retried.
+	// MaxReplayBytes is the largest request body that is kept so it can
+	// be sent again, when the request has no GetBody. The first attempt
+	// sends the body at once and keeps a copy of what it sends; a body
+	// that grows past this size, fails to read, or does not match the
+	// request's ContentLength gets exactly one attempt: a retry never
+	// sends a truncated, empty or resized body. Zero: 64KiB, enough for
+	// typical JSON API calls while bounding the memory held per request
+	// in flight. Negative: never copy; only requests with GetBody (or no
+	// body) are retried.
 	MaxReplayBytes Bytes `yaml:"max_replay_bytes" json:"max_replay_bytes"`
 
 	// RetryUnsafe allows resending requests whose method is not idempotent

@@ -88,8 +88,8 @@ func (t *Transport) Base() http.RoundTripper { return t.base }
 //     OPTIONS, TRACE, PUT, DELETE), or it carries an Idempotency-Key
 //     header, or Policy.RetryUnsafe is set.
 //   - Its body must be replayable: no body, GetBody, or a body of at most
-//     Policy.MaxReplayBytes, which is buffered. Otherwise it gets one
-//     attempt.
+//     Policy.MaxReplayBytes, copied as the first attempt sends it.
+//     Otherwise it gets one attempt.
 //   - Attempts remain (Policy.MaxAttempts) and the host's retry budget
 //     ([BudgetConfig]) has room.
 //   - The wait, the server's Retry-After on 429 and 503 or else the
@@ -119,11 +119,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, errNilURL
 	}
 	ctx := req.Context()
-	rbv, err := newReplay(req, int64(t.p.MaxReplayBytes))
+	rbv := newReplay(req, int64(t.p.MaxReplayBytes))
 	rb := &rbv
-	if err != nil {
-		return nil, t.fail(req, 0, 0, fmt.Errorf("reading request body: %w", err))
-	}
+	// Whatever attempt is returned keeps its body, which the base
+	// RoundTripper may still be sending (full-duplex streaming).
+	defer rb.release()
 	host := req.URL.Host
 	t.budget.request(host)
 
@@ -144,7 +144,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		attempts++
 		t.ins.attempts.Add(ctx, 1)
+		rb.watch(areq.Context())
 		resp, err := t.base.RoundTrip(areq)
+		rb.unwatch()
 		if resp != nil && cancel != nil {
 			resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
 		} else if cancel != nil {
@@ -162,7 +164,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		case AuthExpired:
 			// An attempt to another origin carried no credentials of
 			// ours: its rejection says nothing about them.
-			if t.auth == nil || renewed || leftOrigin(req) || !rb.canReplay() || ctx.Err() != nil {
+			if t.auth == nil || renewed || leftOrigin(req) || ctx.Err() != nil {
+				return t.finish(req, resp, err, attempts, lastStatus)
+			}
+			if rb.settle(ctx); !rb.canReplay() {
 				return t.finish(req, resp, err, attempts, lastStatus)
 			}
 			renewed = true
@@ -187,7 +192,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 
 		// A transient failure or throttling: decide whether to retry.
-		reason, ok := t.mayRetry(req, rb, err, attempts)
+		reason, ok := t.mayRetry(ctx, req, err, attempts)
 		if !ok {
 			t.giveUp(req, class, reason, attempts, lastStatus)
 			return t.finish(req, resp, err, attempts, lastStatus)
@@ -209,6 +214,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 			rb.close()
 			return nil, t.fail(req, attempts, lastStatus, fmt.Errorf("%w: %w", errNoTimeLeft, err))
+		}
+		if rb.settle(ctx); !rb.canReplay() {
+			t.giveUp(req, class, "body cannot be replayed", attempts, lastStatus)
+			return t.finish(req, resp, err, attempts, lastStatus)
 		}
 		if !t.budget.tryRetry(host) {
 			t.ins.budget.Add(ctx, 1)
@@ -232,12 +241,14 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // mayRetry checks everything but time and budget; reason says why not.
-func (t *Transport) mayRetry(req *http.Request, rb *replay, err error, attempts int) (string, bool) {
+// The body's replayability is checked last, after the wait fits the
+// deadline, since settling it may read the rest of the body.
+func (t *Transport) mayRetry(ctx context.Context, req *http.Request, err error, attempts int) (string, bool) {
 	switch {
 	case attempts >= t.p.MaxAttempts:
 		return "attempts exhausted", false
-	case !rb.canReplay():
-		return "body cannot be replayed", false
+	case ctx.Err() != nil:
+		return "context done", false
 	case !(err != nil && neverSent(err)) && !resendable(req, t.p.RetryUnsafe):
 		return "method not safe to resend", false
 	}
@@ -282,8 +293,13 @@ func (t *Transport) attemptRequest(req *http.Request, rb *replay) (*http.Request
 	if body != req.Body {
 		areq.Body = body
 		if rb.buffered {
+			// settle kept the body only at the caller's ContentLength,
+			// if one was given: this sets the same length, or a known
+			// one for a body of unknown length.
 			areq.ContentLength = int64(len(rb.buf))
 			areq.GetBody = rb.getBodyFunc()
+		} else if gb := rb.teeGetBody(req.Context()); gb != nil {
+			areq.GetBody = gb
 		}
 	}
 	if t.auth != nil && !leftOrigin(req) {
