@@ -36,6 +36,20 @@
 //     and each resends once. A 401 is renewed once, never looped; a 403
 //     is final unless it says the session expired.
 //
+// # Backoff
+//
+// The bound of each wait comes from github.com/cenkalti/backoff/v4's
+// ExponentialBackOff, the one backoff library of harden: InitialBackoff,
+// then times Multiplier, capped at MaxBackoff. Its randomization is off
+// (RandomizationFactor 0) and the Policy's Jitter applied instead: the
+// wait is drawn uniformly from [bound*(1-Jitter), bound], full jitter
+// being [0, bound]. backoff/v4 draws around the interval,
+// [I*(1-r), I*(1+r)], which could express that range (I = bound*(1-J/2),
+// r = J/(2-J)), but from math/rand's global source, which cannot be
+// injected; the Transport's own source makes the waits reproducible in
+// tests. Its MaxElapsedTime is off as well: the caller's deadline bounds
+// the retries.
+//
 // # Where it sits
 //
 // On the client request path of harden, the Transport sits inside

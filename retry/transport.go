@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/cenkalti/backoff/v4"
 	"go.uber.org/zap"
 )
 
@@ -131,6 +132,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		attempts   int
 		lastStatus int
 		renewed    bool
+		bo         *backoff.ExponentialBackOff // made at the first retry
 	)
 	for {
 		if err := ctx.Err(); err != nil {
@@ -197,7 +199,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			t.giveUp(req, class, reason, attempts, lastStatus)
 			return t.finish(req, resp, err, attempts, lastStatus)
 		}
-		wait := t.p.backoff(attempts, t.rand())
+		if bo == nil {
+			bo = t.p.schedule(t.clock)
+		}
+		wait := t.p.jitter(bo.NextBackOff(), t.rand())
 		if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
 			if ra, ok := parseRetryAfter(resp.Header.Get("Retry-After"), t.clock.Now()); ok {
 				if t.p.MaxRetryAfter >= 0 && ra > t.p.MaxRetryAfter {
