@@ -57,6 +57,19 @@ func (b *pipeBody) Close() error {
 
 func (b *pipeBody) arrive() { b.once.Do(func() { close(b.arrived) }) }
 
+// check reports a body that was not closed exactly once, or whose
+// producer had to give up waiting: the request then went out, or
+// RoundTrip returned, only after the safety bound.
+func (b *pipeBody) check(t *testing.T) {
+	t.Helper()
+	if b.gaveUp.Load() {
+		t.Error("the producer reached its safety bound: the body was read ahead of the request, or RoundTrip outlived its context")
+	}
+	if n := b.closes.Load(); n != 1 {
+		t.Errorf("body closed %d times, want 1", n)
+	}
+}
+
 // A streaming POST goes out at once: the body is not read ahead before
 // the first attempt. A new user's client: http.Client with the default
 // policy.
@@ -78,12 +91,7 @@ func TestStreamingBodyStartsAtOnce(t *testing.T) {
 		if got := readAll(t, resp); got != "streamed" {
 			t.Errorf("server echoed %q, want streamed", got)
 		}
-		if body.gaveUp.Load() {
-			t.Error("the request went out only after the producer's safety bound: the body was read ahead")
-		}
-		if n := body.closes.Load(); n != 1 {
-			t.Errorf("body closed %d times, want 1", n)
-		}
+		body.check(t)
 	})
 }
 
@@ -111,12 +119,7 @@ func TestStreamingBodyDeadline(t *testing.T) {
 		if !errors.Is(err, context.Canceled) {
 			t.Errorf("err = %v, want context.Canceled", err)
 		}
-		if body.gaveUp.Load() {
-			t.Error("RoundTrip returned only after the producer's safety bound")
-		}
-		if n := body.closes.Load(); n != 1 {
-			t.Errorf("body closed %d times, want 1", n)
-		}
+		body.check(t)
 	})
 }
 
@@ -166,9 +169,7 @@ func TestStreamedBodyReplay(t *testing.T) {
 						t.Errorf("attempt %d sent %d bytes, want %d", i+1, len(b), len(payload))
 					}
 				}
-				if n := body.closes.Load(); n != 1 {
-					t.Errorf("body closed %d times, want 1", n)
-				}
+				body.check(t)
 			})
 		})
 	}

@@ -99,7 +99,9 @@ func (t *Transport) Base() http.RoundTripper { return t.base }
 //     once.
 //
 // An attempt classified [AuthExpired] with an [Authenticator] set is
-// renewed once and resent once, if the body is replayable; this is not a
+// renewed once and resent once, if the body is replayable and the attempt
+// went to the origin its redirect chain began at (elsewhere it carried no
+// credentials to renew); this is not a
 // retry and does not spend the budget. Its response body is closed
 // unread, so on HTTP/1.x net/http closes the connection that carried the
 // rejected credentials instead of reusing it (a response without any body
