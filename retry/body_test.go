@@ -255,3 +255,17 @@ func TestBodyReadErrorNotResent(t *testing.T) {
 		}
 	})
 }
+
+// The same with the deadline a new user sets: http.Client.Timeout.
+func TestStreamingBodyClientTimeout(t *testing.T) {
+	run(t, func(t *testing.T, m mode) {
+		srv := newServer(t, m, func(w http.ResponseWriter, r *http.Request) { io.Copy(io.Discard, r.Body) })
+		body := newPipeBody(t, "late") // the producer waits
+		client := &http.Client{Transport: mustTransport(t, srv.base(t), DefaultPolicy()), Timeout: 200 * time.Millisecond}
+		_, err := client.Post(srv.URL, "text/plain", body)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("err = %v, want one that is context.DeadlineExceeded", err)
+		}
+		body.check(t)
+	})
+}
