@@ -101,8 +101,8 @@ func (t *Transport) Base() http.RoundTripper { return t.base }
 // An attempt classified [AuthExpired] with an [Authenticator] set is
 // renewed once and resent once, if the body is replayable and the attempt
 // went to the origin its redirect chain began at (elsewhere it carried no
-// credentials to renew); this is not a
-// retry and does not spend the budget. Its response body is closed
+// credentials to renew); this is not a retry and does not spend the
+// budget. Its response body is closed
 // unread, so on HTTP/1.x net/http closes the connection that carried the
 // rejected credentials instead of reusing it (a response without any body
 // was complete on arrival and its connection is already back in the pool;
@@ -247,9 +247,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 }
 
-// mayRetry checks everything but time and budget; reason says why not.
-// The body's replayability is checked last, after the wait fits the
-// deadline, since settling it may read the rest of the body.
+// mayRetry checks everything but time, body and budget; reason says why
+// not. The body is checked after the wait fits the deadline, since
+// settling it may read the rest of the body.
 func (t *Transport) mayRetry(ctx context.Context, req *http.Request, err error, attempts int) (string, bool) {
 	switch {
 	case attempts >= t.p.MaxAttempts:
