@@ -84,8 +84,11 @@ func WithCacheSize(n int) TokenOption {
 // WithRenewBefore sets how long before its Expiry a token is renewed. The
 // first request to see a token inside this window fetches a new one while
 // every other request keeps using the old, still valid, token, so expiry
-// never stalls traffic. Zero or negative: 30s, longer than one typical
-// client timeout, so a token is not sent while it expires in flight.
+// never stalls traffic. The window never exceeds half the token's lifetime
+// as seen when it was fetched, so a token shorter-lived than the window
+// still serves many requests. Zero or negative: 30s, longer than one
+// typical client timeout, so a token is not sent while it expires in
+// flight.
 func WithRenewBefore(d time.Duration) TokenOption {
 	return tokenOptionFunc(func(a *tokenAuth) {
 		if d > 0 {
@@ -111,7 +114,12 @@ const (
 // are the same (compare-and-swap), so when 200 requests are rejected with
 // one expired token, one fetch replaces it and the others resend with the
 // new token. Tokens are renewed early, before Expiry (see
-// [WithRenewBefore]).
+// [WithRenewBefore]). A fixed early window alone would renew a token that
+// lives shorter than the window on every request: x/oauth2's fixed 10s
+// expiryDelta has that flaw for tokens under 10s (golang/oauth2#249 and
+// golang/oauth2#481 ask for a configurable one instead). Bounding the
+// window by half the lifetime observed at fetch time keeps one fetch per
+// half-lifetime whatever the issuer hands out.
 //
 // Trust model: the [Transport] attaches the token to every attempt of a
 // request and to redirects that http.Client follows within the same
@@ -148,6 +156,7 @@ type tokenEntry struct {
 	mu       sync.Mutex
 	tok      Token
 	has      bool
+	fetched  time.Time // when tok arrived, by tokenAuth.now
 	inflight *tokenCall
 }
 
@@ -186,7 +195,7 @@ func (a *tokenAuth) Authorize(req *http.Request) error {
 	e.mu.Lock()
 	tok, has := e.tok, e.has
 	valid := has && (tok.Expiry.IsZero() || now.Before(tok.Expiry))
-	fresh := valid && (tok.Expiry.IsZero() || now.Before(tok.Expiry.Add(-a.early)))
+	fresh := valid && (tok.Expiry.IsZero() || now.Before(tok.Expiry.Add(-min(a.early, tok.Expiry.Sub(e.fetched)/2))))
 	busy := e.inflight != nil
 	e.mu.Unlock()
 
@@ -213,12 +222,16 @@ func (a *tokenAuth) Authorize(req *http.Request) error {
 }
 
 // Renew implements [Authenticator]. It fetches only if the cached token is
-// still the one rejected carried.
+// still the one rejected carried; an attempt that carried no credential
+// (a redirect to another origin) renews nothing.
 func (a *tokenAuth) Renew(ctx context.Context, rejected *http.Request) error {
 	sent := rejected.Header.Get("Authorization")
+	if sent == "" {
+		return nil
+	}
 	e := a.entry(keyFrom(rejected.Context()))
 	_, err := a.renew(ctx, e, func(cur Token, has bool) bool {
-		return !has || sent == "" || cur.header() == sent
+		return !has || cur.header() == sent
 	})
 	return err
 }
@@ -273,7 +286,7 @@ func (a *tokenAuth) fetchLocked(ctx context.Context, e *tokenEntry, stale func(c
 
 	e.mu.Lock()
 	if c.err == nil {
-		e.tok, e.has = c.tok, true
+		e.tok, e.has, e.fetched = c.tok, true, a.now()
 	}
 	if e.inflight == c {
 		e.inflight = nil

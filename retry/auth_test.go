@@ -1,6 +1,7 @@
 package retry
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -59,6 +60,9 @@ func TestRenewOnAuthFailure(t *testing.T) {
 		{"403 ExpiredToken", http.StatusForbidden,
 			`<?xml version="1.0"?><Error><Code>ExpiredToken</Code><Message>The provided token has expired.</Message></Error>`, nil},
 		{"403 TokenRefreshRequired", http.StatusForbidden, `{"code":"TokenRefreshRequired"}`, nil},
+		{"403 STS ExpiredToken", http.StatusForbidden,
+			`<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>ExpiredToken</Code></Error></ErrorResponse>`, nil},
+		{"403 JSON error object", http.StatusForbidden, `{"error":{"code":"ExpiredToken","message":"renew it"}}`, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -132,16 +136,25 @@ func TestNoRenewal(t *testing.T) {
 		body   string // request body, not replayable (no GetBody) when set
 		header []string
 		auth   bool
+		answer string // the server's body; empty: "denied by policy"
 	}{
-		{"403 without expiry signal", http.StatusForbidden, "", []string{"WWW-Authenticate", `Bearer error="insufficient_scope"`}, true},
-		{"401 without Authenticator", http.StatusUnauthorized, "", nil, false},
-		{"401 with a body that cannot be replayed", http.StatusUnauthorized, large, nil, true},
+		{"403 without expiry signal", http.StatusForbidden, "", []string{"WWW-Authenticate", `Bearer error="insufficient_scope"`}, true, ""},
+		{"401 without Authenticator", http.StatusUnauthorized, "", nil, false, ""},
+		{"401 with a body that cannot be replayed", http.StatusUnauthorized, large, nil, true, ""},
+		// Denials that merely echo user content naming an expired-session
+		// code do not say the session expired.
+		{"403 XML echoing ExpiredToken", http.StatusForbidden, "", nil, true,
+			`<Error><Code>AccessDenied</Code><Message>no access to ExpiredToken.txt</Message><Key>ExpiredToken</Key></Error>`},
+		{"403 JSON echoing ExpiredToken", http.StatusForbidden, "", nil, true,
+			`{"code":"AccessDenied","message":"no access to ExpiredToken","path":"/TokenRefreshRequired"}`},
+		{"403 text echoing ExpiredToken", http.StatusForbidden, "", nil, true, `you may not read ExpiredToken`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ts := &tokenServer{}
 			ts.valid.Store("tok2")
-			srv := newServer(t, "h1", ts.handler(tc.status, "denied by policy", tc.header...))
+			answer := cmp.Or(tc.answer, "denied by policy")
+			srv := newServer(t, "h1", ts.handler(tc.status, answer, tc.header...))
 			f := &sequenceFetch{}
 			opts := []Option{withClock(&fakeClock{})}
 			if tc.auth {
@@ -157,7 +170,7 @@ func TestNoRenewal(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := readAll(t, resp); resp.StatusCode != tc.status || got != "denied by policy" {
+			if got := readAll(t, resp); resp.StatusCode != tc.status || got != answer {
 				t.Errorf("got %d %q, want %d with its whole body", resp.StatusCode, got, tc.status)
 			}
 			if srv.hits.Load() != 1 {
@@ -422,4 +435,101 @@ func TestTokenStaysWithinOrigin(t *testing.T) {
 	if got, ok := seen["other/landed"]; !ok || got != "" {
 		t.Errorf("redirect to another origin carried %q (reached: %v), want no credentials", got, ok)
 	}
+}
+
+// A 401 from another origin, reached by a redirect that rightly carried no
+// token, says nothing about the token: it is neither renewed nor resent.
+func TestNoRenewalForOtherOrigin(t *testing.T) {
+	run(t, func(t *testing.T, m mode) {
+		other := newServer(t, m, func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") != "" {
+				t.Errorf("other origin received %q", r.Header.Get("Authorization"))
+			}
+			http.Error(w, "who are you", http.StatusUnauthorized)
+		})
+		api := newServer(t, m, func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, other.URL+"/landed", http.StatusFound)
+		})
+		f := &sequenceFetch{}
+		tr := mustTransport(t, api.base(t), fastPolicy(), WithAuthenticator(TokenAuth(f.fetch)), withClock(&fakeClock{}))
+		client := &http.Client{Transport: tr}
+		const n = 5
+		for range n {
+			resp, err := client.Get(api.URL + "/away")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := readAll(t, resp); resp.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("got %d %q, want the other origin's 401", resp.StatusCode, got)
+			}
+		}
+		if f.n.Load() != 1 || other.hits.Load() != n {
+			t.Errorf("%d fetches and %d requests to the other origin, want 1 and %d", f.n.Load(), other.hits.Load(), n)
+		}
+	})
+}
+
+// Renew for an attempt that carried no credential has nothing to renew.
+func TestTokenAuthRenewWithoutCredential(t *testing.T) {
+	f := &sequenceFetch{}
+	a := TokenAuth(f.fetch)
+	req, _ := http.NewRequest(http.MethodGet, "http://127.0.0.1/", nil)
+	if err := a.Authorize(req); err != nil {
+		t.Fatal(err)
+	}
+	bare, _ := http.NewRequest(http.MethodGet, "http://127.0.0.1/", nil)
+	for range 3 {
+		if err := a.Renew(context.Background(), bare); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f.n.Load() != 1 {
+		t.Errorf("%d fetches, want 1", f.n.Load())
+	}
+}
+
+// A token that lives shorter than the renewal window serves many requests:
+// renewal starts halfway through its lifetime, not at once.
+func TestTokenAuthShortLivedToken(t *testing.T) {
+	run(t, func(t *testing.T, m mode) {
+		now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		var mu sync.Mutex
+		clock := now
+		var fetches atomic.Int64
+		fetch := func(ctx context.Context, key string) (Token, error) {
+			fetches.Add(1)
+			mu.Lock()
+			defer mu.Unlock()
+			return Token{Value: "tok", Expiry: clock.Add(20 * time.Second)}, nil
+		}
+		a := TokenAuth(fetch).(*tokenAuth) // default window: 30s
+		a.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+		srv := newServer(t, m, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+		tr := mustTransport(t, srv.base(t), fastPolicy(), WithAuthenticator(a), withClock(&fakeClock{}))
+		get := func() {
+			t.Helper()
+			req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+			resp, err := tr.RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			readAll(t, resp)
+		}
+		for i := range 10 { // at 0s, 1s, ... 9s: within the first half
+			mu.Lock()
+			clock = now.Add(time.Duration(i) * time.Second)
+			mu.Unlock()
+			get()
+		}
+		if got := fetches.Load(); got != 1 {
+			t.Errorf("%d fetches for 10 requests in the first half of a 20s token, want 1", got)
+		}
+		mu.Lock()
+		clock = now.Add(11 * time.Second) // past half: renewed early
+		mu.Unlock()
+		get()
+		if got := fetches.Load(); got != 2 {
+			t.Errorf("%d fetches after half the lifetime, want 2", got)
+		}
+	})
 }

@@ -1,14 +1,11 @@
 package retry
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"io"
 	"net/http"
-	"strings"
 )
 
 // Class is what one attempt's outcome means for the request.
@@ -51,8 +48,8 @@ func (c Class) String() string {
 }
 
 // Classifier maps one attempt's outcome, a response or an error (exactly
-// one of them is non-nil), to its [Class]. A Classifier may read at most a
-// bounded prefix of the response body if it puts it back (as
+// one of them is non-nil), to its [Class]. A Classifier may read a prefix
+// of the response body, bounded in size and time, if it puts it back (as
 // [DefaultClassifier] does for 403); it must not close it. Whether a
 // request is safe to resend is decided separately, from its method,
 // headers and whether it can have reached the server.
@@ -66,9 +63,12 @@ type Classifier func(*http.Response, error) Class
 //
 //   - WWW-Authenticate: Bearer error="invalid_token" (RFC 6750 §3.1),
 //   - X-Session-Status: expired,
-//   - an S3-style error code ExpiredToken or TokenRefreshRequired within
-//     the first 4KiB of the body, which is read and put back so the caller
-//     still sees the whole body.
+//   - the error code ExpiredToken or TokenRefreshRequired as the body's
+//     error code: an XML <Code> element (S3, STS) or a JSON "code" or
+//     "error" member, within the first 4KiB of the body and what arrives
+//     within 100ms. What was read is put back, so the caller still sees the
+//     whole body, in order; a body held open past that bound is classified
+//     on what arrived and never holds the request.
 //
 // Classification never matches error strings: errors are inspected with
 // [errors.As] and [errors.Is].
@@ -113,65 +113,4 @@ func classifyError(err error) Class {
 		return Permanent
 	}
 	return Transient
-}
-
-// peekLimit bounds how much of a 403 body is read for an expired-session
-// error code: enough for any S3-style XML or JSON error envelope, little
-// enough that an attacker-sized body costs nothing.
-const peekLimit = 4 << 10
-
-var expiredCodes = [][]byte{[]byte("ExpiredToken"), []byte("TokenRefreshRequired")}
-
-func expiredSession(resp *http.Response) bool {
-	if bearerError(resp.Header.Values("WWW-Authenticate")) == "invalid_token" {
-		return true
-	}
-	if strings.EqualFold(strings.TrimSpace(resp.Header.Get("X-Session-Status")), "expired") {
-		return true
-	}
-	prefix := peekBody(resp)
-	for _, code := range expiredCodes {
-		if bytes.Contains(prefix, code) {
-			return true
-		}
-	}
-	return false
-}
-
-// peekBody reads at most peekLimit bytes of resp.Body and puts them back in
-// front of the rest. When the length is known it stops one byte short of
-// the end: reading the last byte hands the connection back to the pool,
-// and a connection that carried an auth failure must not be reused.
-func peekBody(resp *http.Response) []byte {
-	if resp.Body == nil || resp.Body == http.NoBody {
-		return nil
-	}
-	n := int64(peekLimit)
-	if resp.ContentLength >= 0 && resp.ContentLength <= n {
-		n = resp.ContentLength - 1
-	}
-	if n <= 0 {
-		return nil
-	}
-	buf := make([]byte, n)
-	got, err := io.ReadFull(resp.Body, buf)
-	buf = buf[:got]
-	resp.Body = &peekedBody{Reader: io.MultiReader(bytes.NewReader(buf), errReader{err}, resp.Body), Closer: resp.Body}
-	return buf
-}
-
-// errReader returns err from its first Read, or io.EOF (ending its part of
-// a MultiReader) when err is nil or io.EOF.
-type errReader struct{ err error }
-
-func (r errReader) Read([]byte) (int, error) {
-	if r.err == nil || errors.Is(r.err, io.ErrUnexpectedEOF) || r.err == io.EOF {
-		return 0, io.EOF
-	}
-	return 0, r.err
-}
-
-type peekedBody struct {
-	io.Reader
-	io.Closer
 }

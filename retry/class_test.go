@@ -1,14 +1,19 @@
 package retry
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
+	"time"
 )
 
 func TestDefaultClassifier(t *testing.T) {
@@ -38,6 +43,16 @@ func TestDefaultClassifier(t *testing.T) {
 		{"403 session expired", 403, http.Header{"X-Session-Status": {"Expired"}}, "", nil, AuthExpired},
 		{"403 ExpiredToken", 403, nil, "<Error><Code>ExpiredToken</Code></Error>", nil, AuthExpired},
 		{"403 ExpiredToken past 4KiB", 403, nil, strings.Repeat(" ", 5000) + "ExpiredToken", nil, Forbidden},
+		{"403 STS ExpiredToken", 403, nil, `<?xml version="1.0"?><ErrorResponse><Error><Type>Sender</Type><Code> ExpiredToken </Code></Error></ErrorResponse>`, nil, AuthExpired},
+		{"403 JSON code", 403, nil, `{"code": "TokenRefreshRequired"}`, nil, AuthExpired},
+		{"403 JSON nested error", 403, nil, `{"error": {"Code": "ExpiredToken", "message": "x"}}`, nil, AuthExpired},
+		{"403 JSON error", 403, nil, `{"message": "x", "error": "ExpiredToken"}`, nil, AuthExpired},
+		{"403 XML message echoes ExpiredToken", 403, nil, `<Error><Code>AccessDenied</Code><Message>ExpiredToken</Message></Error>`, nil, Forbidden},
+		{"403 XML code names ExpiredToken", 403, nil, `<Error><Code>NotExpiredToken</Code></Error>`, nil, Forbidden},
+		{"403 JSON message echoes ExpiredToken", 403, nil, `{"code": "AccessDenied", "message": "ExpiredToken"}`, nil, Forbidden},
+		{"403 JSON key named code", 403, nil, `{"ExpiredToken": "code", "details": ["code", "ExpiredToken"]}`, nil, Forbidden},
+		{"403 text ExpiredToken", 403, nil, "ExpiredToken", nil, Forbidden},
+		{"403 truncated JSON", 403, nil, `{"code": "ExpiredTok`, nil, Forbidden},
 		{"transport error", 0, nil, "", io.ErrUnexpectedEOF, Transient},
 		{"cancelled", 0, nil, "", fmt.Errorf("wrapped: %w", context.Canceled), Permanent},
 		{"unknown CA", 0, nil, "", fmt.Errorf("tls: %w", x509.UnknownAuthorityError{}), Permanent},
@@ -85,4 +100,86 @@ func TestClassString(t *testing.T) {
 	if got := Class(99).String(); got != "unknown" {
 		t.Errorf("Class(99) = %q", got)
 	}
+}
+
+// A 403 whose body the server holds open after a few bytes is classified
+// on what arrived and returned at once; the caller still reads the whole
+// body, in order. The server releases the body only once the test has its
+// response (or after a safety bound, which then fails the test).
+func TestForbiddenHeldBodyReturnsPromptly(t *testing.T) {
+	run(t, func(t *testing.T, m mode) {
+		release := make(chan struct{})
+		var released atomic.Bool
+		srv := newServer(t, m, func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusForbidden)
+			io.WriteString(w, "<Error><Code>Access")
+			http.NewResponseController(w).Flush()
+			select {
+			case <-release:
+			case <-time.After(10 * time.Second): // a safety bound only
+				released.Store(true)
+			}
+			io.WriteString(w, "Denied</Code></Error>")
+		})
+		tr := mustTransport(t, srv.base(t), fastPolicy(), WithAuthenticator(TokenAuth((&sequenceFetch{}).fetch)), withClock(&fakeClock{}))
+		req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+		resp, err := tr.RoundTrip(req)
+		if released.Load() {
+			t.Error("RoundTrip returned only after the server gave up holding the body")
+		}
+		close(release)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := readAll(t, resp); resp.StatusCode != http.StatusForbidden || got != "<Error><Code>AccessDenied</Code></Error>" {
+			t.Errorf("got %d %q, want the 403 with its whole body", resp.StatusCode, got)
+		}
+	})
+}
+
+// The peek waits only within its bound: in a bubble, RoundTrip with a body
+// that never comes returns after exactly peekWait of fake time.
+func TestPeekBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pr, pw := io.Pipe()
+		defer pw.Close()
+		go io.WriteString(pw, "<Error>")
+		resp := &http.Response{StatusCode: 403, Header: http.Header{}, ContentLength: -1, Body: pr}
+		start := time.Now()
+		class := DefaultClassifier(resp, nil)
+		if waited := time.Since(start); class != Forbidden || waited != peekWait {
+			t.Errorf("classified %v after %v, want forbidden after %v", class, waited, peekWait)
+		}
+		go func() { io.WriteString(pw, "</Error>"); pw.Close() }()
+		b, err := io.ReadAll(resp.Body)
+		if string(b) != "<Error></Error>" || err != nil {
+			t.Errorf("read %q, %v; want the whole body", b, err)
+		}
+		resp.Body.Close()
+	})
+}
+
+// The body of a 403 is the server's, and may echo an attacker's input.
+func FuzzExpiredCode(f *testing.F) {
+	for _, s := range []string{
+		`<Error><Code>ExpiredToken</Code></Error>`,
+		`{"error":{"code":"TokenRefreshRequired"}}`,
+		`{"message":"ExpiredToken","code":"AccessDenied"}`,
+		`<Error><Message>ExpiredToken</Message></Error>`,
+		`[{"code":[{"code":"ExpiredToken"}]}]`,
+		`<a><Code><b/>ExpiredToken</Code></a>`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if expiredCode(body) && !bytes.Contains(body, []byte("ExpiredToken")) && !bytes.Contains(body, []byte("TokenRefreshRequired")) &&
+			!bytes.Contains(body, []byte(`\u`)) && !bytes.Contains(body, []byte("&")) {
+			t.Fatalf("expiredCode(%q) is true without a code in it", body)
+		}
+		// Only a code member or element counts, never a message.
+		wrapped := append([]byte(`{"message":`), strconv.AppendQuote(nil, string(body))...)
+		if expiredCode(append(wrapped, '}')) {
+			t.Fatalf("a message holding %q counted as a code", body)
+		}
+	})
 }

@@ -20,8 +20,14 @@
 //     an Idempotency-Key header, or a policy that says so by name
 //     (RetryUnsafe) are resent.
 //   - Lost or empty bodies. A body is replayed only through GetBody or a
-//     bounded buffer (MaxReplayBytes); one that cannot be replayed gets
-//     exactly one attempt.
+//     bounded copy (MaxReplayBytes); one that cannot be replayed gets
+//     exactly one attempt. The copy is kept as the first attempt sends the
+//     body, never read ahead: a streaming body (an io.Pipe fed by a slow
+//     or full-duplex producer) goes out at once, and the caller's deadline
+//     holds while it waits. To resend, the rest of a body the attempt did
+//     not send is read within that deadline; a body longer than
+//     MaxReplayBytes, failing to read, or not matching the request's
+//     ContentLength is not resent, and never sent with another length.
 //   - Waits that outlive the caller. All attempts share the caller's
 //     deadline; no wait starts that cannot end before it, and a server's
 //     Retry-After beyond MaxRetryAfter returns its answer at once.
@@ -29,6 +35,20 @@
 //     is rejected at once; with [TokenAuth] they collapse into one fetch
 //     and each resends once. A 401 is renewed once, never looped; a 403
 //     is final unless it says the session expired.
+//
+// # Backoff
+//
+// The bound of each wait comes from github.com/cenkalti/backoff/v4's
+// ExponentialBackOff, the one backoff library of harden: InitialBackoff,
+// then times Multiplier, capped at MaxBackoff. Its randomization is off
+// (RandomizationFactor 0) and the Policy's Jitter applied instead: the
+// wait is drawn uniformly from [bound*(1-Jitter), bound], full jitter
+// being [0, bound]. backoff/v4 draws around the interval,
+// [I*(1-r), I*(1+r)], which could express that range (I = bound*(1-J/2),
+// r = J/(2-J)), but from math/rand's global source, which cannot be
+// injected; the Transport's own source makes the waits reproducible in
+// tests. Its MaxElapsedTime is off as well: the caller's deadline bounds
+// the retries.
 //
 // # Where it sits
 //
@@ -52,6 +72,8 @@
 // reason, budget refusals and renewals ([MetricAttempts] and the others),
 // and logs every retry decision at debug level to a zap logger
 // ([WithLogger]). Errors are typed: the final error of a request is an
-// [*Error] naming the method, the redacted URL, the number of attempts and
-// the last status, and wrapping the cause.
+// [*Error] naming the method, the URL with its password, query values and
+// fragment redacted ([RedactURL]), the number of attempts and the last
+// status, and wrapping the cause. http.Client wraps it in a *url.Error
+// that still carries the raw URL; see [Error] for the way around it.
 package retry

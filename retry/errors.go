@@ -32,16 +32,21 @@ const (
 type problems = configerr.Problems
 
 // Error is the error [Transport.RoundTrip] returns when its last attempt
-// ended in an error rather than a response. It names the request (with the
-// URL redacted by [redact]: no password and no query value, since API keys
-// and signed-URL signatures travel in queries, ever reaches a log), how many attempts were made and the status of the last
-// response seen, if any, and wraps the cause: errors.Is(err,
-// context.DeadlineExceeded) holds when the caller's deadline ended the
-// retries.
+// ended in an error rather than a response. It names the request, with its
+// URL passed through [RedactURL], how many attempts were made and the
+// status of the last response seen, if any, and wraps the cause:
+// errors.Is(err, context.DeadlineExceeded) holds when the caller's deadline
+// ended the retries.
 //
 // When the last attempt produced a response, RoundTrip returns that
 // response and a nil error, as the [http.RoundTripper] contract requires;
 // the caller reads the status itself.
+//
+// [http.Client] wraps every error of its Transport in a [*url.Error] whose
+// URL field is the request URL with only the password removed: query and
+// fragment stay. Log err.Unwrap() of that *url.Error (this Error, when the
+// Transport is a retry.Transport), or rebuild the message with
+// [RedactURL], rather than the *url.Error itself.
 type Error struct {
 	Method     string // request method
 	URL        string // request URL, redacted
@@ -77,24 +82,32 @@ func (e *Error) Error() string {
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// redact returns u for logs and errors: the password replaced as
-// [url.URL.Redacted] does, and every query value replaced by "REDACTED",
-// keeping the keys so the request stays recognisable.
-func redact(u *url.URL) string {
+// RedactURL returns u as it may appear in logs and errors: the password
+// replaced as [url.URL.Redacted] does, every query value replaced by
+// "REDACTED" with the keys kept so the request stays recognisable, and a
+// fragment replaced by "REDACTED". API keys and signed-URL signatures
+// travel in queries; the OAuth 2.0 implicit flow returns access tokens in
+// the fragment (RFC 6749 §4.2.2). A nil u gives "".
+func RedactURL(u *url.URL) string {
 	if u == nil {
 		return ""
 	}
-	if u.RawQuery == "" {
+	if u.RawQuery == "" && u.Fragment == "" {
 		return u.Redacted()
 	}
 	c := *u
-	q := c.Query()
-	for k, vs := range q {
-		for i := range vs {
-			vs[i] = "REDACTED"
+	if c.RawQuery != "" {
+		q := c.Query()
+		for k, vs := range q {
+			for i := range vs {
+				vs[i] = "REDACTED"
+			}
+			q[k] = vs
 		}
-		q[k] = vs
+		c.RawQuery = q.Encode()
 	}
-	c.RawQuery = q.Encode()
+	if c.Fragment != "" {
+		c.Fragment, c.RawFragment = "REDACTED", ""
+	}
 	return c.Redacted()
 }

@@ -1,16 +1,28 @@
 package retry
 
 import (
+	"errors"
+	"net/http"
 	"net/url"
+	"strings"
 	"testing"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 )
 
-func TestRedact(t *testing.T) {
+func TestRedactURL(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"https://api.example/v1/items", "https://api.example/v1/items"},
 		{"https://user:secret@api.example/v1", "https://user:xxxxx@api.example/v1"},
 		{"https://api.example/v1?api_key=s3cr3t&page=2", "https://api.example/v1?api_key=REDACTED&page=REDACTED"},
 		{"https://u:p@api.example/?X-Amz-Signature=abc", "https://u:xxxxx@api.example/?X-Amz-Signature=REDACTED"},
+		// The OAuth 2.0 implicit flow returns tokens in the fragment
+		// (RFC 6749 §4.2.2).
+		{"https://app.example/cb#access_token=s3cr3t&token_type=bearer", "https://app.example/cb#REDACTED"},
+		{"https://app.example/cb?state=s3cr3t#access_token=s3cr3t", "https://app.example/cb?state=REDACTED#REDACTED"},
+		{"https://app.example/cb#", "https://app.example/cb"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
@@ -18,9 +30,43 @@ func TestRedact(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := redact(u); got != tc.want {
-				t.Errorf("redact = %q, want %q", got, tc.want)
+			if got := RedactURL(u); got != tc.want {
+				t.Errorf("RedactURL = %q, want %q", got, tc.want)
 			}
 		})
+	}
+	if got := RedactURL(nil); got != "" {
+		t.Errorf("RedactURL(nil) = %q, want empty", got)
+	}
+}
+
+// A token in the URL's fragment or query reaches neither the final error
+// nor the debug log.
+func TestErrorAndLogsRedactFragment(t *testing.T) {
+	base := &http.Transport{DialContext: refusingDialer(t, 100)}
+	t.Cleanup(base.CloseIdleConnections)
+	core, logs := observer.New(zapcore.DebugLevel)
+	tr := mustTransport(t, base, fastPolicy(), WithLogger(zap.New(core)), withClock(&fakeClock{}))
+	req, _ := http.NewRequest(http.MethodGet, "http://127.0.0.1:1/cb?code=s3cr3t#access_token=s3cr3t", nil)
+	_, err := tr.RoundTrip(req)
+	var rerr *Error
+	if !errors.As(err, &rerr) {
+		t.Fatalf("err = %v, want *Error", err)
+	}
+	if want := "http://127.0.0.1:1/cb?code=REDACTED#REDACTED"; rerr.URL != want {
+		t.Errorf("Error.URL = %q, want %q", rerr.URL, want)
+	}
+	if strings.Contains(err.Error(), "s3cr3t") {
+		t.Errorf("error %q shows the token", err)
+	}
+	if logs.Len() == 0 {
+		t.Fatal("no log entries; the test shows nothing")
+	}
+	for _, e := range logs.All() {
+		for k, v := range e.ContextMap() {
+			if s, ok := v.(string); ok && strings.Contains(s, "s3cr3t") {
+				t.Errorf("log %q field %s = %q shows the token", e.Message, k, s)
+			}
+		}
 	}
 }

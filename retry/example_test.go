@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sync/atomic"
 	"time"
 
@@ -96,4 +97,12 @@ max_backoff: 4s
 	}
 	fmt.Println(p.ValidateWithin(10 * time.Second))
 	// Output: client.retry.max_backoff: retries-within-deadline: the waits between 5 attempts can add up to 11s, not less than the overall timeout (10s), so the last attempts never start; lower max_backoff or max_attempts
+}
+
+// A URL as it may appear in a log line: no password, no query value, no
+// fragment.
+func ExampleRedactURL() {
+	u, _ := url.Parse("https://user:pw@api.example/cb?code=abc&state=xyz#access_token=secret")
+	fmt.Println(retry.RedactURL(u))
+	// Output: https://user:xxxxx@api.example/cb?code=REDACTED&state=REDACTED#REDACTED
 }

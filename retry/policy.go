@@ -5,6 +5,8 @@ import (
 	"math"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
+
 	"github.com/harden-go/harden/internal/units"
 )
 
@@ -61,13 +63,15 @@ type Policy struct {
 	// long it is, still within the caller's deadline.
 	MaxRetryAfter time.Duration `yaml:"max_retry_after" json:"max_retry_after"`
 
-	// MaxReplayBytes is the largest request body that is buffered so it
-	// can be sent again, when the request has no GetBody. A larger body
-	// is streamed and gets exactly one attempt: a retry never sends a
-	// truncated or empty body. Zero: 64KiB, enough for typical JSON API
-	// calls while bounding the memory held per request in flight.
-	// Negative: never buffer; only requests with GetBody (or no body) are
-	// retried.
+	// MaxReplayBytes is the largest request body that is kept so it can
+	// be sent again, when the request has no GetBody. The first attempt
+	// sends the body at once and keeps a copy of what it sends; a body
+	// that grows past this size, fails to read, or does not match the
+	// request's ContentLength gets exactly one attempt: a retry never
+	// sends a truncated, empty or resized body. Zero: 64KiB, enough for
+	// typical JSON API calls while bounding the memory held per request
+	// in flight. Negative: never copy; only requests with GetBody (or no
+	// body) are retried.
 	MaxReplayBytes Bytes `yaml:"max_replay_bytes" json:"max_replay_bytes"`
 
 	// RetryUnsafe allows resending requests whose method is not idempotent
@@ -219,26 +223,34 @@ func (p Policy) problems(total time.Duration) []error {
 
 // worstWaits is the sum of the wait bounds between MaxAttempts attempts.
 func (p Policy) worstWaits() time.Duration {
+	bo := p.schedule(backoff.SystemClock)
 	var sum time.Duration
 	for n := 1; n < p.MaxAttempts && n <= maxAttemptsLimit; n++ {
-		sum += p.backoffBound(n)
+		sum += bo.NextBackOff()
 	}
 	return sum
 }
 
-// backoffBound is the upper bound of the wait after the n-th attempt
-// (n >= 1): min(MaxBackoff, InitialBackoff*Multiplier^(n-1)).
-func (p Policy) backoffBound(n int) time.Duration {
-	d := float64(p.InitialBackoff) * math.Pow(p.Multiplier, float64(n-1))
-	if d >= float64(p.MaxBackoff) || math.IsInf(d, 0) || math.IsNaN(d) {
-		return p.MaxBackoff
-	}
-	return time.Duration(d)
+// schedule returns the upper bounds of the waits between attempts, one
+// per NextBackOff: InitialBackoff, then times Multiplier, capped at
+// MaxBackoff. It is backoff/v4's ExponentialBackOff without its own
+// randomization, which [Policy.jitter] replaces (see "Backoff" in the
+// package doc), and without MaxElapsedTime, since the caller's deadline
+// bounds the retries. c is the Transport's clock.
+func (p Policy) schedule(c backoff.Clock) *backoff.ExponentialBackOff {
+	return backoff.NewExponentialBackOff(
+		backoff.WithInitialInterval(p.InitialBackoff),
+		backoff.WithMaxInterval(p.MaxBackoff),
+		backoff.WithMultiplier(p.Multiplier),
+		backoff.WithRandomizationFactor(0),
+		backoff.WithMaxElapsedTime(0),
+		backoff.WithClockProvider(c),
+	)
 }
 
-// backoff draws the wait after the n-th attempt, with u uniform in [0, 1).
-func (p Policy) backoff(n int, u float64) time.Duration {
-	bound := p.backoffBound(n)
+// jitter draws the wait below bound, with u uniform in [0, 1): the
+// fraction Jitter of it is random, from bound*(1-Jitter) to bound.
+func (p Policy) jitter(bound time.Duration, u float64) time.Duration {
 	if p.Jitter <= 0 {
 		return bound
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -108,25 +109,34 @@ budget:
 func TestBackoff(t *testing.T) {
 	p := DefaultPolicy()
 	bounds := []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond, 1600 * time.Millisecond, 2 * time.Second, 2 * time.Second}
+	bo := p.schedule(backoff.SystemClock)
 	for i, want := range bounds {
-		n := i + 1
-		if got := p.backoffBound(n); got != want {
-			t.Errorf("bound(%d) = %v, want %v", n, got, want)
+		got := bo.NextBackOff()
+		if got != want {
+			t.Errorf("bound %d = %v, want %v", i+1, got, want)
 		}
 		// Full jitter: anywhere from 0 to the bound.
-		if lo, hi := p.backoff(n, 0), p.backoff(n, 0.999999); lo != 0 || hi > want || hi < want*99/100 {
-			t.Errorf("backoff(%d) spans [%v, %v], want [0, %v]", n, lo, hi, want)
+		if lo, hi := p.jitter(got, 0), p.jitter(got, 0.999999); lo != 0 || hi > want || hi < want*99/100 {
+			t.Errorf("wait %d spans [%v, %v], want [0, %v]", i+1, lo, hi, want)
 		}
 	}
+	for range 64 {
+		bo.NextBackOff()
+	}
+	if got := bo.NextBackOff(); got != p.MaxBackoff {
+		t.Errorf("after many retries: %v, want the cap %v", got, p.MaxBackoff)
+	}
 	p.Jitter = 0.5
-	if lo := p.backoff(1, 0); lo != 50*time.Millisecond {
+	if lo := p.jitter(100*time.Millisecond, 0); lo != 50*time.Millisecond {
 		t.Errorf("half jitter: lowest wait %v, want 50ms", lo)
 	}
 	p.Jitter = -1
-	if got := p.backoff(3, 0.3); got != 400*time.Millisecond {
+	if got := p.jitter(400*time.Millisecond, 0.3); got != 400*time.Millisecond {
 		t.Errorf("no jitter: %v, want 400ms", got)
 	}
-	if got := p.backoffBound(1 << 20); got != p.MaxBackoff {
-		t.Errorf("huge n: %v, want the cap", got)
+	p.Multiplier = 1
+	bo = p.schedule(backoff.SystemClock)
+	if a, b := bo.NextBackOff(), bo.NextBackOff(); a != p.InitialBackoff || b != p.InitialBackoff {
+		t.Errorf("multiplier 1: %v, %v; want constant %v", a, b, p.InitialBackoff)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/cenkalti/backoff/v4"
 	"go.uber.org/zap"
 )
 
@@ -88,8 +89,8 @@ func (t *Transport) Base() http.RoundTripper { return t.base }
 //     OPTIONS, TRACE, PUT, DELETE), or it carries an Idempotency-Key
 //     header, or Policy.RetryUnsafe is set.
 //   - Its body must be replayable: no body, GetBody, or a body of at most
-//     Policy.MaxReplayBytes, which is buffered. Otherwise it gets one
-//     attempt.
+//     Policy.MaxReplayBytes, copied as the first attempt sends it.
+//     Otherwise it gets one attempt.
 //   - Attempts remain (Policy.MaxAttempts) and the host's retry budget
 //     ([BudgetConfig]) has room.
 //   - The wait, the server's Retry-After on 429 and 503 or else the
@@ -98,8 +99,10 @@ func (t *Transport) Base() http.RoundTripper { return t.base }
 //     once.
 //
 // An attempt classified [AuthExpired] with an [Authenticator] set is
-// renewed once and resent once, if the body is replayable; this is not a
-// retry and does not spend the budget. Its response body is closed
+// renewed once and resent once, if the body is replayable and the attempt
+// went to the origin its redirect chain began at (elsewhere it carried no
+// credentials to renew); this is not a retry and does not spend the
+// budget. Its response body is closed
 // unread, so on HTTP/1.x net/http closes the connection that carried the
 // rejected credentials instead of reusing it (a response without any body
 // was complete on arrival and its connection is already back in the pool;
@@ -119,11 +122,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, errNilURL
 	}
 	ctx := req.Context()
-	rbv, err := newReplay(req, int64(t.p.MaxReplayBytes))
+	rbv := newReplay(req, int64(t.p.MaxReplayBytes))
 	rb := &rbv
-	if err != nil {
-		return nil, t.fail(req, 0, 0, fmt.Errorf("reading request body: %w", err))
-	}
+	// Whatever attempt is returned keeps its body, which the base
+	// RoundTripper may still be sending (full-duplex streaming).
+	defer rb.release()
 	host := req.URL.Host
 	t.budget.request(host)
 
@@ -131,6 +134,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		attempts   int
 		lastStatus int
 		renewed    bool
+		bo         *backoff.ExponentialBackOff // made at the first retry
 	)
 	for {
 		if err := ctx.Err(); err != nil {
@@ -144,7 +148,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		attempts++
 		t.ins.attempts.Add(ctx, 1)
+		rb.watch(areq.Context())
 		resp, err := t.base.RoundTrip(areq)
+		rb.unwatch()
 		if resp != nil && cancel != nil {
 			resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
 		} else if cancel != nil {
@@ -160,7 +166,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		switch class {
 		case Transient, Throttled:
 		case AuthExpired:
-			if t.auth == nil || renewed || !rb.canReplay() || ctx.Err() != nil {
+			// An attempt to another origin carried no credentials of
+			// ours: its rejection says nothing about them.
+			if t.auth == nil || renewed || leftOrigin(req) || ctx.Err() != nil {
+				return t.finish(req, resp, err, attempts, lastStatus)
+			}
+			if rb.settle(ctx); !rb.canReplay() {
 				return t.finish(req, resp, err, attempts, lastStatus)
 			}
 			renewed = true
@@ -172,12 +183,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			rerr := t.auth.Renew(ctx, areq)
 			if rerr != nil {
 				t.ins.renewals.Add(ctx, 1, t.ins.renewErr)
-				t.log.Debug("retry: renewal failed", zap.String("method", req.Method), zap.String("url", redact(req.URL)), zap.Error(rerr))
+				t.log.Debug("retry: renewal failed", zap.String("method", req.Method), zap.String("url", RedactURL(req.URL)), zap.Error(rerr))
 				rb.close()
 				return nil, t.fail(req, attempts, lastStatus, fmt.Errorf("renewing credentials: %w", rerr))
 			}
 			t.ins.renewals.Add(ctx, 1, t.ins.renewOK)
-			t.log.Debug("retry: renewed credentials, resending", zap.String("method", req.Method), zap.String("url", redact(req.URL)),
+			t.log.Debug("retry: renewed credentials, resending", zap.String("method", req.Method), zap.String("url", RedactURL(req.URL)),
 				zap.Int("attempt", attempts), zap.Int("status", lastStatus))
 			continue
 		default:
@@ -185,12 +196,15 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 
 		// A transient failure or throttling: decide whether to retry.
-		reason, ok := t.mayRetry(req, rb, err, attempts)
+		reason, ok := t.mayRetry(ctx, req, err, attempts)
 		if !ok {
 			t.giveUp(req, class, reason, attempts, lastStatus)
 			return t.finish(req, resp, err, attempts, lastStatus)
 		}
-		wait := t.p.backoff(attempts, t.rand())
+		if bo == nil {
+			bo = t.p.schedule(t.clock)
+		}
+		wait := t.p.jitter(bo.NextBackOff(), t.rand())
 		if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
 			if ra, ok := parseRetryAfter(resp.Header.Get("Retry-After"), t.clock.Now()); ok {
 				if t.p.MaxRetryAfter >= 0 && ra > t.p.MaxRetryAfter {
@@ -208,6 +222,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			rb.close()
 			return nil, t.fail(req, attempts, lastStatus, fmt.Errorf("%w: %w", errNoTimeLeft, err))
 		}
+		if rb.settle(ctx); !rb.canReplay() {
+			t.giveUp(req, class, "body cannot be replayed", attempts, lastStatus)
+			return t.finish(req, resp, err, attempts, lastStatus)
+		}
 		if !t.budget.tryRetry(host) {
 			t.ins.budget.Add(ctx, 1)
 			t.giveUp(req, class, "retry budget exhausted", attempts, lastStatus)
@@ -217,7 +235,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			drain(resp.Body)
 		}
 		t.ins.retries.Add(ctx, 1, t.ins.reason[class])
-		t.log.Debug("retry: retrying", zap.String("method", req.Method), zap.String("url", redact(req.URL)),
+		t.log.Debug("retry: retrying", zap.String("method", req.Method), zap.String("url", RedactURL(req.URL)),
 			zap.Stringer("reason", class), zap.Int("attempt", attempts), zap.Int("status", lastStatus),
 			zap.Duration("wait", wait), zap.NamedError("cause", err))
 		if wait > 0 {
@@ -229,13 +247,15 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 }
 
-// mayRetry checks everything but time and budget; reason says why not.
-func (t *Transport) mayRetry(req *http.Request, rb *replay, err error, attempts int) (string, bool) {
+// mayRetry checks everything but time, body and budget; reason says why
+// not. The body is checked after the wait fits the deadline, since
+// settling it may read the rest of the body.
+func (t *Transport) mayRetry(ctx context.Context, req *http.Request, err error, attempts int) (string, bool) {
 	switch {
 	case attempts >= t.p.MaxAttempts:
 		return "attempts exhausted", false
-	case !rb.canReplay():
-		return "body cannot be replayed", false
+	case ctx.Err() != nil:
+		return "context done", false
 	case !(err != nil && neverSent(err)) && !resendable(req, t.p.RetryUnsafe):
 		return "method not safe to resend", false
 	}
@@ -243,7 +263,7 @@ func (t *Transport) mayRetry(req *http.Request, rb *replay, err error, attempts 
 }
 
 func (t *Transport) giveUp(req *http.Request, class Class, reason string, attempts, status int) {
-	t.log.Debug("retry: giving up", zap.String("method", req.Method), zap.String("url", redact(req.URL)),
+	t.log.Debug("retry: giving up", zap.String("method", req.Method), zap.String("url", RedactURL(req.URL)),
 		zap.Stringer("class", class), zap.String("reason", reason), zap.Int("attempts", attempts), zap.Int("status", status))
 }
 
@@ -280,8 +300,13 @@ func (t *Transport) attemptRequest(req *http.Request, rb *replay) (*http.Request
 	if body != req.Body {
 		areq.Body = body
 		if rb.buffered {
+			// settle kept the body only at the caller's ContentLength,
+			// if one was given: this sets the same length, or a known
+			// one for a body of unknown length.
 			areq.ContentLength = int64(len(rb.buf))
 			areq.GetBody = rb.getBodyFunc()
+		} else if gb := rb.teeGetBody(req.Context()); gb != nil {
+			areq.GetBody = gb
 		}
 	}
 	if t.auth != nil && !leftOrigin(req) {
@@ -312,7 +337,7 @@ func (t *Transport) fail(req *http.Request, attempts, status int, err error) err
 	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
 		err = fmt.Errorf("%w: %w", cerr, err)
 	}
-	return &Error{Method: req.Method, URL: redact(req.URL), Attempts: attempts, LastStatus: status, Err: err}
+	return &Error{Method: req.Method, URL: RedactURL(req.URL), Attempts: attempts, LastStatus: status, Err: err}
 }
 
 // drain reads at most drainLimit bytes of a discarded body and closes it,

@@ -314,7 +314,6 @@ func TestBodyClosedWhenNothingSent(t *testing.T) {
 		{"context already done", cancelled, nil, nil},
 		{"Authorize fails", context.Background(), []Option{WithAuthenticator(failingAuth{errors.New("no key")})}, nil},
 		{"Authorize fails, buffered body", context.Background(), []Option{WithAuthenticator(failingAuth{errors.New("no key")})}, nil},
-		{"body read fails", context.Background(), nil, func() io.ReadCloser { return &errBody{} }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -16,6 +16,7 @@ require (
 
 require (
 	github.com/bits-and-blooms/bitset v1.24.4 // indirect
+	github.com/cenkalti/backoff/v4 v4.3.0 // indirect
 	github.com/influxdata/tdigest v0.0.1 // indirect
 )
 
