@@ -12,8 +12,8 @@ import (
 )
 
 // reloading is a TLS target that takes up new files with tlsx.
-func reloading() TLSTarget {
-	return TLSTarget{
+func reloading() Target {
+	return Target{
 		Name: "tlsx",
 		ServeFiles: func(l net.Listener, certFile, keyFile string) (func() error, func(), error) {
 			src, err := tlsx.NewServerSource(context.Background(), tlsx.ServerConfig{CertFile: certFile, KeyFile: keyFile, ReloadInterval: -1})
@@ -31,9 +31,9 @@ func reloading() TLSTarget {
 }
 
 func TestTLSScenarios(t *testing.T) {
-	for _, s := range AllTLS() {
+	for _, s := range Of(TLS) {
 		t.Run(s.Name, func(t *testing.T) {
-			out := s.Against(context.Background(), LoadOnce(), reloading())
+			out := s.Against(context.Background(), Bounds{}, LoadOnce(), reloading())
 			base, h := out[0], out[1]
 			if base.Err != "" || h.Err != "" {
 				t.Fatalf("errors: %q, %q", base.Err, h.Err)
@@ -43,18 +43,18 @@ func TestTLSScenarios(t *testing.T) {
 			}
 		})
 	}
-	if _, ok := FindTLS("tls-rotation"); !ok {
-		t.Error("FindTLS does not find tls-rotation")
+	if s, ok := Find("tls-rotation"); !ok || s.Kind != TLS {
+		t.Errorf("Find(tls-rotation) = %+v, %v; want the TLS scenario", s, ok)
 	}
 }
 
 // A failure to build the PKI is reported, and its files are removed.
 func TestWithPKIReportsAndCleansUp(t *testing.T) {
 	var dir string
-	o := withPKI(func(p *pki) TLSOutcome {
+	o := withPKI(func(p *pki) Outcome {
 		dir = p.TempDir()
 		p.Fatalf("broken: %d", 42)
-		return TLSOutcome{Defended: true}
+		return Outcome{Defended: true}
 	})
 	if o.Defended || o.Err != "broken: 42" {
 		t.Errorf("outcome = %+v, want the failure as Err", o)

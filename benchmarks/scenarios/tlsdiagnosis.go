@@ -15,8 +15,8 @@ import (
 	"github.com/harden-go/harden/tlsx/tlstest"
 )
 
-func tlsDiagnosis() TLSScenario {
-	return TLSScenario{
+func tlsDiagnosis() Scenario {
+	return Scenario{
 		Name:        "tls-diagnosis",
 		Description: "Eight misconfigured handshakes over loopback (expired, not yet valid, wrong usage, unknown CA, regenerated CA, hostname mismatch, missing client certificate, peer not speaking TLS); each error is shown to the operator as the target shows it.",
 		Expect:      "every failure is named by its kind, with the fix",
@@ -60,14 +60,14 @@ func brokenHandshakes(p *pki) []brokenHandshake {
 	}
 }
 
-func runDiagnosis(ctx context.Context, t TLSTarget) TLSOutcome {
-	return withPKI(func(p *pki) TLSOutcome {
-		var o TLSOutcome
+func runDiagnosis(ctx context.Context, t Target, _ Bounds) Outcome {
+	return withPKI(func(p *pki) Outcome {
+		var o Outcome
 		explained := 0
 		for _, b := range brokenHandshakes(p) {
 			err := b.clientError(ctx)
 			if err == nil {
-				return TLSOutcome{Summary: "a broken handshake succeeded", Err: fmt.Sprintf("variant %s: the handshake succeeded", b.variant)}
+				return Outcome{Summary: "a broken handshake succeeded", Err: fmt.Sprintf("variant %s: the handshake succeeded", b.variant)}
 			}
 			kind, msg := t.Explain(err, b.trusted)
 			d := Diagnosis{Variant: b.variant, Want: string(b.want), Kind: kind, Message: msg}

@@ -25,8 +25,8 @@ const (
 	rotationRetryPause    = 5 * time.Millisecond // after a failed handshake
 )
 
-func tlsRotation() TLSScenario {
-	return TLSScenario{
+func tlsRotation() Scenario {
+	return Scenario{
 		Name: "tls-rotation",
 		Description: fmt.Sprintf("%d clients handshake in a loop (for at most %v) with a server whose certificate and key a kubelet-style secret volume (..data symlink) replaces with ones from a new CA; a server that cannot take up new files is restarted, as its operators must. The clients trust both CAs; a new client trusts only the new one.",
 			rotationClients, rotationMax),
@@ -35,8 +35,8 @@ func tlsRotation() TLSScenario {
 	}
 }
 
-func runRotation(ctx context.Context, t TLSTarget) TLSOutcome {
-	return withPKI(func(p *pki) TLSOutcome {
+func runRotation(ctx context.Context, t Target, _ Bounds) Outcome {
+	return withPKI(func(p *pki) Outcome {
 		oldCA, newCA := tlstest.NewCA(p), tlstest.NewCA(p)
 		oldCert, newCert := oldCA.Server(p), newCA.Server(p)
 		vol := newKubeVolume(p, map[string]string{"tls.crt": oldCert.CertFile, "tls.key": oldCert.KeyFile})
@@ -44,13 +44,13 @@ func runRotation(ctx context.Context, t TLSTarget) TLSOutcome {
 
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			return TLSOutcome{Summary: "no listener", Err: err.Error()}
+			return Outcome{Summary: "no listener", Err: err.Error()}
 		}
 		addr := l.Addr().String()
 		reload, stop, err := t.ServeFiles(l, certFile, keyFile)
 		if err != nil {
 			l.Close()
-			return TLSOutcome{Summary: "did not start", Err: err.Error()}
+			return Outcome{Summary: "did not start", Err: err.Error()}
 		}
 		defer func() { stop() }()
 
@@ -77,14 +77,14 @@ func runRotation(ctx context.Context, t TLSTarget) TLSOutcome {
 			})
 		}
 
-		o := TLSOutcome{}
+		o := Outcome{}
 		pause(ctx, rotationPhase)
 		vol.update(p, map[string]string{"tls.crt": newCert.CertFile, "tls.key": newCert.KeyFile})
 		if reload != nil {
 			if err := reload(); err != nil {
 				cancel()
 				wg.Wait()
-				return TLSOutcome{Summary: "reload refused", Err: err.Error()}
+				return Outcome{Summary: "reload refused", Err: err.Error()}
 			}
 		}
 		newOnly := &tls.Config{RootCAs: newCA.Pool(), ServerName: "localhost"}
@@ -100,14 +100,14 @@ func runRotation(ctx context.Context, t TLSTarget) TLSOutcome {
 			if err != nil {
 				cancel()
 				wg.Wait()
-				return TLSOutcome{Summary: "did not restart", Err: err.Error()}
+				return Outcome{Summary: "did not restart", Err: err.Error()}
 			}
 			_, stop2, err := t.ServeFiles(l, certFile, keyFile)
 			if err != nil {
 				l.Close()
 				cancel()
 				wg.Wait()
-				return TLSOutcome{Summary: "did not restart", Err: err.Error()}
+				return Outcome{Summary: "did not restart", Err: err.Error()}
 			}
 			stop = stop2
 		}
