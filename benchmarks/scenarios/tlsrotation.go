@@ -6,6 +6,8 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,11 +38,24 @@ func tlsRotation() Scenario {
 }
 
 func runRotation(ctx context.Context, t Target, _ Bounds) Outcome {
-	return withPKI(func(p *pki) Outcome {
-		oldCA, newCA := tlstest.NewCA(p), tlstest.NewCA(p)
-		oldCert, newCert := oldCA.Server(p), newCA.Server(p)
-		vol := newKubeVolume(p, map[string]string{"tls.crt": oldCert.CertFile, "tls.key": oldCert.KeyFile})
-		certFile, keyFile := vol.path("tls.crt"), vol.path("tls.key")
+	return withPKI(func(dir string) Outcome {
+		oldCA, oldCert, err := caAndServer(dir)
+		if err != nil {
+			return noPKI(err)
+		}
+		newCA, newCert, err := caAndServer(dir)
+		if err != nil {
+			return noPKI(err)
+		}
+		volDir := filepath.Join(dir, "volume")
+		if err := os.Mkdir(volDir, 0o755); err != nil {
+			return noPKI(err)
+		}
+		vol, err := tlstest.NewSecretVolumeIn(volDir, map[string]string{"tls.crt": oldCert.CertFile, "tls.key": oldCert.KeyFile})
+		if err != nil {
+			return noPKI(err)
+		}
+		certFile, keyFile := vol.Path("tls.crt"), vol.Path("tls.key")
 
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -79,7 +94,11 @@ func runRotation(ctx context.Context, t Target, _ Bounds) Outcome {
 
 		o := Outcome{}
 		pause(ctx, rotationPhase)
-		vol.update(p, map[string]string{"tls.crt": newCert.CertFile, "tls.key": newCert.KeyFile})
+		if err := vol.Publish(map[string]string{"tls.crt": newCert.CertFile, "tls.key": newCert.KeyFile}); err != nil {
+			cancel()
+			wg.Wait()
+			return noPKI(err)
+		}
 		if reload != nil {
 			if err := reload(); err != nil {
 				cancel()
@@ -128,6 +147,17 @@ func runRotation(ctx context.Context, t Target, _ Bounds) Outcome {
 		}
 		return o
 	})
+}
+
+// caAndServer makes a new root CA in dir and a loopback server
+// certificate it issues.
+func caAndServer(dir string) (*tlstest.CA, *tlstest.Cert, error) {
+	ca, err := tlstest.NewCAIn(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	srv, err := ca.ServerIn(dir)
+	return ca, srv, err
 }
 
 // dialTLS runs one handshake with the server at addr and returns the
