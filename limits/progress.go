@@ -11,6 +11,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/harden-go/harden/internal/reqcopy"
 )
 
 // CodeBodyTooSlow is the code member of the problem answer (408 Request
@@ -214,12 +216,7 @@ func progress(cfg ProgressConfig, now func() time.Time) func(http.Handler) http.
 			if r.ProtoMajor == 1 {
 				g.onCommit = p.committed
 			}
-			r2 := *r
-			r2.Body = p
-			next.ServeHTTP(g, &r2)
-			if r2.MultipartForm != nil && r.MultipartForm == nil {
-				r.MultipartForm = r2.MultipartForm
-			}
+			reqcopy.Serve(next, g, r, reqcopy.With(r, nil, p))
 			p.finish()
 			g.finish()
 		})

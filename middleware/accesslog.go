@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/harden-go/harden/internal/reqcopy"
 	"github.com/harden-go/harden/internal/reqid"
 )
 
@@ -83,25 +84,18 @@ func AccessLog(opts ...Option) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			st, r := withState(r)
+			st, ctx := withState(r)
 			st.logger = logger
 			rw := &recorder{ResponseWriter: w}
 			var body *countingBody
-			req := r
+			var rbody io.ReadCloser // nil: r's body, unwrapped
 			if r.Body != nil && r.Body != http.NoBody {
 				body = &countingBody{ReadCloser: r.Body}
-				r2 := *r
-				r2.Body = body
-				req = &r2
+				rbody = body
 			}
 			done := false
 			defer func() {
-				noteRoute(st, req)
-				if req != r && req.MultipartForm != nil && r.MultipartForm == nil {
-					// net/http removes the temporary files of the form
-					// parsed from the request it passed in, not a copy.
-					r.MultipartForm = req.MultipartForm
-				}
+				noteRoute(st, r)
 				status := rw.status
 				switch {
 				case status == 0 && rw.hijacked:
@@ -150,10 +144,10 @@ func AccessLog(opts ...Option) func(http.Handler) http.Handler {
 				if !done {
 					f = append(f, zap.Bool("aborted", true))
 				}
-				f = appendIDs(f, reqid.From(r.Context()), trace.SpanContextFromContext(r.Context()))
+				f = appendIDs(f, reqid.From(ctx), trace.SpanContextFromContext(ctx))
 				ce.Write(f...)
 			}()
-			next.ServeHTTP(rw, req)
+			reqcopy.Serve(next, rw, r, reqcopy.With(r, ctx, rbody))
 			done = true
 		})
 	}

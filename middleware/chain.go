@@ -64,6 +64,15 @@ type DefaultConfig struct {
 //
 //	h := middleware.Default(cfg, middleware.WithLogger(logger))(middleware.Chain(auth, cors)(mux))
 //
+// The route the mux matched names the span and the access-log line: each
+// layer hands back to the request it received the Pattern the mux set
+// on the copy it passed on, and the multipart form the handler parsed,
+// whose temporary files net/http removes only from its own request
+// (golang/go#58809). Middleware of yours that hands the mux a copy
+// (r.WithContext) must do the same after the call (r.Pattern =
+// cp.Pattern; r.MultipartForm = cp.MultipartForm when r has none), or
+// the route is missing and the files are left behind.
+//
 // opts configure [RequestID], [Trace], [AccessLog] and [Recover]
 // ([WithLogger] is the logger of the last two and of [Logger]; without it
 // nothing is logged), and [WithGuard] adds checks after Recover. The
@@ -89,17 +98,6 @@ func Default(cfg DefaultConfig, opts ...Option) func(http.Handler) http.Handler 
 		Timeout(timeout),
 		limits.Body(maxBody),
 		limits.Progress(cfg.Progress),
-		routeNoter,
 	)
 	return Chain(mw...)
-}
-
-// routeNoter records the route the mux sets on the request it receives:
-// it hands the handler the request Progress passes on, so that a mux
-// directly inside the chain is seen by Trace and AccessLog.
-func routeNoter(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r)
-		noteRoute(stateFrom(r.Context()), r)
-	})
 }

@@ -229,3 +229,40 @@ func TestDefaultNamesSpanAfterRoute(t *testing.T) {
 		t.Errorf("logged route %q", got)
 	}
 }
+
+// TestRouteThroughCopyingMiddleware pins what [middleware.Default]'s
+// documentation says of application middleware between it and the mux:
+// one that hands the mux a copy of the request hides the route from the
+// span and the access log unless it hands the copy's Pattern back.
+func TestRouteThroughCopyingMiddleware(t *testing.T) {
+	type key struct{}
+	cases := []struct {
+		name     string
+		handBack bool
+		route    string
+	}{
+		{"copy", false, ""},
+		{"copy handed back", true, "GET /items/{id}"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			logger, logs := newLog()
+			mux := http.NewServeMux()
+			mux.HandleFunc("GET /items/{id}", func(http.ResponseWriter, *http.Request) {})
+			copying := func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					cp := r.WithContext(context.WithValue(r.Context(), key{}, "v"))
+					next.ServeHTTP(w, cp)
+					if tc.handBack {
+						r.Pattern = cp.Pattern
+					}
+				})
+			}
+			h := middleware.Default(middleware.DefaultConfig{}, middleware.WithLogger(logger))(copying(mux))
+			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/items/7", nil))
+			if got := field(only(t, logs, "request"), "route"); got != tc.route {
+				t.Errorf("logged route %q, want %q", got, tc.route)
+			}
+		})
+	}
+}

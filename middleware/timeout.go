@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/harden-go/harden/internal/problem"
+	"github.com/harden-go/harden/internal/reqcopy"
 )
 
 // CodeHandlerTimeout is the code member of the problem answer that
@@ -92,9 +93,9 @@ func Timeout(d time.Duration) func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx, cancel := context.WithTimeout(r.Context(), d)
 			defer cancel()
-			r = r.WithContext(ctx)
+			cp := reqcopy.With(r, ctx, nil)
 
-			tw := &timeoutWriter{w: w, h: w.Header().Clone(), ctx: ctx, r: r, detail: detail}
+			tw := &timeoutWriter{w: w, h: w.Header().Clone(), ctx: ctx, r: cp, detail: detail}
 			if tw.h == nil {
 				tw.h = make(http.Header)
 			}
@@ -115,7 +116,7 @@ func Timeout(d time.Duration) func(http.Handler) http.Handler {
 				}
 				tw.finish()
 			}()
-			next.ServeHTTP(tw, r)
+			reqcopy.Serve(next, tw, r, cp)
 		})
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/harden-go/harden/internal/reqcopy"
 )
 
 // Trace returns middleware that continues the caller's trace: it reads
@@ -49,6 +51,7 @@ func Trace(opts ...Option) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		named := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			st := stateFrom(r.Context())
+			defer func() { st.traced = r }()
 			next.ServeHTTP(w, r)
 			noteRoute(st, r)
 			if route := routeOf(st); route != "" {
@@ -60,16 +63,21 @@ func Trace(opts ...Option) func(http.Handler) http.Handler {
 		})
 		traced := otelhttp.NewHandler(named, "", otelOpts...)
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			st, r := withState(r)
-			if !t.idle(r.Context()) {
-				traced.ServeHTTP(w, r)
+			st, ctx := withState(r)
+			if !t.idle(ctx) {
+				// otelhttp hands named a copy of the request it is
+				// given; hand back across it what the handler left.
+				defer func() {
+					if st.traced != nil {
+						reqcopy.HandBack(r, st.traced)
+						st.traced = nil
+					}
+				}()
+				traced.ServeHTTP(w, reqcopy.With(r, ctx, nil))
 				return
 			}
-			ctx := t.propagator().Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-			if ctx != r.Context() {
-				r = r.WithContext(ctx)
-			}
-			next.ServeHTTP(w, r)
+			ctx = t.propagator().Extract(ctx, propagation.HeaderCarrier(r.Header))
+			reqcopy.Serve(next, w, r, reqcopy.With(r, ctx, nil))
 			noteRoute(st, r)
 		})
 	}
