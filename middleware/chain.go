@@ -46,37 +46,25 @@ type DefaultConfig struct {
 	Progress limits.ProgressConfig `json:"progress" yaml:"progress"`
 }
 
-// Default returns harden's request path as one middleware:
+// Default returns harden's server request path as one middleware, in
+// this order, outermost first:
 //
 //	RequestID -> Trace -> AccessLog -> Recover -> guards (WithGuard)
 //	 -> Timeout -> Body -> Progress -> your middleware -> handler
 //
-// The order is fixed by construction, because each position is a reason:
-// RequestID first, so that every later answer and line carries the ID;
-// Trace next, so that the access log and every problem answer carry the
-// span's IDs; AccessLog outside everything that can answer early, so that
-// a 413, 408, 431, 503 or 500 is logged with its request; Recover outside
-// Timeout, which leaves a panic on the serving goroutine; Timeout before
-// the body guards, so that a body read is bounded by the handler's
-// deadline. The concurrency limit (Shed) will take its place between
-// Timeout and Body. Application middleware goes between the result and
-// the handler:
+// This is the one place the order is written; "The request path" in the
+// package documentation says why each layer sits where it does. Put
+// application middleware between the result and the handler:
 //
 //	h := middleware.Default(cfg, middleware.WithLogger(logger))(middleware.Chain(auth, cors)(mux))
 //
-// The route the mux matched names the span and the access-log line: each
-// layer hands back to the request it received the Pattern the mux set
-// on the copy it passed on, and the multipart form the handler parsed,
-// whose temporary files net/http removes only from its own request
-// (golang/go#58809). Middleware of yours that hands the mux a copy
-// (r.WithContext) must do the same after the call (r.Pattern =
-// cp.Pattern; r.MultipartForm = cp.MultipartForm when r has none), or
-// the route is missing and the files are left behind.
-//
-// opts configure [RequestID], [Trace], [AccessLog] and [Recover]
-// ([WithLogger] is the logger of the last two and of [Logger]; without it
-// nothing is logged), and [WithGuard] adds checks after Recover. The
-// middleware is safe for concurrent use.
+// opts configure [RequestID], [Trace], [AccessLog] and [Recover];
+// without [WithLogger] nothing is logged. Middleware of yours that hands
+// the mux a copy of the request must hand back the copy's Pattern and
+// MultipartForm after the call, or the route is missing from spans and
+// log lines and a parsed form's temporary files are left behind
+// ("Request copies" in the package documentation). The middleware is
+// safe for concurrent use.
 func Default(cfg DefaultConfig, opts ...Option) func(http.Handler) http.Handler {
 	o := newOptions(opts)
 	timeout := cfg.HandlerTimeout

@@ -17,7 +17,7 @@ const scope = "github.com/harden-go/harden/middleware"
 
 // telemetry resolves the options of [Trace] and [TraceTransport]: the
 // providers and the propagator, explicit or global, and whether they
-// record anything (see the package documentation, # Telemetry).
+// record anything ("Telemetry" in the package documentation).
 type telemetry struct {
 	tp   trace.TracerProvider
 	mp   metric.MeterProvider
@@ -104,14 +104,9 @@ func (p livePropagator) Extract(ctx context.Context, c propagation.TextMapCarrie
 
 func (p livePropagator) Fields() []string { return p.t.propagator().Fields() }
 
-// Go's trace API cannot say whether a tracer provider records: the
-// specification's Tracer Enabled operation
-// (open-telemetry/opentelemetry-specification#4063, stable since #4941)
-// has no counterpart in go.opentelemetry.io/otel/trace v1.46, and the
-// global provider is an unexported delegate. tracingIdle is therefore
-// the one place that recognises an idle tracer provider, by the two
-// no-op providers a Go program has, with its test in
-// telemetry_internal_test.go.
+// tracingIdle below is the one place that decides whether a tracer
+// provider records; the package documentation ("Telemetry") says why it
+// cannot ask the API, and telemetry_internal_test.go tests it.
 
 // startup is the global tracer provider and propagator as this package
 // finds them when it is initialised, before any application code runs,

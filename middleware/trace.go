@@ -21,26 +21,13 @@ import (
 // request starts a new trace.
 //
 // The span is named after the route the mux matched, "GET /items/{id}"
-// (Request.Pattern, Go 1.22 ServeMux), rather than the raw path, which
-// would make one span name per item, and carries it as http.route.
-// ServeMux sets the pattern on the request it receives, once it has
-// routed; the span is renamed when the handler returns, provided that
-// the middleware between Trace and the mux are harden's, or pass the mux
-// the request they received. Without a pattern the span is named after
-// the method alone.
-//
-// When neither provider records, as the globals do not until the
-// application installs an SDK, Trace only extracts the incoming trace
-// context into the request's context, so that [Logger] and [AccessLog]
-// still carry the caller's trace and span IDs, and skips otelhttp, its
-// span and its metrics; an SDK installed later takes effect at once (see
-// the package documentation, # Telemetry).
-//
-// When tracing, the ResponseWriter the handler receives is otelhttp's,
-// which keeps [http.Flusher] and [http.Hijacker] when the one it wraps
-// has them, and implements Unwrap for [http.ResponseController]; when
-// not, it is the ResponseWriter Trace was given. The middleware is safe
-// for concurrent use.
+// (Request.Pattern), and carries it as http.route; without a pattern it
+// is named after the method. When neither provider records, Trace only
+// extracts the caller's trace context, so [Logger] and [AccessLog] still
+// carry its IDs, and skips otelhttp ("Telemetry" in the package
+// documentation). The handler's ResponseWriter has [http.Flusher] and
+// [http.Hijacker] when Trace's has them, and Unwrap. The middleware is
+// safe for concurrent use.
 func Trace(opts ...Option) func(http.Handler) http.Handler {
 	t := newTelemetry(newOptions(opts)).withIdleCheck()
 	// otelhttp extracts the caller's context itself, with the propagator
