@@ -53,7 +53,8 @@ Progress goes to stderr; the tables or the JSON to stdout.
 	sb.WriteString("\n")
 	wrap(&sb, fmt.Sprintf("Settings of harden: %s.", b.settings), "", 76)
 	for _, k := range scenarios.Kinds() {
-		fmt.Fprintf(&sb, "\n%s: %s (%s)\n", k.Title(), k.Compares(), strings.Join(b.lineups[k].names(), ", "))
+		sb.WriteString("\n")
+		wrap(&sb, fmt.Sprintf("%s: %s (%s)", k.Title(), k.Compares(), strings.Join(b.lineups[k].names(), ", ")), "", 76)
 		for _, s := range scenarios.Of(k) {
 			fmt.Fprintf(&sb, "  %s\n", s.Name)
 			wrap(&sb, s.Description, "      ", 76)
