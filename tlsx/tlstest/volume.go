@@ -35,8 +35,8 @@ func NewSecretVolume(t TB, files map[string]string) *SecretVolume {
 }
 
 // NewSecretVolumeIn is [NewSecretVolume] for code outside tests: the
-// volume is dir, which must exist, be empty and be removed by the
-// caller.
+// volume is dir, which must exist, must not hold the names of files or
+// entries starting with "..", and is the caller's to remove.
 func NewSecretVolumeIn(dir string, files map[string]string) (*SecretVolume, error) {
 	v := &SecretVolume{Dir: dir}
 	if err := v.Publish(files); err != nil {
