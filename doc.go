@@ -1,22 +1,35 @@
 // Package harden hardens Go HTTP servers and clients against the failures
 // every team rediscovers in production: slow clients holding connections,
 // handlers answered with EOF, oversized bodies and headers, retries that
-// replay what they must not, profiles reachable from the internet.
+// replay what they must not, certificates that cannot rotate, profiles
+// reachable from the internet.
 //
 // The module is a set of packages that compose with plain net/http:
 //
 //   - [github.com/harden-go/harden/httpx] builds *http.Server values from
 //     one validated config, with coordinated timeouts, body and header
-//     limits, a connection cap, a drain-first shutdown and an admin
-//     listener for health checks and pprof.
+//     limits, a connection cap, HTTP/2 settings, TLS, a drain-first
+//     shutdown and an admin listener for health checks and pprof.
+//   - [github.com/harden-go/harden/middleware] holds the server request
+//     path as ordinary middleware: request IDs, tracing (otelhttp), the
+//     access log (zap), panic recovery and the handler timeout that
+//     answers 503 instead of EOF, composed by its Default; and the client
+//     RoundTrippers that carry request IDs and traces on.
 //   - [github.com/harden-go/harden/limits] holds the body size limit, the
-//     body progress guard and the connection-capping listener, usable as
-//     ordinary middleware.
-//   - [github.com/harden-go/harden/middleware] holds the handler timeout
-//     that answers 503 instead of EOF without buffering responses.
-//   - [github.com/harden-go/harden/benchmarks/scenarios] holds the attack
-//     scenarios that `harden scorecard` runs on loopback against a
-//     zero-value http.Server and a harden server.
+//     body progress guard and the connection-capping listener.
+//   - [github.com/harden-go/harden/tlsx] builds TLS and mTLS configs whose
+//     certificates reload from files (Kubernetes secret volumes included),
+//     checks peer identities, and explains failed handshakes;
+//     [github.com/harden-go/harden/tlsx/tlstest] is an in-memory PKI for
+//     tests.
+//   - [github.com/harden-go/harden/retry] is a retrying RoundTripper with a
+//     budget, backoff, Retry-After, safe body replay and credential
+//     renewal.
+//   - [github.com/harden-go/harden/configs] embeds commented reference
+//     configs.
+//   - [github.com/harden-go/harden/benchmarks/scenarios] holds the
+//     scenarios that `harden scorecard` runs on loopback, comparing a
+//     baseline with harden in one table per kind of scenario.
 //
 // Run the scorecard with
 //

@@ -28,11 +28,13 @@
 //
 // # Request path
 //
-// [NewServer] wraps the handler, outermost first, in a drain marker, the
-// header size check (431), the handler timeout of package middleware (503),
-// and the body limit and progress guard of package limits (413, 408).
-// Every answer harden gives itself is application/problem+json (RFC 9457).
-// The listener is capped at limits.max_connections.
+// [NewServer] wraps the handler in
+// [github.com/harden-go/harden/middleware.Default], whose doc comment
+// gives the order of its layers, configured from the server's limits and
+// timeouts, with the header size check (431) as its guard, and, outside
+// it, a drain marker. Every answer harden gives itself is
+// application/problem+json (RFC 9457). The listener is capped at
+// limits.max_connections.
 //
 // # Lifecycle
 //

@@ -4,9 +4,9 @@ import "github.com/harden-go/harden/internal/configerr"
 
 // ConfigError is one problem found by Validate or refused by a
 // constructor. Field is the key path as written in a config file
-// ("server.timeouts.write"), Rule the stable rule name that `harden lint`
-// prints and tests assert ("write-after-handler"), and Reason says what is
-// wrong and how to fix it. It is the same type as tlsx's and retry's
+// ("server.timeouts.write"), Rule a stable rule name that programs and
+// tests can match ("write-after-handler"), and Reason says what is wrong
+// and how to fix it. It is the same type as tlsx's and retry's
 // ConfigError, so one errors.As handles every package's problems.
 type ConfigError = configerr.Error
 

@@ -94,12 +94,9 @@ func NewServer(cfg ServerConfig, h http.Handler, opts ...ServerOption) (*Server,
 	return s, nil
 }
 
-// chain wraps h in the server's guards and telemetry. The order follows
-// the request path of the design (middleware.Default): every early answer
-// is given by a layer inside the request ID, the trace and the access log,
-// so that it is logged and traced with the IDs it carries, and outside the
-// layers it would otherwise have to pass. The header size check goes
-// right after panic recovery, before the handler timeout starts.
+// chain wraps h in the server's guards and telemetry: middleware.Default,
+// whose doc comment gives the order, with the header size check as its
+// guard.
 func (s *Server) chain(h http.Handler) http.Handler {
 	l, t := s.cfg.Limits, s.cfg.Timeouts
 	opts := append(s.mwOpts, middleware.WithGuard(headerLimit(int64(l.MaxHeaderBytes))))
@@ -111,7 +108,7 @@ func (s *Server) chain(h http.Handler) http.Handler {
 			MinRate:      int64(l.MinBodyRate),
 			Window:       l.BodyRateWindow,
 		},
-	}, s.log, opts...)(h)
+	}, append(opts, middleware.WithLogger(s.log))...)(h)
 	return s.drainMarker(h)
 }
 

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"sync"
+
+	"github.com/harden-go/harden/internal/reqcopy"
 )
 
 // CodeBodyTooLarge is the code member of the problem answer (413 Content
@@ -81,15 +83,11 @@ func Body(max int64) func(http.Handler) http.Handler {
 			}
 			l := &limit{max: max}
 			g := newGuard(w, r)
-			r2 := r.WithContext(context.WithValue(r.Context(), limitKey{}, l))
 			// The original w, not the guard, goes to MaxBytesReader, so
 			// that net/http's own response learns that the limit was hit
 			// and does not try to reuse the connection.
-			r2.Body = &limitedBody{src: r.Body, declared: r.ContentLength, l: l, g: g, w: w}
-			next.ServeHTTP(g, r2)
-			if r2.MultipartForm != nil && r.MultipartForm == nil {
-				r.MultipartForm = r2.MultipartForm
-			}
+			body := &limitedBody{src: r.Body, declared: r.ContentLength, l: l, g: g, w: w}
+			reqcopy.Serve(next, g, r, reqcopy.With(r, context.WithValue(r.Context(), limitKey{}, l), body))
 			g.finish()
 			if g.hasTripped() && g.ownsConn() {
 				// What follows the limit is never read: make net/http's

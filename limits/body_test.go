@@ -2,16 +2,15 @@ package limits
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/harden-go/harden/internal/servertest"
 )
 
 func TestBodyRefusesDeclaredLengthBeforeReading(t *testing.T) {
@@ -315,39 +314,6 @@ func TestGuardsKeepFlushAndResponseController(t *testing.T) {
 // parsed from it must still have its temporary files removed by net/http.
 func TestGuardsKeepMultipartCleanup(t *testing.T) {
 	for _, g := range guards {
-		t.Run(g.name, func(t *testing.T) {
-			tmp := t.TempDir()
-			t.Setenv("TMPDIR", tmp)
-			spilled := make(chan int, 1)
-			ts := newServer(t, http1Mode, g.mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if err := r.ParseMultipartForm(1 << 10); err != nil { // the file part goes to disk
-					http.Error(w, err.Error(), http.StatusBadRequest)
-					return
-				}
-				entries, _ := os.ReadDir(tmp)
-				spilled <- len(entries)
-			})))
-			var buf bytes.Buffer
-			mw := multipart.NewWriter(&buf)
-			fw, err := mw.CreateFormFile("file", "upload.bin")
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, _ = fw.Write(make([]byte, 64<<10))
-			_ = mw.Close()
-			req := post(t, ts.URL, buf.Bytes(), false)
-			req.Header.Set("Content-Type", mw.FormDataContentType())
-			resp, body := do(t, ts, http1Mode, req)
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("answer %d %q, want 200", resp.StatusCode, body)
-			}
-			if n := receive(t, spilled, "temporary file count"); n == 0 {
-				t.Fatal("the form was not spilled to a temporary file; the test proves nothing")
-			}
-			ts.Close() // returns once net/http has finished the request
-			if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
-				t.Errorf("temporary files left behind: %v", entries)
-			}
-		})
+		t.Run(g.name, func(t *testing.T) { servertest.CheckMultipartCleanup(t, g.mw) })
 	}
 }

@@ -37,20 +37,44 @@
 // [net.Listener] for [http.Server.Serve]. The package imports only the
 // standard library and harden's internal helpers.
 //
-// httpx composes them into the server chain in the order of the design's
-// request path,
-//
-//	Timeout -> Body -> Progress -> handler
-//
-// so a request is refused on its declared size before anything is read,
-// every body read is guarded against slowness, and the handler's deadline
-// (the request context) bounds the whole. When a guard refuses a request
-// it answers itself with an RFC 9457 application/problem+json document
-// that carries the request ID, with a stable code member
-// ("body_too_large", "body_too_slow") that clients and logs can rely on.
+// [github.com/harden-go/harden/middleware.Default] (and so every httpx
+// server) places them inside the handler timeout, whose doc comment gives
+// the whole order: a request is refused on its declared size before
+// anything is read, every body read is guarded against slowness, and the
+// handler's deadline (the request context) bounds the whole. When a guard
+// refuses a request it answers itself with an RFC 9457
+// application/problem+json document that carries the request ID, with a
+// stable code member ("body_too_large", "body_too_slow") that clients and
+// logs can rely on.
 //
 // Both guards hand the handler a ResponseWriter that implements
 // [http.Flusher], [http.Hijacker] and Unwrap, so [http.ResponseController]
 // keeps reaching the connection (Flush, deadlines, full duplex, Hijack).
 // Neither starts a goroutine.
+//
+// # How Progress measures
+//
+// Each read of the body sets the connection's read deadline (through
+// [http.ResponseController]) to the earliest of: the stall timeout since
+// the last byte, the end of the current window while it has not yet
+// brought its due, the request context's deadline, and the server's
+// ReadTimeout, which Progress never extends. Only the time the server
+// waits on the client counts: a handler that pauses between reads (to
+// write to a database, say) does not charge its own time to the client.
+// Windows tumble: each must bring MinRate*Window bytes, except that with
+// a known Content-Length the due is capped at the bytes still expected,
+// so a small body sent slowly but completely passes.
+//
+// Once a body is too slow, the read deadline is set to the past so
+// nothing more is read; on HTTP/1.x net/http then cancels the request's
+// context. When the handler returns without reading the body to its end,
+// the deadline is also set to the past, so net/http's discard of the rest
+// (up to 256 KiB, to keep the connection) cannot be held open by a client
+// dripping it; the connection closes instead, unless the rest had
+// already arrived. For the same reason, on HTTP/1.x the handler's first
+// write while the body is unfinished sets the deadline a read would get.
+// With a ResponseWriter that cannot set read deadlines
+// ([http.ErrNotSupported], such as
+// [net/http/httptest.ResponseRecorder]), the checks run after each read
+// returns, so a read that never returns cannot be cut.
 package limits

@@ -11,6 +11,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/harden-go/harden/internal/reqcopy"
 )
 
 // CodeBodyTooSlow is the code member of the problem answer (408 Request
@@ -147,52 +149,22 @@ func (e *SlowBodyError) Is(target error) bool { return target == ErrBodyTooSlow 
 func (e *SlowBodyError) Timeout() bool { return true }
 
 // Progress returns middleware that aborts request bodies that arrive too
-// slowly, as cfg describes, instead of letting a slow client hold the
-// connection and the handler for as long as it likes.
+// slowly for cfg: no byte for StallTimeout, or fewer than MinRate*Window
+// bytes in a window (capped at what the Content-Length still expects).
+// Only the time the server waits on the client counts, never the
+// handler's own time between reads.
 //
-// Each read of the body sets the connection's read deadline (through
-// [http.ResponseController]) to the earliest of: the stall timeout since
-// the last byte, the end of the current window while the window has not
-// yet brought its due, the request context's deadline, and the server's
-// ReadTimeout, which Progress never extends. Only the time the server is
-// actually waiting on the client counts: a handler that pauses between
-// reads (to write to a database, say) is not charging its own time to the
-// client.
+// A body found too slow makes that read and every later one return a
+// [*SlowBodyError], and, unless the handler has committed to a response,
+// the answer becomes 408 Request Timeout as application/problem+json
+// (code [CodeBodyTooSlow]), with Connection: close on HTTP/1.x. A read
+// cut by the request context returns an error wrapping the context's
+// error and is not answered: the handler timeout owns that answer.
+// Requests without a body pass untouched.
 //
-// Windows tumble: each must bring at least MinRate*Window bytes, except
-// that when the Content-Length is known the due is capped at the bytes
-// still expected, so a small body sent slowly but completely passes.
-//
-// When the body is too slow, the read returns a [*SlowBodyError], and so
-// does every later read; the read deadline is set to the past so nothing
-// more is read from the client. If the handler has not committed to a
-// response, its response becomes 408 Request Timeout as
-// application/problem+json (code [CodeBodyTooSlow]) with Connection: close
-// on HTTP/1.x, in the same way as [Body]'s 413. On HTTP/1.x, net/http
-// cancels the request's context when a read deadline expires.
-//
-// A read that finds the request context done returns an error wrapping
-// the context's error; one cut by the context's deadline wraps
-// [context.DeadlineExceeded]. Neither is answered by Progress: the
-// handler timeout owns that answer.
-//
-// When the handler returns without reading the body to its end, the read
-// deadline is set to the past, so net/http's discard of the rest of the
-// body (up to 256 KiB, to keep the connection) cannot be held open by a
-// client dripping it; the connection is closed instead, unless the rest
-// had already arrived. For the same reason, on HTTP/1.x the handler's
-// first write while the body is unfinished sets the read deadline a read
-// would get.
-//
-// With a ResponseWriter that cannot set read deadlines
-// ([http.ErrNotSupported], such as [net/http/httptest.ResponseRecorder]),
-// the checks are made after each read returns, so a read that never
-// returns cannot be cut.
-//
-// The handler's ResponseWriter behaves as under [Body]: [http.Flusher],
-// [http.Hijacker] and Unwrap for [http.ResponseController]; a hijacked
-// connection is left alone. Requests without a body pass untouched. The
-// middleware is safe for concurrent use and starts no goroutine.
+// The ResponseWriter behaves as under [Body]. The middleware is safe for
+// concurrent use and starts no goroutine. "How Progress measures" in the
+// package documentation says how the deadlines are set.
 func Progress(cfg ProgressConfig) func(http.Handler) http.Handler {
 	return progress(cfg, time.Now)
 }
@@ -214,12 +186,7 @@ func progress(cfg ProgressConfig, now func() time.Time) func(http.Handler) http.
 			if r.ProtoMajor == 1 {
 				g.onCommit = p.committed
 			}
-			r2 := *r
-			r2.Body = p
-			next.ServeHTTP(g, &r2)
-			if r2.MultipartForm != nil && r.MultipartForm == nil {
-				r.MultipartForm = r2.MultipartForm
-			}
+			reqcopy.Serve(next, g, r, reqcopy.With(r, nil, p))
 			p.finish()
 			g.finish()
 		})

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/harden-go/harden/internal/reqcopy"
 	"github.com/harden-go/harden/internal/reqid"
 )
 
@@ -54,10 +55,9 @@ func DefaultSensitiveQuery() []string {
 // redacted replaces the value of a sensitive query parameter.
 const redacted = "REDACTED"
 
-// AccessLog returns middleware that writes one line per request to
-// logger, at info level, or error level for a 5xx answer or an aborted
-// response, with message
-// "request" and the fields
+// AccessLog returns middleware that writes one line per request to the
+// logger of [WithLogger], at info level, or error level for a 5xx
+// answer or an aborted response, with message "request" and the fields
 //
 //	method, route, path, query, proto, status, bytes_in, bytes_out,
 //	duration, remote_addr, user_agent, answered_by,
@@ -70,7 +70,7 @@ const redacted = "REDACTED"
 // header_too_large, panic, ...): the guards record it in the request's
 // context as they answer, so no response body is parsed. The three IDs
 // are the request's and its server span's, as [Logger] gives them to the
-// handler. A nil logger logs nothing.
+// handler. Without a logger it logs nothing.
 //
 // No header but User-Agent is logged: never Authorization, Cookie or
 // Set-Cookie. query is the raw query with the value of every parameter
@@ -91,11 +91,9 @@ const redacted = "REDACTED"
 // bytes the handler read. A hijacked connection is logged with status 101
 // unless the handler wrote one. The middleware is safe for concurrent
 // use.
-func AccessLog(logger *zap.Logger, opts ...Option) func(http.Handler) http.Handler {
-	if logger == nil {
-		logger = zap.NewNop()
-	}
+func AccessLog(opts ...Option) func(http.Handler) http.Handler {
 	o := newOptions(opts)
+	logger := o.logger
 	sensitive := make(map[string]bool)
 	for _, n := range append(DefaultSensitiveQuery(), o.sensitive...) {
 		sensitive[strings.ToLower(n)] = true
@@ -105,25 +103,18 @@ func AccessLog(logger *zap.Logger, opts ...Option) func(http.Handler) http.Handl
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			st, r := withState(r)
+			st, ctx := withState(r)
 			st.logger = logger
 			rw := &recorder{ResponseWriter: w}
 			var body *countingBody
-			req := r
+			var rbody io.ReadCloser // nil: r's body, unwrapped
 			if r.Body != nil && r.Body != http.NoBody {
 				body = &countingBody{ReadCloser: r.Body}
-				r2 := *r
-				r2.Body = body
-				req = &r2
+				rbody = body
 			}
 			done := false
 			defer func() {
-				noteRoute(st, req)
-				if req != r && req.MultipartForm != nil && r.MultipartForm == nil {
-					// net/http removes the temporary files of the form
-					// parsed from the request it passed in, not a copy.
-					r.MultipartForm = req.MultipartForm
-				}
+				noteRoute(st, r)
 				status := rw.status
 				switch {
 				case status == 0 && rw.hijacked:
@@ -172,10 +163,10 @@ func AccessLog(logger *zap.Logger, opts ...Option) func(http.Handler) http.Handl
 				if !done {
 					f = append(f, zap.Bool("aborted", true))
 				}
-				f = appendIDs(f, reqid.From(r.Context()), trace.SpanContextFromContext(r.Context()))
+				f = appendIDs(f, reqid.From(ctx), trace.SpanContextFromContext(ctx))
 				ce.Write(f...)
 			}()
-			next.ServeHTTP(rw, req)
+			reqcopy.Serve(next, rw, r, reqcopy.With(r, ctx, rbody))
 			done = true
 		})
 	}

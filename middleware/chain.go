@@ -4,8 +4,6 @@ import (
 	"net/http"
 	"time"
 
-	"go.uber.org/zap"
-
 	"github.com/harden-go/harden/limits"
 )
 
@@ -48,29 +46,26 @@ type DefaultConfig struct {
 	Progress limits.ProgressConfig `json:"progress" yaml:"progress"`
 }
 
-// Default returns harden's request path as one middleware:
+// Default returns harden's server request path as one middleware, in
+// this order, outermost first:
 //
 //	RequestID -> Trace -> AccessLog -> Recover -> guards (WithGuard)
 //	 -> Timeout -> Body -> Progress -> your middleware -> handler
 //
-// The order is fixed by construction, because each position is a reason:
-// RequestID first, so that every later answer and line carries the ID;
-// Trace next, so that the access log and every problem answer carry the
-// span's IDs; AccessLog outside everything that can answer early, so that
-// a 413, 408, 431, 503 or 500 is logged with its request; Recover outside
-// Timeout, which leaves a panic on the serving goroutine; Timeout before
-// the body guards, so that a body read is bounded by the handler's
-// deadline. The concurrency limit (Shed) will take its place between
-// Timeout and Body. Application middleware goes between the result and
-// the handler:
+// This is the one place the order is written; "The request path" in the
+// package documentation says why each layer sits where it does. Put
+// application middleware between the result and the handler:
 //
-//	h := middleware.Default(cfg, logger)(middleware.Chain(auth, cors)(mux))
+//	h := middleware.Default(cfg, middleware.WithLogger(logger))(middleware.Chain(auth, cors)(mux))
 //
-// logger is the access log's, [Recover]'s and [Logger]'s; nil logs
-// nothing. opts configure [RequestID], [Trace] and [AccessLog], and
-// [WithGuard] adds checks after Recover. The middleware is safe for
-// concurrent use.
-func Default(cfg DefaultConfig, logger *zap.Logger, opts ...Option) func(http.Handler) http.Handler {
+// opts configure [RequestID], [Trace], [AccessLog] and [Recover];
+// without [WithLogger] nothing is logged. Middleware of yours that hands
+// the mux a copy of the request must hand back the copy's Pattern and
+// MultipartForm after the call, or the route is missing from spans and
+// log lines and a parsed form's temporary files are left behind
+// ("Request copies" in the package documentation). The middleware is
+// safe for concurrent use.
+func Default(cfg DefaultConfig, opts ...Option) func(http.Handler) http.Handler {
 	o := newOptions(opts)
 	timeout := cfg.HandlerTimeout
 	if timeout == 0 {
@@ -83,25 +78,14 @@ func Default(cfg DefaultConfig, logger *zap.Logger, opts ...Option) func(http.Ha
 	mw := []func(http.Handler) http.Handler{
 		RequestID(opts...),
 		Trace(opts...),
-		AccessLog(logger, opts...),
-		Recover(logger),
+		AccessLog(opts...),
+		Recover(opts...),
 	}
 	mw = append(mw, o.guards...)
 	mw = append(mw,
 		Timeout(timeout),
 		limits.Body(maxBody),
 		limits.Progress(cfg.Progress),
-		routeNoter,
 	)
 	return Chain(mw...)
-}
-
-// routeNoter records the route the mux sets on the request it receives:
-// it hands the handler the request Progress passes on, so that a mux
-// directly inside the chain is seen by Trace and AccessLog.
-func routeNoter(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r)
-		noteRoute(stateFrom(r.Context()), r)
-	})
 }

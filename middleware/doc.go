@@ -22,10 +22,8 @@
 //
 // A handler that runs past its budget: [Timeout] bounds it with a
 // context deadline and, when it has written nothing, answers 503
-// application/problem+json (code [CodeHandlerTimeout]) at the deadline.
-// It does not buffer the response, so streaming, [http.Flusher] and
-// [http.ResponseController] keep working, and it runs the handler in the
-// serving goroutine, so panics stay where [Recover] sees them.
+// application/problem+json (code [CodeHandlerTimeout]) at the deadline,
+// without buffering the response (see "Handler timeout" below).
 //
 // A handler that panics: [Recover] answers 500 problem+json (code
 // [CodePanic]) when nothing was written yet, logs one line with the stack
@@ -37,37 +35,91 @@
 //
 // # The request path
 //
-// [Default] builds the whole server chain in the order of harden's
-// design, fixed by construction:
-//
-//	RequestID -> Trace -> AccessLog -> Recover -> Timeout
-//	 -> Body -> Progress -> application middleware -> handler
-//
-// RequestID comes first so that every later answer and log line carries
-// the ID; [Trace] (otelhttp) comes next so that the access log and the
-// handler's [Logger] carry the span's IDs; the access log wraps every
-// layer that can answer early, so a 413, 408, 431, 503 or 500 is logged
-// with its request and names the guard that answered (answered_by);
-// Recover sits outside Timeout, which leaves a handler's panic on the
-// serving goroutine; Body and Progress (package limits) refuse bodies
-// that are too large or too slow. The concurrency limit will take its
-// place between Timeout and Body; [WithGuard] adds checks on the request
-// line and headers after Recover (package httpx puts its header size
-// limit there). [Chain] composes any list of middleware in reading order.
+// [Default] builds the whole server chain; its doc comment gives the
+// order. Each position has a reason. RequestID is outermost so that every
+// later answer and log line carries the ID. [Trace] (otelhttp) comes next
+// so that the access log, the handler's [Logger] and every problem answer
+// carry the span's IDs. The access log wraps every layer that can answer
+// early, so a 413, 408, 431, 503 or 500 is logged with its request and
+// names the guard that answered (answered_by). Recover sits outside the
+// handler timeout, which leaves a handler's panic on the serving
+// goroutine; [WithGuard] places checks on the request line and headers
+// right after it (package httpx puts its header size limit there). The
+// timeout comes before the body guards of package limits, so the
+// handler's deadline bounds every body read. [Chain] composes any list of
+// middleware in reading order.
 //
 // Package httpx installs this chain in every server it builds, with the
-// server configuration's limits and the logger and telemetry providers
-// of its options.
+// server configuration's limits and the logger and telemetry providers of
+// its options.
+//
+// # Handler timeout
+//
+// [Timeout] does not buffer the response, unlike [http.TimeoutHandler],
+// which holds every byte until the handler returns (golang/go#47899), so
+// streaming, [http.Flusher] and [http.ResponseController] cannot work
+// through it (golang/go#34439, golang/go#74021). The handler runs on the
+// serving goroutine, so a panic stays where recovery outside can see it
+// and no goroutine is left per request. The 503 is written from a
+// [context.AfterFunc] callback, and only when the context ends by a
+// deadline (Timeout's or an earlier one): a client that leaves or a
+// server that shuts down cancels the context, and nothing is written.
+// Writes of the handler and of the timeout are ordered by a lock, so they
+// may race safely; headers the handler sets live in a map of its own,
+// copied to the connection's at its first write (and again at its return,
+// for trailers), so the timeout can answer while the handler holds it.
+//
+// When it answers, the timeout also sets the connection's read deadline
+// to now, releasing a handler blocked on a body the client never
+// finishes. On HTTP/1.x the answer carries Connection: close and a
+// Content-Length, so the client has a complete response while the
+// handler still runs, and the connection closes once it returns. On
+// HTTP/2, where Connection: close would make net/http send GOAWAY and move
+// the client's other streams, the connection is kept and the stream ends
+// when the handler returns or the server's write deadline resets it.
+//
+// A handler that has written (a status, a flush or body bytes; 1xx aside)
+// has committed to its answer, and keeps streaming until it returns or
+// the server's write deadline cuts the connection. Package httpx sets that
+// deadline to the handler timeout plus a grace (rule
+// write-after-handler), so a timed-out handler's 503 reaches the wire
+// instead of an EOF. A hijacked connection is left alone.
+//
+// # Request copies
+//
+// A layer that hands the next handler a copy of the request
+// (r.WithContext) hands back, once it returns, what the handler left on
+// the copy: the multipart form it parsed, whose temporary files net/http
+// removes only from the request it passed in (golang/go#58809), and the
+// Pattern a ServeMux sets on the request it receives, which names the
+// route in spans and log lines. Every layer here does, otelhttp's copy
+// included; application middleware between [Default] and the mux must do
+// the same (r.Pattern = cp.Pattern, and r.MultipartForm = cp.MultipartForm
+// when r has none).
 //
 // # Telemetry
 //
 // [Trace] continues the caller's W3C trace context and baggage and names
-// the server span after the route the mux matched. With the global
-// providers left at their no-op defaults it does not pay for spans and
-// metrics: it only reads the caller's trace context, so log lines still
-// carry the caller's trace ID. [Logger] gives a handler the request's
-// logger, with request_id, trace_id and span_id, and goroutines that take
-// the request's context keep them.
+// the server span after the route the mux matched. [Logger] gives a
+// handler the request's logger, with request_id, trace_id and span_id,
+// and goroutines that take the request's context keep them. Until a
+// propagator is installed, W3C Trace Context and Baggage are read and
+// written, rather than the global default, which propagates nothing.
+//
+// When neither provider records, as the global ones do not until the
+// application installs an SDK, Trace does not pay for spans and metrics:
+// it only reads the caller's trace context, so log lines still carry the
+// caller's trace ID. It asks at each request, so an SDK installed later
+// takes effect at once. A meter provider is asked through the API: a
+// synchronous instrument's Enabled reports false while no SDK (or no
+// reader) is behind it. Go's trace API has no such question (the
+// specification's Tracer Enabled operation,
+// open-telemetry/opentelemetry-specification#4063, has no counterpart in
+// go.opentelemetry.io/otel/trace v1.46), so a tracer provider counts as
+// idle when it is trace/noop's, or when it is still the global provider
+// the process started with and that one, probed once at start through
+// the trace API, answered a request for a span with no span of its own,
+// as the otel package's delegate does before otel.SetTracerProvider.
 //
 // On the client side, [PropagateRequestID] sends the request ID on to
 // the next service and [TraceTransport] (otelhttp) one client span per

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/harden-go/harden/internal/problem"
+	"github.com/harden-go/harden/internal/reqcopy"
 	"github.com/harden-go/harden/internal/reqid"
 )
 
@@ -45,10 +46,10 @@ var handlerOnlyHeaders = []string{
 // HTTP/1.x, the stream is reset on HTTP/2) without logging a stack. The
 // one exception is a complete problem answer that a harden guard gave
 // before the panic (the handler timeout's 503): it stays as it is. In
-// every case logger gets one line at error level with the panic value,
+// every case the logger of [WithLogger] gets one line at error level with the panic value,
 // the stack, whether the client was answered or the response aborted,
-// and the request_id, trace_id and span_id of the request. A nil logger
-// logs nothing.
+// and the request_id, trace_id and span_id of the request. Without a
+// logger it logs nothing.
 //
 // A panic with [http.ErrAbortHandler] is net/http's way of aborting a
 // response on purpose (httputil.ReverseProxy uses it when the backend
@@ -61,14 +62,13 @@ var handlerOnlyHeaders = []string{
 // aborted=true. The ResponseWriter the handler receives implements
 // [http.Flusher], [http.Hijacker] and Unwrap for
 // [http.ResponseController]. The middleware is safe for concurrent use.
-func Recover(logger *zap.Logger) func(http.Handler) http.Handler {
-	if logger == nil {
-		logger = zap.NewNop()
-	}
+func Recover(opts ...Option) func(http.Handler) http.Handler {
+	logger := newOptions(opts).logger
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			rw := &recorder{ResponseWriter: w}
-			st, r := withState(r)
+			st, ctx := withState(r)
+			cp := reqcopy.With(r, ctx, nil)
 			defer func() {
 				v := recover()
 				if v == nil {
@@ -88,7 +88,7 @@ func Recover(logger *zap.Logger) func(http.Handler) http.Handler {
 					zap.Bool("aborted", abort),
 					zap.ByteString("stack", debug.Stack()),
 				}
-				fields = appendIDs(fields, reqid.From(r.Context()), trace.SpanContextFromContext(r.Context()))
+				fields = appendIDs(fields, reqid.From(ctx), trace.SpanContextFromContext(ctx))
 				logger.Error("handler panicked", fields...)
 				if abort {
 					panic(http.ErrAbortHandler)
@@ -103,10 +103,10 @@ func Recover(logger *zap.Logger) func(http.Handler) http.Handler {
 				if r.ProtoMajor == 1 {
 					h.Set("Connection", "close")
 				}
-				problem.Write(w, r, http.StatusInternalServerError, CodePanic, "the handler failed; quote the request ID when reporting it")
+				problem.Write(w, cp, http.StatusInternalServerError, CodePanic, "the handler failed; quote the request ID when reporting it")
 			}()
 			defer noteRoute(st, r) // runs first, so a panic's line has the route
-			next.ServeHTTP(rw, r)
+			reqcopy.Serve(next, rw, r, cp)
 		})
 	}
 }

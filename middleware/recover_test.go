@@ -22,7 +22,7 @@ func TestRecoverAnswersProblemAndLogsOnce(t *testing.T) {
 			w.Header().Set("Set-Cookie", "session=1")
 			panic("boom")
 		})
-		ts := newServer(t, mode, middleware.RequestID()(middleware.Recover(logger)(boom)))
+		ts := newServer(t, mode, middleware.RequestID()(middleware.Recover(middleware.WithLogger(logger))(boom)))
 		resp := get(t, ts, mode)
 		if resp.StatusCode != http.StatusInternalServerError {
 			t.Fatalf("status %d, want 500", resp.StatusCode)
@@ -75,7 +75,7 @@ func TestRecoverAbortsAfterHandlerWrote(t *testing.T) {
 					tc.write(w)
 					panic("late")
 				})
-				ts := newServer(t, mode, middleware.Recover(logger)(h))
+				ts := newServer(t, mode, middleware.Recover(middleware.WithLogger(logger))(h))
 				body, err := fetch(t, ts)
 				if err == nil {
 					t.Errorf("client read a complete response %q, want an aborted one", body)
@@ -96,7 +96,7 @@ func TestRecoverAbortsAfterHandlerWrote(t *testing.T) {
 // a handler that streams part of a JSON document and fails.
 func TestDefaultAbortsPartialJSON(t *testing.T) {
 	logger, logs := newLog()
-	h := middleware.Default(middleware.DefaultConfig{}, logger)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := middleware.Default(middleware.DefaultConfig{}, middleware.WithLogger(logger))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"items":[1,2,`)
 		http.NewResponseController(w).Flush()
@@ -130,7 +130,7 @@ func TestRecoverRepanicsErrAbortHandler(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			logger, logs := newLog()
-			h := middleware.Recover(logger)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic(tc.v) }))
+			h := middleware.Recover(middleware.WithLogger(logger))(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic(tc.v) }))
 			rec := httptest.NewRecorder()
 			got := func() (v any) {
 				defer func() { v = recover() }()
@@ -165,7 +165,7 @@ func TestRecoverAfterHijackWritesNothing(t *testing.T) {
 	// The client has its answer before the handler panics: wait for
 	// Recover to return before reading the log.
 	returned := make(chan struct{})
-	recovered := middleware.Recover(logger)(h)
+	recovered := middleware.Recover(middleware.WithLogger(logger))(h)
 	ts := newServer(t, http1Mode, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer close(returned)
 		recovered.ServeHTTP(w, r)
@@ -189,7 +189,7 @@ func TestRecoverAfterEarlyHints(t *testing.T) {
 			w.WriteHeader(http.StatusEarlyHints)
 			panic("after hints")
 		})
-		ts := newServer(t, mode, middleware.Recover(nil)(h))
+		ts := newServer(t, mode, middleware.Recover()(h))
 		resp := get(t, ts, mode)
 		if resp.StatusCode != http.StatusInternalServerError {
 			t.Fatalf("status %d, want 500", resp.StatusCode)
@@ -226,7 +226,7 @@ func TestRecoverUnderTimeout(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			run(t, func(t *testing.T, mode mode) {
 				logger, logs := newLog()
-				h := middleware.Default(middleware.DefaultConfig{HandlerTimeout: shortTimeout}, logger)(tc.handler)
+				h := middleware.Default(middleware.DefaultConfig{HandlerTimeout: shortTimeout}, middleware.WithLogger(logger))(tc.handler)
 				ts := newServer(t, mode, h)
 				body, err := fetch(t, ts)
 				if aborted := err != nil; aborted != tc.aborted {

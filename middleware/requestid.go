@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"net/http"
 
+	"github.com/harden-go/harden/internal/reqcopy"
 	"github.com/harden-go/harden/internal/reqid"
 )
 
@@ -54,7 +55,7 @@ func RequestID(opts ...Option) func(http.Handler) http.Handler {
 			if stateFrom(ctx) == nil {
 				_, ctx = newState(ctx)
 			}
-			next.ServeHTTP(w, r.WithContext(ctx))
+			reqcopy.Serve(next, w, r, reqcopy.With(r, ctx, nil))
 		})
 	}
 }

@@ -22,6 +22,11 @@ type state struct {
 	// the layers outside it afterwards, all on the serving goroutine.
 	route string
 
+	// traced is the request otelhttp handed the handler inside [Trace],
+	// kept from when that handler returns until Trace hands back across
+	// otelhttp's copy.
+	traced *http.Request
+
 	// logger is the access log's logger, the base of [Logger].
 	logger *zap.Logger
 	// scoped caches [Logger]'s answer for the last span it was asked for.
@@ -36,14 +41,14 @@ func stateFrom(ctx context.Context) *state {
 	return st
 }
 
-// withState returns the request's state and a request whose context
-// carries it, creating it if the request has none.
-func withState(r *http.Request) (*state, *http.Request) {
+// withState returns the request's state and a context that carries it:
+// r's own when it has one, a new one otherwise, which the caller hands
+// on with [reqcopy.With].
+func withState(r *http.Request) (*state, context.Context) {
 	if st := stateFrom(r.Context()); st != nil {
-		return st, r
+		return st, r.Context()
 	}
-	st, ctx := newState(r.Context())
-	return st, r.WithContext(ctx)
+	return newState(r.Context())
 }
 
 // newState returns a new state and a copy of ctx that carries it.
@@ -53,10 +58,10 @@ func newState(ctx context.Context) (*state, context.Context) {
 	return st, problem.WithAnswered(ctx, &st.answered)
 }
 
-// noteRoute records the pattern of r, the request a layer handed to the
-// next handler, once that handler has returned. Go's ServeMux sets
-// Request.Pattern on the request it receives, so only the layer right in
-// front of the mux sees it; each layer asks, and the first answer sticks.
+// noteRoute records the pattern of r once the next handler has returned.
+// Go's ServeMux sets Request.Pattern on the request it receives, and each
+// harden layer hands it back to the request it received
+// ([reqcopy.HandBack]); each layer asks, and the first answer sticks.
 func noteRoute(st *state, r *http.Request) {
 	if st != nil && st.route == "" && r.Pattern != "" {
 		st.route = r.Pattern

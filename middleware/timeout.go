@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/harden-go/harden/internal/problem"
+	"github.com/harden-go/harden/internal/reqcopy"
 )
 
 // CodeHandlerTimeout is the code member of the problem answer that
@@ -24,66 +25,21 @@ const CodeHandlerTimeout = "handler_timeout"
 var errWriteAfterReturn = errors.New("middleware: write after the handler returned")
 
 // Timeout returns middleware that gives each request at most d to be
-// answered. The handler runs with a context whose deadline is d from the
-// start of the request; when the deadline passes and the handler has
-// written nothing yet, the client is answered at once with 503 Service
-// Unavailable as application/problem+json (code [CodeHandlerTimeout],
-// carrying the request ID and the headers set before the handler ran, but
-// none of the handler's own) instead of waiting for a handler that has
-// stopped being useful. d <= 0 returns the handler unchanged.
+// answered. The handler's context gets a deadline d from the start; when
+// it passes and the handler has written nothing (1xx aside), the client
+// is answered at once with 503 Service Unavailable as
+// application/problem+json (code [CodeHandlerTimeout], carrying the
+// request ID and none of the handler's headers). A handler that has written keeps its answer, and a request
+// cancelled rather than timed out is not answered. d <= 0 returns the
+// handler unchanged.
 //
-// Unlike [http.TimeoutHandler], Timeout does not buffer the response:
-// TimeoutHandler holds every byte in memory until the handler returns
-// (golang/go#47899), so streaming, [http.Flusher] and
-// [http.ResponseController] cannot work through it (golang/go#34439,
-// golang/go#74021). Here the handler writes straight through to the
-// connection and Flush reaches the client.
-//
-// The handler runs in the serving goroutine, so a panic stays on the
-// stack where recovery middleware outside Timeout can see it, and no
-// goroutine is left behind per request. The answer is written from a
-// [context.AfterFunc] callback only when the context ends because of a
-// deadline (this one, or an earlier one the request's context already
-// had): a client that goes away, or a server that shuts down, cancels the
-// context and nothing is written.
-//
-// When the timeout answers, it also sets the connection's read deadline
-// to now, so a handler blocked reading a request body that the client
-// never finishes is released with an error wrapping
-// [os.ErrDeadlineExceeded]. After the answer, the handler's WriteHeader
-// is ignored, Write returns [http.ErrHandlerTimeout], and Flush does
-// nothing; all of this is safe to race with the handler's own writes.
-//
-// On HTTP/1.x the answer carries Connection: close and a Content-Length,
-// so the client has a complete response while the handler is still
-// running; the connection is closed once the handler returns. On
-// HTTP/2, where Connection: close would make net/http send GOAWAY and
-// move every other stream of the client to a new connection, the
-// connection is kept: status, headers and the whole body reach the
-// client at the deadline, and the stream ends when the handler returns
-// or the server's write deadline resets it.
-//
-// A handler that has already written (a status, a header flush or body
-// bytes) when the deadline passes has committed to its answer; the
-// timeout then writes nothing and a streaming handler keeps streaming
-// until it returns or the server's write deadline cuts the connection.
-// Package httpx sets that deadline
-// ([github.com/harden-go/harden/httpx.ServerTimeouts.Write]) to the
-// handler timeout plus a grace, so a timed-out handler's 503 still reaches
-// the wire instead of an EOF (rule write-after-handler). Informational
-// 1xx answers do not count as written.
-//
-// The ResponseWriter the handler receives implements [http.Flusher] and
-// Unwrap, so [http.ResponseController] reaches the connection for Flush,
-// SetReadDeadline, SetWriteDeadline and EnableFullDuplex. It also
-// implements [http.Hijacker]: once a handler hijacks the connection, the
-// timeout neither answers on it nor changes its read deadline. Headers the
-// handler sets are kept in a map of its own and copied to the
-// connection's at its first write (and again when it returns, for
-// trailers), so the timeout can write its answer while the handler still
-// holds its header map.
-//
-// The middleware is safe for concurrent use.
+// After the answer, the handler's WriteHeader is ignored, Write returns
+// [http.ErrHandlerTimeout], and body reads fail with an error wrapping
+// [os.ErrDeadlineExceeded]. The response is not buffered; the
+// ResponseWriter implements [http.Flusher], [http.Hijacker] and Unwrap
+// for [http.ResponseController]. The middleware is safe for concurrent
+// use. "Handler timeout" in the package documentation says why it works
+// this way and what HTTP/1.x and HTTP/2 clients receive.
 func Timeout(d time.Duration) func(http.Handler) http.Handler {
 	if d <= 0 {
 		return func(next http.Handler) http.Handler { return next }
@@ -93,9 +49,9 @@ func Timeout(d time.Duration) func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx, cancel := context.WithTimeout(r.Context(), d)
 			defer cancel()
-			r = r.WithContext(ctx)
+			cp := reqcopy.With(r, ctx, nil)
 
-			tw := &timeoutWriter{w: w, h: w.Header().Clone(), ctx: ctx, r: r, detail: detail}
+			tw := &timeoutWriter{w: w, h: w.Header().Clone(), ctx: ctx, r: cp, detail: detail}
 			if tw.h == nil {
 				tw.h = make(http.Header)
 			}
@@ -116,7 +72,7 @@ func Timeout(d time.Duration) func(http.Handler) http.Handler {
 				}
 				tw.finish()
 			}()
-			next.ServeHTTP(tw, r)
+			reqcopy.Serve(next, tw, r, cp)
 		})
 	}
 }

@@ -10,9 +10,9 @@ import (
 
 // ConfigError is one problem found by [Policy.Validate] or refused by
 // [NewTransport]. Field is the key path as written in a config file
-// ("client.retry.max_attempts"), Rule the stable rule name that
-// `harden lint` prints and tests assert ("range"), and Reason says what is
-// wrong and how to fix it. It is the same type as httpx's and tlsx's
+// ("client.retry.max_attempts"), Rule a stable rule name that programs
+// and tests can match ("range"), and Reason says what is wrong and how to
+// fix it. It is the same type as httpx's and tlsx's
 // ConfigError.
 type ConfigError = configerr.Error
 

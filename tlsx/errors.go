@@ -8,9 +8,9 @@ import (
 
 // ConfigError is one problem found by Validate or refused by a
 // constructor: Field is the key path as written in a config file
-// ("tls.client_ca_file"), Rule the stable rule name that `harden lint`
-// prints and tests assert ("client-auth-ignores-ca"), and Reason says what
-// is wrong and how to fix it. It is the same type as httpx's and retry's
+// ("tls.client_ca_file"), Rule a stable rule name that programs and tests
+// can match ("client-auth-ignores-ca"), and Reason says what is wrong and
+// how to fix it. It is the same type as httpx's and retry's
 // ConfigError.
 type ConfigError = configerr.Error
 

@@ -2,13 +2,14 @@
 //
 // # Commands
 //
-// harden scorecard attacks, on loopback and in-process, a zero-value
-// net/http server and a harden server with the same scenarios (slow
-// headers, idle connections, slow and oversized bodies, header bombs,
-// overrunning handlers, shutdown under load) and prints which attacks each
-// one withstood; then, in a second table, it compares a TLS server that
-// loads its certificate once with a tlsx source on a certificate
-// rotation under load and on the diagnosis of misconfigured handshakes:
+// harden scorecard runs, on loopback and in-process, the scenarios of
+// package benchmarks/scenarios against a baseline and harden side by
+// side, and prints one table per kind of scenario: a zero-value net/http
+// server and a harden server under attack (slow headers, idle
+// connections, slow and oversized bodies, header bombs, overrunning
+// handlers, shutdown under load, HTTP/2 floods), then a TLS server that
+// loads its certificate once and a tlsx source, on certificate rotation
+// and handshake diagnosis:
 //
 //	go run ./cmd/harden scorecard
 //	go run ./cmd/harden scorecard --scenario slow-headers --json

@@ -1,8 +1,7 @@
 // Package configerr is the one shape of a configuration problem across
-// harden's packages, so that a caller (or `harden lint`) handles a server,
-// TLS and retry config's problems alike: each names the key path as
-// written in a config file, a stable rule name, and the reason with its
-// fix. httpx, tlsx and retry export it as their ConfigError.
+// harden's packages, so that a caller handles a server, TLS and retry
+// config's problems alike: each names the key path as written in a config
+// file, a stable rule name, and the reason with its fix. httpx, tlsx and retry export it as their ConfigError.
 package configerr
 
 import (

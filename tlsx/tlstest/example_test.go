@@ -1,6 +1,7 @@
 package tlstest_test
 
 import (
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 
 	"github.com/harden-go/harden/tlsx/tlstest"
 )
@@ -81,3 +83,66 @@ func (e *exampleTB) Helper()                           {}
 func (e *exampleTB) TempDir() string                   { return e.dir }
 func (e *exampleTB) Fatalf(format string, args ...any) { panic(fmt.Sprintf(format, args...)) }
 func (e *exampleTB) cleanup()                          { os.RemoveAll(e.dir) }
+
+// Outside tests, such as in a benchmark scenario or a demo, the In forms
+// write their files in a directory the caller owns and return errors
+// instead of failing a test.
+func ExampleNewCAIn() {
+	dir, err := os.MkdirTemp("", "pki-")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+
+	ca, err := tlstest.NewCAIn(dir)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	srv, err := ca.ServerIn(dir)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, err = tls.LoadX509KeyPair(srv.CertFile, srv.KeyFile)
+	fmt.Println(err, filepath.Dir(srv.CertFile) == dir)
+
+	_, err = ca.Issuing(tlstest.NotCA).ServerIn(dir)
+	fmt.Println(err)
+	// Output:
+	// <nil> true
+	// tlstest: server certificate: flaw NotCA applies to CAs only
+}
+
+// A certificate rotated the way the kubelet rotates a mounted secret:
+// code that reads the path sees the old pair, then the new one, never a
+// mix. In a test, pass t where the example passes tb.
+func ExampleSecretVolume() {
+	tb := newExampleTB()
+	defer tb.cleanup()
+
+	ca := tlstest.NewCA(tb)
+	v1, v2 := ca.Server(tb), ca.Server(tb)
+	vol := tlstest.NewSecretVolume(tb, map[string]string{"tls.crt": v1.CertFile, "tls.key": v1.KeyFile})
+	certFile, keyFile := vol.Path("tls.crt"), vol.Path("tls.key")
+
+	served := func() string {
+		pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+		switch {
+		case err != nil:
+			return err.Error()
+		case pair.Leaf.Equal(v1.Certificate):
+			return "v1"
+		case pair.Leaf.Equal(v2.Certificate):
+			return "v2"
+		}
+		return "?"
+	}
+	fmt.Println(served())
+	vol.Update(tb, map[string]string{"tls.crt": v2.CertFile, "tls.key": v2.KeyFile})
+	fmt.Println(served())
+	// Output:
+	// v1
+	// v2
+}
