@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/harden-go/harden/internal/blackhole"
 	"github.com/harden-go/harden/tlsx/tlstest"
 )
 
@@ -186,88 +187,6 @@ func TestClientResponseHeaderTimeout(t *testing.T) {
 	})
 }
 
-// silencer is a loopback TCP proxy that can go silent: after Silence it
-// forwards nothing on the connections it carries, in either direction,
-// while keeping them open, as a NAT or firewall that dropped its state
-// does. Connections made later are forwarded.
-type silencer struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	muted  []*atomic.Bool
-	conns  []net.Conn
-	wg     sync.WaitGroup
-}
-
-func newSilencer(t *testing.T, target string) *silencer {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &silencer{ln: ln, target: target}
-	s.wg.Go(s.accept)
-	t.Cleanup(s.close)
-	return s
-}
-
-func (s *silencer) accept() {
-	for {
-		c, err := s.ln.Accept()
-		if err != nil {
-			return
-		}
-		u, err := net.Dial("tcp", s.target)
-		if err != nil {
-			c.Close()
-			continue
-		}
-		muted := new(atomic.Bool)
-		s.mu.Lock()
-		s.muted = append(s.muted, muted)
-		s.conns = append(s.conns, c, u)
-		s.mu.Unlock()
-		s.wg.Go(func() { pipe(u, c, muted) })
-		s.wg.Go(func() { pipe(c, u, muted) })
-	}
-}
-
-// pipe copies from src to dst, dropping what it reads while muted.
-func pipe(dst, src net.Conn, muted *atomic.Bool) {
-	defer dst.Close()
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 && !muted.Load() {
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-// Silence mutes every connection carried so far.
-func (s *silencer) Silence() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, m := range s.muted {
-		m.Store(true)
-	}
-}
-
-func (s *silencer) close() {
-	s.ln.Close()
-	s.mu.Lock()
-	for _, c := range s.conns {
-		c.Close()
-	}
-	s.mu.Unlock()
-	s.wg.Wait()
-}
-
 // dialRecorder counts a transport's dials and reports each connection's
 // close on closed.
 type dialRecorder struct {
@@ -307,7 +226,11 @@ func TestClientHTTP2PingClosesSilentConnection(t *testing.T) {
 	ts, cfg := backend(t, http2Mode, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "ok")
 	}))
-	proxy := newSilencer(t, ts.Listener.Addr().String())
+	proxy, err := blackhole.New(ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(proxy.Close)
 	cfg.HTTP2.PingAfter = 100 * time.Millisecond
 	cfg.HTTP2.PingTimeout = 100 * time.Millisecond
 	cfg.Timeouts.Idle = -1 // only the PING may close the connection
@@ -318,7 +241,7 @@ func TestClientHTTP2PingClosesSilentConnection(t *testing.T) {
 	t.Cleanup(tr.CloseIdleConnections)
 	dials := recordDials(tr)
 	cl := newTestClient(t, ClientConfig{}, WithBaseTransport(tr))
-	url := "https://" + strings.Replace(proxy.ln.Addr().String(), "127.0.0.1", "localhost", 1)
+	url := "https://" + strings.Replace(proxy.Addr(), "127.0.0.1", "localhost", 1)
 
 	resp, _ := get(t, cl, url)
 	checkProto(t, http2Mode, resp)

@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"context"
 	"errors"
 	"net"
 	"net/http"
@@ -27,8 +28,8 @@ var ErrTLSConflict = errors.New("httpx: the client's TLS is set twice; one setti
 // rejects.
 //
 // The transport holds no goroutines of its own besides net/http's. A
-// source it builds from cfg.TLS polls its files until the context of
-// [WithContext] ends.
+// source it builds from cfg.TLS polls its files, and is closed, when the
+// context of [WithContext] ends.
 func NewTransport(cfg ClientConfig, opts ...TransportOption) (*http.Transport, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -54,6 +55,7 @@ func newTransport(cfg ClientConfig, o transportOptions, mp metric.MeterProvider)
 		if err != nil {
 			return nil, err
 		}
+		context.AfterFunc(o.ctx, func() { src.Close() })
 	}
 	t := c.Timeouts
 	dialer := &net.Dialer{Timeout: noLimit(t.Dial), KeepAlive: defaultClientKeepAlive}
