@@ -81,6 +81,8 @@ type stack struct {
 	base http.RoundTripper
 }
 
+var _ http.RoundTripper = (*stack)(nil)
+
 // RoundTrip sends req through the chain. An error caused by a timeout
 // anywhere below reports Timeout() itself, so that *url.Error.Timeout,
 // which asks only the error it wraps, sees it through retry.Error.

@@ -137,6 +137,7 @@ type ClientHTTP2 struct {
 
 	// PingTimeout is how long a health PING may go unanswered before the
 	// connection is closed. Zero: 5s, as the Azure SDK for Go sets.
+	// Negative: refused while PingAfter is set (rule range).
 	PingTimeout time.Duration `yaml:"ping_timeout" json:"ping_timeout"`
 }
 

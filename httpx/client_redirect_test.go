@@ -135,3 +135,35 @@ func TestClientRedirectLimit(t *testing.T) {
 		})
 	}
 }
+
+// The redirect policy holds for any Location a server sends: it never
+// lets https become http, and a request that leaves the origin of the
+// first one carries no credentials.
+func FuzzRedirectPolicy(f *testing.F) {
+	f.Add("https://a.example/x", "http://a.example/y")
+	f.Add("http://127.0.0.1:8080/", "http://127.0.0.1:8081/")
+	f.Add("https://a.example/", "https://A.EXAMPLE:443/z")
+	f.Add("http://a.example/", "HTTP://a.example:80/")
+	check := redirectPolicy(defaultClientMaxRedirects)
+	f.Fuzz(func(t *testing.T, from, to string) {
+		first, err1 := http.NewRequest(http.MethodGet, from, nil)
+		next, err2 := http.NewRequest(http.MethodGet, to, nil)
+		if err1 != nil || err2 != nil {
+			return
+		}
+		for _, h := range credentials {
+			next.Header.Set(h, "secret")
+		}
+		err := check(next, []*http.Request{first})
+		if first.URL.Scheme == "https" && next.URL.Scheme != "https" && err == nil {
+			t.Fatalf("%s -> %s followed", from, to)
+		}
+		if err == nil && origin(first.URL) != origin(next.URL) {
+			for _, h := range credentials {
+				if next.Header.Get(h) != "" {
+					t.Fatalf("%s -> %s kept %s", from, to, h)
+				}
+			}
+		}
+	})
+}

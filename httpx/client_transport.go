@@ -3,6 +3,7 @@ package httpx
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 
@@ -40,7 +41,7 @@ func NewTransport(cfg ClientConfig, opts ...TransportOption) (*http.Transport, e
 // newTransport builds the transport of a valid cfg.
 func newTransport(cfg ClientConfig, o transportOptions, mp metric.MeterProvider) (*http.Transport, error) {
 	if o.tlsSource != nil && cfg.customTLS() {
-		return nil, ErrTLSConflict
+		return nil, fmt.Errorf("%w: WithClientTLSSource replaces client.tls; leave client.tls at its defaults", ErrTLSConflict)
 	}
 	c := cfg.withDefaults()
 	src := o.tlsSource
