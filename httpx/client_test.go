@@ -305,10 +305,14 @@ func lazyCloser(t *testing.T, idle time.Duration) *httptest.Server {
 // resend. A client that keeps idle connections longer than the server
 // fails on the same gaps, which shows the soak meets the race.
 func TestClientIdleBelowServerSoak(t *testing.T) {
-	const serverIdle = 300 * time.Millisecond
+	const serverIdle = 500 * time.Millisecond
 	clientIdle := time.Duration(float64(serverIdle) * defaultClientIdle.Seconds() / DefaultServerConfig().Timeouts.Idle.Seconds())
-	gaps := []time.Duration{20 * time.Millisecond, 200 * time.Millisecond, 280 * time.Millisecond,
-		320 * time.Millisecond, 20 * time.Millisecond, 400 * time.Millisecond, 350 * time.Millisecond}
+	// Gaps below the client's idle timeout, between the two, and on both
+	// sides of the server's, in hundredths of the server's.
+	var gaps []time.Duration
+	for _, pct := range []int{5, 66, 93, 107, 5, 133, 117} {
+		gaps = append(gaps, serverIdle*time.Duration(pct)/100)
+	}
 	soak := func(t *testing.T, idle time.Duration) (failed int) {
 		ts := lazyCloser(t, serverIdle)
 		cfg := DefaultClientConfig()

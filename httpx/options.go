@@ -33,6 +33,7 @@ type AdminOption interface {
 type Option interface {
 	ServerOption
 	AdminOption
+	ClientOption
 	TransportOption
 }
 
