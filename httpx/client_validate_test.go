@@ -115,3 +115,63 @@ func TestClientConfigValidateAgainst(t *testing.T) {
 		})
 	}
 }
+
+// Zero takes the default and negative disables, field by field, in the
+// *http.Transport NewTransport builds.
+func TestNewTransportMapsConfig(t *testing.T) {
+	def, err := NewTransport(ClientConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var off ClientConfig
+	off.Timeouts = ClientTimeouts{Dial: -1, TLSHandshake: -1, ResponseHeader: -1, ExpectContinue: -1, Idle: -1, Total: -1}
+	off.Pool = ClientPool{MaxIdle: -1, MaxIdlePerHost: -1, MaxPerHost: -1}
+	off.HTTP2.PingAfter = -1
+	off.MaxResponseHeaderBytes = -1
+	dis, err := NewTransport(off)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name          string
+		got, def, dis any
+	}{
+		{"tls_handshake", def.TLSHandshakeTimeout, defaultClientTLSHandshake, time.Duration(0)},
+		{"response_header", def.ResponseHeaderTimeout, defaultClientResponseHeader, time.Duration(0)},
+		{"expect_continue", def.ExpectContinueTimeout, defaultClientExpectContinue, time.Duration(0)},
+		{"idle", def.IdleConnTimeout, defaultClientIdle, time.Duration(0)},
+		{"max_idle", def.MaxIdleConns, defaultClientMaxIdle, 0},
+		{"max_idle_per_host", def.MaxIdleConnsPerHost, defaultClientMaxIdlePerHost, -1},
+		{"max_per_host", def.MaxConnsPerHost, 0, 0},
+		{"max_response_header_bytes", def.MaxResponseHeaderBytes, int64(defaultClientMaxHeaderBytes), int64(0)},
+	}
+	disabled := map[string]any{
+		"tls_handshake": dis.TLSHandshakeTimeout, "response_header": dis.ResponseHeaderTimeout,
+		"expect_continue": dis.ExpectContinueTimeout, "idle": dis.IdleConnTimeout, "max_idle": dis.MaxIdleConns,
+		"max_idle_per_host": dis.MaxIdleConnsPerHost, "max_per_host": dis.MaxConnsPerHost,
+		"max_response_header_bytes": dis.MaxResponseHeaderBytes,
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.got != tc.def {
+				t.Errorf("zero gives %v, want the default %v", tc.got, tc.def)
+			}
+			if d := disabled[tc.name]; d != tc.dis {
+				t.Errorf("negative gives %v, want %v", d, tc.dis)
+			}
+		})
+	}
+	if def.HTTP2 == nil || def.HTTP2.SendPingTimeout != defaultClientPingAfter || def.HTTP2.PingTimeout != defaultClientPingTimeout || !def.ForceAttemptHTTP2 {
+		t.Errorf("HTTP/2 %+v, want health pings after %v", def.HTTP2, defaultClientPingAfter)
+	}
+	if dis.HTTP2 != nil {
+		t.Errorf("ping_after -1 still sends health pings: %+v", dis.HTTP2)
+	}
+	cl, err := NewClient(off)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cl.Timeout != 0 {
+		t.Errorf("total -1 gives Timeout %v, want none", cl.Timeout)
+	}
+}
