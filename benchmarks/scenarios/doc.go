@@ -17,9 +17,12 @@
 // command compares on that kind, the baseline first. [Server] scenarios
 // attack an HTTP server and compare a zero-value http.Server
 // ([ZeroValue]) with a harden server; [TLS] scenarios compare a server
-// that loads its certificate once ([LoadOnce]) with a tlsx source. There
-// is one [Target] type for every kind: a target sets the fields its
-// kind's scenarios use. [All] lists every scenario, [Of] those of one
+// that loads its certificate once ([LoadOnce]) with a tlsx source;
+// [Client] scenarios call a loopback service that fails (never answers,
+// goes silent, answers 503 or 401) and compare net/http's default client
+// with the loops its users write by hand ([DefaultClient]) with harden's
+// client. There is one [Target] type for every kind: a target sets the
+// fields its kind's scenarios use. [All] lists every scenario, [Of] those of one
 // kind, [Find] one by name.
 //
 // The package does not import harden's server packages. The command wires

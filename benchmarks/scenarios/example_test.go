@@ -31,4 +31,9 @@ func ExampleAll() {
 	// server h2-stream-exhaustion: runs at most max_concurrent_streams handlers for the connection, refusing (RST_STREAM) or queueing the streams beyond, and keeps serving other clients
 	// tls tls-rotation: the new certificate is served without a restart, no handshake fails
 	// tls tls-diagnosis: every failure is named by its kind, with the fix
+	// client connection-churn: opens at most 128 connections for 64 concurrent callers (one per caller, with slack for a caller that asks before its connection is back in the pool)
+	// client slow-header: fails the call with a timeout error within response_header + 1s
+	// client dead-http2-connection: a call succeeds on a new connection within http2.ping_after + ping_timeout + 1s of the silence
+	// client retry-storm: sends at most 1.5 attempts per call to a service that fails every call
+	// client expired-token-storm: fetches one new token for the whole storm and loses no call
 }

@@ -19,6 +19,10 @@ const (
 	// certificate and explains a failed handshake. They use
 	// [Target.ServeFiles] and [Target.Explain] and ignore the [Bounds].
 	TLS Kind = "tls"
+	// Client scenarios call a loopback service that misbehaves with the
+	// target's HTTP client. They use [Target.NewClient] and the
+	// [Bounds.Client].
+	Client Kind = "client"
 )
 
 // kind is a [Kind]'s entry in the registry.
@@ -82,6 +86,18 @@ var registry = []kind{
 			return ""
 		},
 		scenarios: []func() Scenario{tlsRotation, tlsDiagnosis},
+	},
+	{
+		kind:     Client,
+		title:    "CLIENT SCENARIO",
+		compares: "HTTP clients calling a service that fails",
+		missing: func(t Target) string {
+			if t.NewClient == nil {
+				return "NewClient"
+			}
+			return ""
+		},
+		scenarios: []func() Scenario{connectionChurn, slowHeader, deadHTTP2, retryStorm, tokenStorm},
 	},
 }
 

@@ -55,6 +55,12 @@ type Target struct {
 	// names (empty when it names none) and the message. trusted are the
 	// CA certificates the side that failed trusts.
 	Explain func(err error, trusted []*x509.Certificate) (kind, message string) `json:"-"`
+
+	// NewClient, for the [Client] scenarios, returns the client the
+	// target's users call a service with, set up as spec asks, and a
+	// function that releases it: closes its idle connections and ends
+	// whatever it started.
+	NewClient func(spec ClientSpec) (c *http.Client, release func(), err error) `json:"-"`
 }
 
 // Bounds are the limits a scenario measures against: how long it waits
@@ -103,6 +109,9 @@ type Bounds struct {
 	// is multiplied by Scale and kept at one or more. Zero means 1, the
 	// full attack.
 	Scale float64 `json:"scale,omitempty"`
+
+	// Client holds the bounds of the [Client] scenarios.
+	Client ClientBounds `json:"client,omitzero"`
 }
 
 // scaled returns n attackers adjusted by b.Scale, at least one.
@@ -202,6 +211,22 @@ type Outcome struct {
 	NewCertServedAtEnd bool `json:"new_cert_served_at_end,omitempty"`
 	// Diagnoses are the messages of each broken handshake.
 	Diagnoses []Diagnosis `json:"diagnoses,omitempty"`
+	// NewConns counts the connections a client opened to the service.
+	NewConns int `json:"new_conns,omitempty"`
+	// TimeToFail is how long a call took to fail against a service
+	// that never answered; zero when it had not failed at give-up.
+	TimeToFail time.Duration `json:"time_to_fail_ns,omitempty"`
+	// TimeToRecover is how long after a connection went silent a call
+	// first succeeded; zero when none had at give-up.
+	TimeToRecover time.Duration `json:"time_to_recover_ns,omitempty"`
+	// AttemptsPerRequest is the attempts that reached a failing service
+	// per call the client's users made.
+	AttemptsPerRequest float64 `json:"attempts_per_request,omitempty"`
+	// ModelledPeers are figures computed from other libraries'
+	// documented defaults rather than measured, by library name.
+	ModelledPeers map[string]float64 `json:"modelled_peers,omitempty"`
+	// TokenFetches counts the fetches of a new token.
+	TokenFetches int `json:"token_fetches,omitempty"`
 	// Err says why the scenario could not be run (the target did not
 	// start, no connection could be made); Defended is then false.
 	Err string `json:"error,omitempty"`

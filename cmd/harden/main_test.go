@@ -33,6 +33,7 @@ var testBounds = scenarios.Bounds{
 	MaxHeaderBytes: 8 << 10,
 	MaxBodyBytes:   64 << 10,
 	Scale:          0.1,
+	Client:         clientBoundsOf(scorecardClientConfig()),
 }
 
 // headerLimited is net/http with a header timeout and a header limit:
@@ -55,6 +56,7 @@ func testBench(subject string) bench {
 		lineups: map[scenarios.Kind]lineup{
 			scenarios.Server: {targets: []scenarios.Target{scenarios.ZeroValue(), headerLimited(testBounds)}, subject: subject},
 			scenarios.TLS:    {targets: []scenarios.Target{scenarios.LoadOnce(), hardenTLSTarget()}, subject: "harden"},
+			scenarios.Client: {targets: []scenarios.Target{scenarios.DefaultClient(), hardenClientTarget(scorecardClientConfig())}, subject: "harden"},
 		},
 		bounds:   testBounds,
 		settings: "test bounds",

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/harden-go/harden/benchmarks/scenarios"
 	"github.com/harden-go/harden/httpx"
+	"github.com/harden-go/harden/retry"
 	"github.com/harden-go/harden/tlsx"
 )
 
@@ -43,23 +45,99 @@ func (l lineup) names() []string {
 }
 
 // defaultBench compares the net/http zero value with harden configured by
-// httpx.DefaultServerConfig(), exactly as a service gets it, and a TLS
-// server that loads its certificate once with a tlsx source.
+// httpx.DefaultServerConfig(), exactly as a service gets it, a TLS
+// server that loads its certificate once with a tlsx source, and
+// http.DefaultClient with harden's client (see scorecardClientConfig).
 func defaultBench() (bench, error) {
 	cfg := httpx.DefaultServerConfig()
 	if err := cfg.Validate(); err != nil {
 		return bench{}, fmt.Errorf("harden's default configuration is invalid here: %w", err)
 	}
+	ccfg := scorecardClientConfig()
+	if err := ccfg.Validate(); err != nil {
+		return bench{}, fmt.Errorf("harden's client configuration is invalid here: %w", err)
+	}
 	h := hardenTarget(cfg)
 	ht := hardenTLSTarget()
+	hc := hardenClientTarget(ccfg)
+	b := boundsOf(cfg)
+	b.Client = clientBoundsOf(ccfg)
 	return bench{
 		lineups: map[scenarios.Kind]lineup{
 			scenarios.Server: {targets: []scenarios.Target{scenarios.ZeroValue(), h}, subject: h.Name},
 			scenarios.TLS:    {targets: []scenarios.Target{scenarios.LoadOnce(), ht}, subject: ht.Name},
+			scenarios.Client: {targets: []scenarios.Target{scenarios.DefaultClient(), hc}, subject: hc.Name},
 		},
-		bounds:   boundsOf(cfg),
-		settings: "httpx.DefaultServerConfig(): " + describe(cfg),
+		bounds: b,
+		settings: "httpx.DefaultServerConfig(): " + describe(cfg) +
+			"; client: httpx.DefaultClientConfig() with " + describeClient(ccfg),
 	}, nil
+}
+
+// scorecardClientConfig is httpx.DefaultClientConfig() with the timeouts
+// that the client scenarios wait on shortened, in the defaults'
+// proportions (response_header above ping_after + ping_timeout), so the
+// client table takes seconds instead of the minutes the defaults of 35s
+// and 10s + 5s would: the scenarios show the mechanism, and the bounds
+// they judge by are the values given here.
+func scorecardClientConfig() httpx.ClientConfig {
+	cfg := httpx.DefaultClientConfig()
+	cfg.Timeouts.ResponseHeader = 3 * time.Second
+	cfg.HTTP2.PingAfter = time.Second
+	cfg.HTTP2.PingTimeout = time.Second
+	return cfg
+}
+
+// hardenClientTarget calls with an [httpx.NewClient] client built from
+// cfg: its retry policy only when the scenario asks for retries, the
+// scenario's CA as client.tls, and a [retry.TokenAuth] over the
+// scenario's token issuer.
+func hardenClientTarget(cfg httpx.ClientConfig) scenarios.Target {
+	return scenarios.Target{
+		Name: "harden",
+		NewClient: func(spec scenarios.ClientSpec) (*http.Client, func(), error) {
+			c := cfg
+			if !spec.Retry {
+				c.Retry.MaxAttempts = 1
+			}
+			if spec.CAFile != "" {
+				// tlsx checks the certificate against a name, which
+				// crypto/tls does not report for an address.
+				c.TLS.CAFile, c.TLS.ServerName = spec.CAFile, "127.0.0.1"
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			opts := []httpx.ClientOption{httpx.WithContext(ctx), httpx.WithLogger(zap.NewNop())}
+			if spec.Token != nil {
+				opts = append(opts, httpx.WithAuthenticator(retry.TokenAuth(func(ctx context.Context, _ string) (retry.Token, error) {
+					v, err := spec.Token(ctx)
+					return retry.Token{Value: v}, err
+				})))
+			}
+			cl, err := httpx.NewClient(c, opts...)
+			if err != nil {
+				cancel()
+				return nil, nil, err
+			}
+			return cl, func() { cl.CloseIdleConnections(); cancel() }, nil
+		},
+	}
+}
+
+// clientBoundsOf returns the bounds that judge a client configured by
+// cfg.
+func clientBoundsOf(cfg httpx.ClientConfig) scenarios.ClientBounds {
+	return scenarios.ClientBounds{
+		ResponseHeader: cfg.Timeouts.ResponseHeader,
+		PingAfter:      cfg.HTTP2.PingAfter,
+		PingTimeout:    cfg.HTTP2.PingTimeout,
+	}
+}
+
+// describeClient names the settings of cfg that the client scenarios
+// measure, with the config file's keys.
+func describeClient(cfg httpx.ClientConfig) string {
+	return fmt.Sprintf("timeouts.response_header %v, http2.ping_after %v, http2.ping_timeout %v (shortened for the scorecard), pool.max_idle_per_host %d, retry.max_attempts %d, retry.budget.ratio %v",
+		cfg.Timeouts.ResponseHeader, cfg.HTTP2.PingAfter, cfg.HTTP2.PingTimeout, cfg.Pool.MaxIdlePerHost, cfg.Retry.MaxAttempts, cfg.Retry.Budget.Ratio)
 }
 
 // hardenTLSTarget serves with a [tlsx.ServerSource] over the files and
