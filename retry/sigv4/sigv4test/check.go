@@ -38,6 +38,9 @@ const timeFormat = "20060102T150405Z"
 func (i *Issuer) Check(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if code, status := i.check(r); code != "" {
+			i.mu.Lock()
+			i.rejected[code]++
+			i.mu.Unlock()
 			WriteError(w, status, code)
 			return
 		}
@@ -168,6 +171,7 @@ var messages = map[string]string{
 	"EntityTooLarge":               "Your proposed upload exceeds the maximum allowed object size.",
 	"XAmzContentSHA256Mismatch":    "The provided 'x-amz-content-sha256' header does not match what was computed.",
 	"SignatureDoesNotMatch":        "The request signature we calculated does not match the signature you provided.",
+	"SlowDown":                     "Please reduce your request rate.",
 }
 
 // Authorization is a parsed SigV4 Authorization header:

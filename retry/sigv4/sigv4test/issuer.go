@@ -32,6 +32,7 @@ type Issuer struct {
 	mu       sync.Mutex
 	sessions map[string]*session // by access key ID
 	fetches  int
+	rejected map[string]int // by S3 error code
 }
 
 type session struct {
@@ -46,7 +47,7 @@ func NewIssuer(region, service string, now func() time.Time) *Issuer {
 	if now == nil {
 		now = time.Now
 	}
-	return &Issuer{region: region, service: service, now: now, sessions: make(map[string]*session)}
+	return &Issuer{region: region, service: service, now: now, sessions: make(map[string]*session), rejected: make(map[string]int)}
 }
 
 // Retrieve implements [aws.CredentialsProvider]: every call issues a new
@@ -81,6 +82,14 @@ func (i *Issuer) Fetches() int {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	return i.fetches
+}
+
+// Rejected returns how many requests [Issuer.Check] rejected with the S3
+// error code ("ExpiredToken").
+func (i *Issuer) Rejected(code string) int {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.rejected[code]
 }
 
 func (i *Issuer) lookup(id string) (session, bool) {

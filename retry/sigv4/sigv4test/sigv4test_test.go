@@ -106,6 +106,9 @@ func TestCheck(t *testing.T) {
 	if got := issuer.Fetches(); got != 3 {
 		t.Fatalf("Fetches() = %d, want 3", got)
 	}
+	if e, s := issuer.Rejected("ExpiredToken"), issuer.Rejected("SignatureDoesNotMatch"); e != 1 || s != 2 {
+		t.Fatalf("Rejected: %d ExpiredToken, %d SignatureDoesNotMatch; want 1 and 2", e, s)
+	}
 }
 
 func TestParseAuthorization(t *testing.T) {
