@@ -76,7 +76,7 @@ func hardenTLSTarget() scenarios.TLSTarget {
 // hardenTarget serves with an [httpx.Server] built from cfg; its shutdown
 // function is the server's drain-then-shutdown.
 func hardenTarget(cfg httpx.ServerConfig) scenarios.Target {
-	serve := func(l net.Listener, h http.Handler, opts ...httpx.Option) (func(context.Context) error, error) {
+	serve := func(l net.Listener, h http.Handler, opts ...httpx.ServerOption) (func(context.Context) error, error) {
 		srv, err := httpx.NewServer(cfg, h, append(opts, httpx.WithLogger(zap.NewNop()))...)
 		if err != nil {
 			return nil, err
