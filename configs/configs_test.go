@@ -22,7 +22,8 @@ func TestMain(m *testing.M) {
 
 // Every reference config decodes strictly (no unknown or misspelt keys)
 // and validates: users copy these files. A file holds a server: section
-// (httpx.ServerConfig), a tls: section (tlsx.ServerConfig), or both.
+// (httpx.ServerConfig), a tls: section (tlsx.ServerConfig), or both; or a
+// client: section (httpx.ClientConfig).
 func TestReferenceConfigsAreValid(t *testing.T) {
 	names, err := fs.Glob(configs.FS, "*.yaml")
 	if err != nil || len(names) == 0 {
@@ -37,14 +38,20 @@ func TestReferenceConfigsAreValid(t *testing.T) {
 			var file struct {
 				Server *httpx.ServerConfig `yaml:"server"`
 				TLS    *tlsx.ServerConfig  `yaml:"tls"`
+				Client *httpx.ClientConfig `yaml:"client"`
 			}
 			dec := yaml.NewDecoder(bytes.NewReader(data))
 			dec.KnownFields(true)
 			if err := dec.Decode(&file); err != nil {
 				t.Fatalf("decode: %v", err)
 			}
-			if file.Server == nil && file.TLS == nil {
-				t.Fatal("the file has neither a server: nor a tls: section")
+			if file.Server == nil && file.TLS == nil && file.Client == nil {
+				t.Fatal("the file has no server:, tls: or client: section")
+			}
+			if file.Client != nil {
+				if err := file.Client.Validate(); err != nil {
+					t.Fatalf("Validate: %v", err)
+				}
 			}
 			if file.Server != nil {
 				if err := file.Server.Validate(); err != nil {
