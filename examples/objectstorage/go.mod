@@ -11,6 +11,7 @@ require (
 	github.com/harden-go/harden v0.0.0
 	github.com/johannesboyne/gofakes3 v1.2.0
 	go.uber.org/goleak v1.3.0
+	go.yaml.in/yaml/v3 v3.0.6
 )
 
 require (

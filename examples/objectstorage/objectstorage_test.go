@@ -19,6 +19,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/harden-go/harden/examples/objectstorage"
+	"github.com/harden-go/harden/httpx"
 	"github.com/harden-go/harden/retry"
 	"github.com/harden-go/harden/retry/sigv4"
 )
@@ -29,19 +30,20 @@ func TestMain(m *testing.M) {
 
 const bucket = "harden"
 
-// hardenClient is the harden client the S3 SDK sends through: the retry
-// policy of configs/object-storage-client.yaml, signing with auth.
-func hardenClient(t *testing.T, auth retry.Authenticator) (*http.Client, retry.Policy) {
+// hardenClient is the harden client the S3 SDK sends through: the
+// reference config, signing with auth.
+func hardenClient(t *testing.T, auth retry.Authenticator) (*http.Client, httpx.ClientConfig) {
 	t.Helper()
-	p := retry.Policy{MaxAttempts: 3, MaxReplayBytes: 1 << 20}
-	base := http.DefaultTransport.(*http.Transport).Clone()
-	base.MaxIdleConnsPerHost = 64
-	t.Cleanup(base.CloseIdleConnections)
-	tr, err := retry.NewTransport(base, p, retry.WithAuthenticator(auth))
+	cfg, err := referenceConfig()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &http.Client{Transport: tr, Timeout: 5 * time.Minute}, p
+	hc, err := httpx.NewClient(cfg, httpx.WithAuthenticator(auth))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(hc.CloseIdleConnections)
+	return hc, cfg
 }
 
 func newClient(t *testing.T, srv *s3Server) (*s3.Client, retry.Policy) {
@@ -50,12 +52,12 @@ func newClient(t *testing.T, srv *s3Server) (*s3.Client, retry.Policy) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hc, p := hardenClient(t, auth)
+	hc, cfg := hardenClient(t, auth)
 	c := objectstorage.NewS3(hc, srv.URL, region)
 	if _, err := c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
 		t.Fatalf("CreateBucket: %v", err)
 	}
-	return c, p
+	return c, cfg.Retry
 }
 
 // 32 goroutines PUT and GET objects in a loop while the issuer ends the

@@ -35,30 +35,42 @@ type s3Server struct {
 
 func newS3Server(t *testing.T) *s3Server {
 	t.Helper()
-	s := &s3Server{issuer: sigv4test.NewIssuer(region, "s3", nil), attempts: make(map[string]int)}
+	s, stop, err := startS3Server()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	return s
+}
+
+// startS3Server serves an s3Server on loopback until stop is called.
+func startS3Server() (s *s3Server, stop func() error, err error) {
+	s = &s3Server{issuer: sigv4test.NewIssuer(region, "s3", nil), attempts: make(map[string]int)}
 	faker := gofakes3.New(s3mem.New())
 	cfg := httpx.DefaultServerConfig()
 	cfg.Shutdown = httpx.ShutdownConfig{DrainDelay: -1, Timeout: 5 * time.Second}
 	srv, err := httpx.NewServer(cfg, s.count(s.issuer.Check(s.faults(faker.Server()))))
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
-	t.Cleanup(func() {
-		if err := srv.Shutdown(context.Background()); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-		if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-			t.Errorf("Serve: %v", err)
-		}
-	})
 	s.URL = "http://" + l.Addr().String()
-	return s
+	return s, func() error {
+		err := srv.Shutdown(context.Background())
+		if serr := <-served; !errors.Is(serr, http.ErrServerClosed) {
+			err = errors.Join(err, serr)
+		}
+		return err
+	}, nil
 }
 
 // count records each attempt under its operation.
