@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/harden-go/harden/internal/flight"
 )
 
 // Authenticator puts credentials on outgoing requests and renews them when
@@ -144,18 +146,7 @@ type tokenAuth struct {
 
 type tokenEntry struct {
 	key string
-
-	mu       sync.Mutex
-	tok      Token
-	has      bool
-	inflight *tokenCall
-}
-
-type tokenCall struct {
-	done     chan struct{}
-	tok      Token
-	err      error
-	ctxEnded bool // the fetch failed because its caller's context ended
+	tok flight.Value[Token]
 }
 
 var errNoFetch = errors.New("retry: TokenAuth has no fetch function")
@@ -183,12 +174,9 @@ func (a *tokenAuth) Authorize(req *http.Request) error {
 	e := a.entry(keyFrom(ctx))
 	now := a.now()
 
-	e.mu.Lock()
-	tok, has := e.tok, e.has
+	tok, has, busy := e.tok.Load()
 	valid := has && (tok.Expiry.IsZero() || now.Before(tok.Expiry))
 	fresh := valid && (tok.Expiry.IsZero() || now.Before(tok.Expiry.Add(-a.early)))
-	busy := e.inflight != nil
-	e.mu.Unlock()
 
 	switch {
 	case fresh, valid && busy:
@@ -224,61 +212,12 @@ func (a *tokenAuth) Renew(ctx context.Context, rejected *http.Request) error {
 }
 
 // renew fetches a new token for e if stale(current) holds, joining a fetch
-// already in flight instead of starting another. A joined fetch that ended
-// only because its own caller went away (its context ended) is not this
-// caller's failure: the caller then tries again, a bounded number of times.
+// already in flight instead of starting another (see [flight.Value]).
 func (a *tokenAuth) renew(ctx context.Context, e *tokenEntry, stale func(cur Token, has bool) bool) (Token, error) {
-	for range maxJoins {
-		e.mu.Lock()
-		c := e.inflight
-		if c == nil {
-			return a.fetchLocked(ctx, e, stale)
+	return e.tok.Replace(ctx, stale, func(ctx context.Context) (Token, error) {
+		if a.fetch == nil {
+			return Token{}, errNoFetch
 		}
-		e.mu.Unlock()
-		select {
-		case <-c.done:
-		case <-ctx.Done():
-			return Token{}, ctx.Err()
-		}
-		if c.err == nil || !c.ctxEnded {
-			return c.tok, c.err
-		}
-	}
-	e.mu.Lock()
-	return a.fetchLocked(ctx, e, stale)
-}
-
-// maxJoins bounds how often a caller waits on other callers' fetches that
-// were abandoned before it fetches itself.
-const maxJoins = 3
-
-// fetchLocked is called with e.mu held and releases it. If another fetch
-// is in flight (after maxJoins), it is replaced as the one others join.
-func (a *tokenAuth) fetchLocked(ctx context.Context, e *tokenEntry, stale func(cur Token, has bool) bool) (Token, error) {
-	if !stale(e.tok, e.has) {
-		t := e.tok
-		e.mu.Unlock()
-		return t, nil
-	}
-	c := &tokenCall{done: make(chan struct{})}
-	e.inflight = c
-	e.mu.Unlock()
-
-	if a.fetch == nil {
-		c.err = errNoFetch
-	} else {
-		c.tok, c.err = a.fetch(ctx, e.key)
-		c.ctxEnded = c.err != nil && ctx.Err() != nil
-	}
-
-	e.mu.Lock()
-	if c.err == nil {
-		e.tok, e.has = c.tok, true
-	}
-	if e.inflight == c {
-		e.inflight = nil
-	}
-	e.mu.Unlock()
-	close(c.done)
-	return c.tok, c.err
+		return a.fetch(ctx, e.key)
+	})
 }

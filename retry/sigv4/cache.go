@@ -6,31 +6,22 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/harden-go/harden/internal/flight"
 )
 
-// cache holds the current credentials and lets one fetch at a time
-// replace them.
+// cache holds the current credentials, replaced by one fetch at a time.
 type cache struct {
 	provider aws.CredentialsProvider
 	early    time.Duration
 	now      func() time.Time
+	creds    flight.Value[aws.Credentials]
 
-	mu       sync.Mutex
-	cur      aws.Credentials
-	has      bool
-	inflight *fetch
-	// kept is set when an early renewal of cur got cur back (the
-	// provider caches too): cur is then used until it expires or is
+	// kept are credentials whose early renewal got them back (the
+	// provider caches too): they are then used until they expire or are
 	// rejected, instead of asking again on every request.
-	kept bool
-}
-
-// fetch is one call of the provider that other callers may wait on.
-type fetch struct {
-	done     chan struct{}
-	creds    aws.Credentials
-	err      error
-	ctxEnded bool // it failed because its caller's context ended
+	mu   sync.Mutex
+	kept aws.Credentials
 }
 
 // get returns credentials to sign with now. Missing or expired ones are
@@ -39,12 +30,9 @@ type fetch struct {
 // if that fails, while the others sign with the old ones meanwhile.
 func (c *cache) get(ctx context.Context) (aws.Credentials, error) {
 	now := c.now()
-	c.mu.Lock()
-	cur, has, busy, kept := c.cur, c.has, c.inflight != nil, c.kept
-	c.mu.Unlock()
-
+	cur, has, busy := c.creds.Load()
 	valid := has && (!cur.CanExpire || now.Before(cur.Expires))
-	due := valid && !kept && cur.CanExpire && !now.Before(cur.Expires.Add(-c.early))
+	due := valid && cur.CanExpire && !now.Before(cur.Expires.Add(-c.early)) && !c.isKept(cur)
 	switch {
 	case valid && (!due || busy):
 		return cur, nil
@@ -55,7 +43,7 @@ func (c *cache) get(ctx context.Context) (aws.Credentials, error) {
 		}
 		if same(fresh, cur) {
 			c.mu.Lock()
-			c.kept = same(c.cur, cur)
+			c.kept = cur
 			c.mu.Unlock()
 		}
 		return fresh, nil
@@ -65,60 +53,20 @@ func (c *cache) get(ctx context.Context) (aws.Credentials, error) {
 	})
 }
 
+func (c *cache) isKept(creds aws.Credentials) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return same(c.kept, creds)
+}
+
+// renew fetches new credentials from the provider if stale(current) holds,
+// joining a fetch already in flight instead of starting another (see
+// [flight.Value]).
+func (c *cache) renew(ctx context.Context, stale func(cur aws.Credentials, has bool) bool) (aws.Credentials, error) {
+	return c.creds.Replace(ctx, stale, c.provider.Retrieve)
+}
+
 // same reports whether a and b are the same credentials.
 func same(a, b aws.Credentials) bool {
 	return a.AccessKeyID == b.AccessKeyID && a.SessionToken == b.SessionToken
-}
-
-// renew fetches new credentials if stale(current) holds, joining a fetch
-// already in flight instead of starting another. A joined fetch that
-// failed only because its own caller went away is not this caller's
-// failure: it tries again, at most maxJoins times, then fetches itself.
-func (c *cache) renew(ctx context.Context, stale func(cur aws.Credentials, has bool) bool) (aws.Credentials, error) {
-	for range maxJoins {
-		c.mu.Lock()
-		f := c.inflight
-		if f == nil {
-			return c.fetchLocked(ctx, stale)
-		}
-		c.mu.Unlock()
-		select {
-		case <-f.done:
-		case <-ctx.Done():
-			return aws.Credentials{}, ctx.Err()
-		}
-		if !f.ctxEnded {
-			return f.creds, f.err
-		}
-	}
-	c.mu.Lock()
-	return c.fetchLocked(ctx, stale)
-}
-
-const maxJoins = 3
-
-// fetchLocked is called with c.mu held and releases it.
-func (c *cache) fetchLocked(ctx context.Context, stale func(cur aws.Credentials, has bool) bool) (aws.Credentials, error) {
-	if !stale(c.cur, c.has) {
-		cur := c.cur
-		c.mu.Unlock()
-		return cur, nil
-	}
-	f := &fetch{done: make(chan struct{})}
-	c.inflight = f
-	c.mu.Unlock()
-
-	f.creds, f.err = c.provider.Retrieve(ctx)
-	f.ctxEnded = f.err != nil && ctx.Err() != nil
-
-	c.mu.Lock()
-	if f.err == nil {
-		c.cur, c.has, c.kept = f.creds, true, false
-	}
-	if c.inflight == f {
-		c.inflight = nil
-	}
-	c.mu.Unlock()
-	close(f.done)
-	return f.creds, f.err
 }
