@@ -22,7 +22,7 @@ func TestMain(m *testing.M) {
 
 // Every reference config decodes strictly (no unknown or misspelt keys)
 // and validates: users copy these files. A file holds a server: section
-// (httpx.ServerConfig), a tls: section (tlsx.ServerConfig), or both; or a
+// (httpx.ServerConfig), a tls: section (tlsx.ServerConfig), or both, or a
 // client: section (httpx.ClientConfig).
 func TestReferenceConfigsAreValid(t *testing.T) {
 	names, err := fs.Glob(configs.FS, "*.yaml")
@@ -48,11 +48,6 @@ func TestReferenceConfigsAreValid(t *testing.T) {
 			if file.Server == nil && file.TLS == nil && file.Client == nil {
 				t.Fatal("the file has no server:, tls: or client: section")
 			}
-			if file.Client != nil {
-				if err := file.Client.Validate(); err != nil {
-					t.Fatalf("Validate: %v", err)
-				}
-			}
 			if file.Server != nil {
 				if err := file.Server.Validate(); err != nil {
 					t.Fatalf("Validate: %v", err)
@@ -60,6 +55,9 @@ func TestReferenceConfigsAreValid(t *testing.T) {
 			}
 			if file.TLS != nil {
 				validateTLS(t, *file.TLS)
+			}
+			if file.Client != nil {
+				validateClient(t, *file.Client)
 			}
 		})
 	}
@@ -92,6 +90,34 @@ func validateTLS(t *testing.T, cfg tlsx.ServerConfig) {
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("Validate: %v", err)
+	}
+}
+
+// validateClient validates cfg with the files of its tls: section
+// replaced by working ones from tlstest, and against the default server.
+func validateClient(t *testing.T, cfg httpx.ClientConfig) {
+	t.Helper()
+	ca := tlstest.NewCA(t)
+	cli := ca.Client(t)
+	for _, f := range []struct {
+		field string
+		path  *string
+		with  string
+	}{
+		{"ca_file", &cfg.TLS.CAFile, ca.CertFile},
+		{"cert_file", &cfg.TLS.CertFile, cli.CertFile},
+		{"key_file", &cfg.TLS.KeyFile, cli.KeyFile},
+	} {
+		if *f.path == "" {
+			continue
+		}
+		if !filepath.IsAbs(*f.path) {
+			t.Errorf("client.tls.%s = %q, want an absolute path", f.field, *f.path)
+		}
+		*f.path = f.with
+	}
+	if err := cfg.ValidateAgainst(httpx.DefaultServerConfig()); err != nil {
+		t.Fatalf("ValidateAgainst the default server: %v", err)
 	}
 }
 

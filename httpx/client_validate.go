@@ -77,25 +77,21 @@ func (c ClientConfig) ValidateAgainst(server ServerConfig) error {
 			"%v is not below %s (%v): the server may close a connection just as the client sends on it, and the request fails; set it below %v",
 			t.Idle, by, serverIdle, serverIdle)
 	}
-	if attempt := c.attemptTimeout(); st.Handler > 0 && attempt > 0 && attempt <= st.Handler {
-		p.Add("timeouts.response_header", RuleAttemptAboveHandler,
-			"an attempt may wait %v, not more than server.timeouts.handler (%v): the client gives up just before the server's own 503 arrives; raise it above %v",
-			attempt, st.Handler, st.Handler)
-	}
-	return errors.Join(append(flatten(c.Validate()), p.Errs()...)...)
-}
-
-// attemptTimeout is the longest one attempt waits for its answer: the
-// shortest of the header timeout, the retry policy's per-attempt timeout
-// and the overall timeout that are set; 0 when none is.
-func (c ClientConfig) attemptTimeout() time.Duration {
-	var d time.Duration
-	for _, v := range []time.Duration{c.Timeouts.ResponseHeader, c.Retry.PerAttemptTimeout, c.Timeouts.Total} {
-		if v > 0 && (d == 0 || v < d) {
-			d = v
+	for _, f := range []struct {
+		field string
+		d     time.Duration
+	}{
+		{"timeouts.response_header", t.ResponseHeader},
+		{"retry.per_attempt_timeout", c.Retry.PerAttemptTimeout},
+		{"timeouts.total", t.Total},
+	} {
+		if st.Handler > 0 && f.d > 0 && f.d <= st.Handler {
+			p.Add(f.field, RuleAttemptAboveHandler,
+				"%v does not exceed server.timeouts.handler (%v): the client gives up before the server's own 503 arrives; raise it above %v",
+				f.d, st.Handler, st.Handler)
 		}
 	}
-	return d
+	return errors.Join(append(flatten(c.Validate()), p.Errs()...)...)
 }
 
 // underClient renames the fields of tlsx's problems, which are named from
