@@ -16,7 +16,7 @@
 //     [Authenticator.Authorize] signs every attempt afresh, with the
 //     current credentials and the current time.
 //   - Refresh stampedes. When a session expires, every request in flight
-//     gets 403 ExpiredToken at once. Renewals join one fetch of the
+//     is rejected with ExpiredToken at once. Renewals join one fetch of the
 //     [aws.CredentialsProvider]; a rejection of credentials that another
 //     request has already replaced fetches nothing (compare-and-swap on
 //     the access key and session token the rejected attempt carried).
@@ -53,7 +53,8 @@
 // It is the [retry.Authenticator] of a retry.Transport
 // ([retry.WithAuthenticator]); the Transport calls Authorize just before
 // each attempt reaches the base RoundTripper, and Renew after an attempt
-// is classified [retry.AuthExpired] (401, or 403 with an ExpiredToken or
-// TokenRefreshRequired error code). Headers that layers below it add
+// is classified [retry.AuthExpired] (401, or a 400 or 403 with an
+// ExpiredToken or TokenRefreshRequired error code; S3 answers an expired
+// session with 400 ExpiredToken). Headers that layers below it add
 // (trace context, by otelhttp) are not signed, which SigV4 permits.
 package sigv4
