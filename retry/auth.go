@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/harden-go/harden/internal/flight"
 )
 
 // Authenticator puts credentials on outgoing requests and renews them when
@@ -152,19 +154,14 @@ type tokenAuth struct {
 
 type tokenEntry struct {
 	key string
-
-	mu       sync.Mutex
-	tok      Token
-	has      bool
-	fetched  time.Time // when tok arrived, by tokenAuth.now
-	inflight *tokenCall
+	tok flight.Value[stamped]
 }
 
-type tokenCall struct {
-	done     chan struct{}
-	tok      Token
-	err      error
-	ctxEnded bool // the fetch failed because its caller's context ended
+// stamped is a token and when it arrived, by tokenAuth.now: the early
+// renewal window is bounded by the lifetime the token had then.
+type stamped struct {
+	Token
+	at time.Time
 }
 
 var errNoFetch = errors.New("retry: TokenAuth has no fetch function")
@@ -192,12 +189,10 @@ func (a *tokenAuth) Authorize(req *http.Request) error {
 	e := a.entry(keyFrom(ctx))
 	now := a.now()
 
-	e.mu.Lock()
-	tok, has := e.tok, e.has
+	st, has, busy := e.tok.Load()
+	tok := st.Token
 	valid := has && (tok.Expiry.IsZero() || now.Before(tok.Expiry))
-	fresh := valid && (tok.Expiry.IsZero() || now.Before(tok.Expiry.Add(-min(a.early, tok.Expiry.Sub(e.fetched)/2))))
-	busy := e.inflight != nil
-	e.mu.Unlock()
+	fresh := valid && (tok.Expiry.IsZero() || now.Before(tok.Expiry.Add(-min(a.early, tok.Expiry.Sub(st.at)/2))))
 
 	switch {
 	case fresh, valid && busy:
@@ -237,61 +232,15 @@ func (a *tokenAuth) Renew(ctx context.Context, rejected *http.Request) error {
 }
 
 // renew fetches a new token for e if stale(current) holds, joining a fetch
-// already in flight instead of starting another. A joined fetch that ended
-// only because its own caller went away (its context ended) is not this
-// caller's failure: the caller then tries again, a bounded number of times.
+// already in flight instead of starting another (see [flight.Value]).
 func (a *tokenAuth) renew(ctx context.Context, e *tokenEntry, stale func(cur Token, has bool) bool) (Token, error) {
-	for range maxJoins {
-		e.mu.Lock()
-		c := e.inflight
-		if c == nil {
-			return a.fetchLocked(ctx, e, stale)
-		}
-		e.mu.Unlock()
-		select {
-		case <-c.done:
-		case <-ctx.Done():
-			return Token{}, ctx.Err()
-		}
-		if c.err == nil || !c.ctxEnded {
-			return c.tok, c.err
-		}
-	}
-	e.mu.Lock()
-	return a.fetchLocked(ctx, e, stale)
-}
-
-// maxJoins bounds how often a caller waits on other callers' fetches that
-// were abandoned before it fetches itself.
-const maxJoins = 3
-
-// fetchLocked is called with e.mu held and releases it. If another fetch
-// is in flight (after maxJoins), it is replaced as the one others join.
-func (a *tokenAuth) fetchLocked(ctx context.Context, e *tokenEntry, stale func(cur Token, has bool) bool) (Token, error) {
-	if !stale(e.tok, e.has) {
-		t := e.tok
-		e.mu.Unlock()
-		return t, nil
-	}
-	c := &tokenCall{done: make(chan struct{})}
-	e.inflight = c
-	e.mu.Unlock()
-
-	if a.fetch == nil {
-		c.err = errNoFetch
-	} else {
-		c.tok, c.err = a.fetch(ctx, e.key)
-		c.ctxEnded = c.err != nil && ctx.Err() != nil
-	}
-
-	e.mu.Lock()
-	if c.err == nil {
-		e.tok, e.has, e.fetched = c.tok, true, a.now()
-	}
-	if e.inflight == c {
-		e.inflight = nil
-	}
-	e.mu.Unlock()
-	close(c.done)
-	return c.tok, c.err
+	s, err := e.tok.Replace(ctx, func(cur stamped, has bool) bool { return stale(cur.Token, has) },
+		func(ctx context.Context) (stamped, error) {
+			if a.fetch == nil {
+				return stamped{}, errNoFetch
+			}
+			t, err := a.fetch(ctx, e.key)
+			return stamped{t, a.now()}, err
+		})
+	return s.Token, err
 }

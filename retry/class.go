@@ -23,9 +23,10 @@ const (
 	// Retry-After). Retried after the server's Retry-After, if it is not
 	// longer than Policy.MaxRetryAfter.
 	Throttled
-	// AuthExpired: the credentials were rejected as expired (401, or a 403
-	// carrying an expired-session signal). With an [Authenticator], renewed
-	// once and resent once.
+	// AuthExpired: the credentials were rejected as expired (401, a 403
+	// carrying an expired-session signal, or a 400 carrying an S3-style
+	// expired-token error code). With an [Authenticator], renewed once and
+	// resent once.
 	AuthExpired
 	// Forbidden: 403 without an expired-session signal. The credentials
 	// are valid and not enough; resending cannot help, so it is returned at
@@ -70,6 +71,9 @@ type Classifier func(*http.Response, error) Class
 //     whole body, in order; a body held open past that bound is classified
 //     on what arrived and never holds the request.
 //
+// A 400 is AuthExpired when its body carries such an error code: S3 answers
+// an expired session token with 400 Bad Request, code ExpiredToken.
+//
 // Classification never matches error strings: errors are inspected with
 // [errors.As] and [errors.Is].
 func DefaultClassifier(resp *http.Response, err error) Class {
@@ -88,6 +92,11 @@ func DefaultClassifier(resp *http.Response, err error) Class {
 		return Transient
 	case http.StatusUnauthorized:
 		return AuthExpired
+	case http.StatusBadRequest:
+		if expiredCode(peekBody(resp)) {
+			return AuthExpired
+		}
+		return Permanent
 	case http.StatusForbidden:
 		if expiredSession(resp) {
 			return AuthExpired

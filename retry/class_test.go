@@ -29,6 +29,8 @@ func TestDefaultClassifier(t *testing.T) {
 		{"304", 304, nil, "", nil, Success},
 		{"404", 404, nil, "", nil, Permanent},
 		{"400", 400, nil, "", nil, Permanent},
+		{"400 ExpiredToken (S3)", 400, nil, "<Error><Code>ExpiredToken</Code><Message>The provided token has expired.</Message></Error>", nil, AuthExpired},
+		{"400 X-Session-Status", 400, http.Header{"X-Session-Status": {"expired"}}, "", nil, Permanent},
 		{"408", 408, nil, "", nil, Transient},
 		{"500", 500, nil, "", nil, Transient},
 		{"502", 502, nil, "", nil, Transient},

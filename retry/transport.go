@@ -305,8 +305,6 @@ func (t *Transport) attemptRequest(req *http.Request, rb *replay) (*http.Request
 			// one for a body of unknown length.
 			areq.ContentLength = int64(len(rb.buf))
 			areq.GetBody = rb.getBodyFunc()
-		} else if gb := rb.teeGetBody(req.Context()); gb != nil {
-			areq.GetBody = gb
 		}
 	}
 	if t.auth != nil && !leftOrigin(req) {
@@ -318,6 +316,15 @@ func (t *Transport) attemptRequest(req *http.Request, rb *replay) (*http.Request
 				cancel()
 			}
 			return nil, nil, fmt.Errorf("authorizing: %w", err)
+		}
+	}
+	// A streamed first attempt gets its GetBody only after Authorize: the
+	// authenticator sees the stream as the caller gave it (no GetBody, so
+	// SigV4 signs UNSIGNED-PAYLOAD), and cannot take the body over before
+	// it is sent.
+	if body != req.Body && !rb.buffered {
+		if gb := rb.teeGetBody(req.Context()); gb != nil {
+			areq.GetBody = gb
 		}
 	}
 	return areq, cancel, nil
