@@ -65,7 +65,7 @@ func (r *reader) cluster(n *yaml.Node, path string) hop {
 	if get(n, keys...) == nil && get(n, "common_http_protocol_options") != nil {
 		keys = []string{"common_http_protocol_options", "idle_timeout"} // the deprecated v3 field
 	}
-	idle := r.read(n, path, keys, time.Second, envoyIdleTimeout, envoyDefaults+" (HttpProtocolOptions.idle_timeout, 1h)")
+	idle := r.read(n, path, keys, time.Second, envoyIdleTimeout, envoyDefaults)
 	return hop{name: fmt.Sprintf("Envoy cluster %q", name), idle: &idle}
 }
 
@@ -74,7 +74,7 @@ func (r *reader) route(n *yaml.Node, path string) hop {
 	if name == "" {
 		name = path
 	}
-	waits := []setting{r.read(n, path, []string{"route", "timeout"}, time.Second, envoyRouteTimeout, envoyDefaults+" (RouteAction.timeout, 15s)")}
+	waits := []setting{r.read(n, path, []string{"route", "timeout"}, time.Second, envoyRouteTimeout, envoyDefaults)}
 	if get(n, "route", "retry_policy", "per_try_timeout") != nil {
 		waits = append(waits, r.read(n, path, []string{"route", "retry_policy", "per_try_timeout"}, time.Second, 0, ""))
 	}

@@ -74,7 +74,7 @@ func readKubernetes(file string, docs []*yaml.Node) ([]workload, []Finding) {
 		w := workload{
 			name:  kind + "/" + scalar(get(d, "metadata", "name")),
 			file:  file,
-			grace: r.read(d, "", append(keys[:len(keys):len(keys)], "terminationGracePeriodSeconds"), time.Second, kubeGrace, kubeDefaults+" (terminationGracePeriodSeconds 30)"),
+			grace: r.read(d, "", append(keys[:len(keys):len(keys)], "terminationGracePeriodSeconds"), time.Second, kubeGrace, kubeDefaults),
 		}
 		for i, c := range items(get(spec, "containers")) {
 			w.containers = append(w.containers, r.container(c, fmt.Sprintf("%s.containers[%d]", path, i)))
@@ -116,7 +116,7 @@ func (r *reader) container(c *yaml.Node, path string) container {
 			continue
 		}
 		pr := probe{kind: kind, path: path + "." + kind, line: keyLine(c, kind),
-			period:    r.read(p, path+"."+kind, []string{"periodSeconds"}, time.Second, kubeProbePeriod, kubeDefaults+" (periodSeconds 10)"),
+			period:    r.read(p, path+"."+kind, []string{"periodSeconds"}, time.Second, kubeProbePeriod, kubeDefaults),
 			threshold: kubeFailureThreshold}
 		if t, err := strconv.Atoi(scalar(get(p, "failureThreshold"))); err == nil && t > 0 {
 			pr.threshold = t

@@ -2,6 +2,7 @@ package config
 
 import (
 	"encoding"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -91,7 +92,12 @@ func (w *walker) leaf(n *yaml.Node, t reflect.Type, key string) {
 		return
 	}
 	if err := n.Decode(reflect.New(t).Interface()); err != nil {
-		w.fail(w.source(n, key), key, RuleType, "%q is not a valid %s: %s", n.Value, typeName(t), cleanYAMLError(err))
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			w.fail(w.source(n, key), key, RuleType, "%q is not %s", n.Value, typeName(t))
+		} else {
+			w.fail(w.source(n, key), key, RuleType, "%q is not %s: %s", n.Value, typeName(t), cleanYAMLError(err))
+		}
 	}
 }
 
@@ -223,15 +229,15 @@ func describe(n *yaml.Node) string {
 func typeName(t reflect.Type) string {
 	switch {
 	case t == durationType:
-		return "duration (such as 30s or 1m30s)"
+		return "a duration (such as 30s or 1m30s)"
 	case t.Name() == "Bytes":
-		return "size (such as 64KiB or 1MiB)"
+		return "a size (such as 64KiB or 1MiB)"
 	case t.Name() == "Rate":
-		return "rate (such as 35KiB/s)"
+		return "a rate (such as 35KiB/s)"
 	case t.Kind() == reflect.Bool:
-		return "boolean (true or false)"
+		return "a boolean (true or false)"
 	case t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64:
-		return "integer"
+		return "an integer"
 	}
-	return t.Kind().String()
+	return "a " + t.Kind().String()
 }

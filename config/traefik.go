@@ -26,8 +26,8 @@ func readTraefik(file string, kind Kind, d *yaml.Node) ([]hop, []Finding) {
 	var hops []hop
 	transport := func(name, path string, n *yaml.Node) hop {
 		ft := []string{"forwardingTimeouts"}
-		idle := r.read(n, path, append(ft, "idleConnTimeout"), time.Second, traefikIdleConnTimeout, traefikDefaults+" (ForwardingTimeouts.SetDefaults)")
-		header := r.read(n, path, append(ft, "responseHeaderTimeout"), time.Second, traefikResponseHeaderTimeout, traefikDefaults+", no limit")
+		idle := r.read(n, path, append(ft, "idleConnTimeout"), time.Second, traefikIdleConnTimeout, traefikDefaults)
+		header := r.read(n, path, append(ft, "responseHeaderTimeout"), time.Second, traefikResponseHeaderTimeout, traefikDefaults+", none")
 		return hop{name: fmt.Sprintf("Traefik serversTransport %q", name), idle: &idle, waits: []setting{header}}
 	}
 	switch kind {
@@ -40,7 +40,7 @@ func readTraefik(file string, kind Kind, d *yaml.Node) ([]hop, []Finding) {
 			// writeTimeout covers reading the request to writing the
 			// whole response: if it fires first, the client gets a cut
 			// response instead of the server's 503.
-			w := r.read(ep[1], path, []string{"transport", "respondingTimeouts", "writeTimeout"}, time.Second, traefikWriteTimeout, traefikDefaults+", no limit")
+			w := r.read(ep[1], path, []string{"transport", "respondingTimeouts", "writeTimeout"}, time.Second, traefikWriteTimeout, traefikDefaults+", none")
 			hops = append(hops, hop{name: fmt.Sprintf("Traefik entry point %q", ep[0].Value), waits: []setting{w}})
 		}
 	case KindTraefikDynamic:
