@@ -15,8 +15,12 @@
 // # Loading
 //
 // A whole-service file ([Service]) holds, each under its key, the config of
-// one package: server: ([httpx.ServerConfig]), tls: ([tlsx.ServerConfig])
-// and upstream: ([Upstream]). [Load] and [Parse] decode it strictly: an
+// one package: server: ([httpx.ServerConfig]), tls: ([tlsx.ServerConfig]),
+// client: ([httpx.ClientConfig]) and upstream: ([Upstream]). There is one
+// client: section rather than a map of named clients because its key paths
+// are those httpx's Validate reports ("client.timeouts.idle"); a service
+// that calls several APIs with different settings writes one file per
+// client. [Load] and [Parse] decode it strictly: an
 // unknown key (with the nearest known key as a suggestion), a key written
 // twice in one mapping (which YAML decoders otherwise resolve silently), a
 // value that does not decode into its field, a YAML anchor or alias, and a
@@ -38,7 +42,7 @@
 // [EnvKeys] lists the keys, [EnvName] names their variables. A variable is
 // written as the value would be in the file and checked the same way; its
 // problems name the variable. An empty variable is ignored, and a
-// HARDEN_SERVER_, HARDEN_TLS_ or HARDEN_UPSTREAM_ variable that names no
+// HARDEN_SERVER_, HARDEN_TLS_, HARDEN_CLIENT_ or HARDEN_UPSTREAM_ variable that names no
 // key is an error rather than a silent no-op. Lists (tls.allowed_clients)
 // are written in the file only.
 //
@@ -103,8 +107,19 @@
 //     server.shutdown.termination_grace, when written, equal the files
 //     they copy.
 //
-// A section's own rules (header-timeout, write-after-handler, key-pair,
-// ...) are those of its Validate. TLS files that cannot be read are left
+// A client: section is checked against the server: section of every
+// other service config linted, the server it calls (httpx's
+// ClientConfig.ValidateAgainst):
+//
+//   - idle-below-server: the client's timeouts.idle is below the server's
+//     idle timeout, so the client closes idle connections first.
+//   - attempt-above-handler: the client's response_header, the retry
+//     policy's per_attempt_timeout and timeouts.total exceed the server's
+//     handler timeout.
+//
+// A section's own rules (header-timeout, write-after-handler,
+// header-within-total, pool-shape, key-pair, ...) are those of its
+// Validate. TLS files that cannot be read are left
 // out unless [WithTLSFiles] is given: their paths usually exist only where
 // the service runs.
 package config

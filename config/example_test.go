@@ -73,5 +73,5 @@ func ExampleLint_referenceConfigs() {
 	})
 	fmt.Println(len(docs), "files,", len(config.Lint(docs, config.WithEnviron(nil))), "findings")
 	// Output:
-	// 9 files, 0 findings
+	// 10 files, 0 findings
 }

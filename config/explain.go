@@ -52,6 +52,10 @@ func Explain(f *File) ([]Setting, error) {
 		}
 		out = f.explain(out, "tls", reflect.ValueOf(*c), reflect.ValueOf(eff), derived)
 	}
+	if c := f.Service.Client; c != nil {
+		eff, derived := clientEffective(*c)
+		out = f.explain(out, "client", reflect.ValueOf(*c), reflect.ValueOf(eff), derived)
+	}
 	if c := f.Service.Upstream; c != nil {
 		out = f.explain(out, "upstream", reflect.ValueOf(*c), reflect.ValueOf(*c), nil)
 	}
@@ -81,6 +85,26 @@ func serverDerived(c httpx.ServerConfig) map[string]string {
 		d["server.limits.max_connections_per_ip"] = "no cap, as max_connections has none"
 	}
 	return d
+}
+
+// clientEffective is c with httpx's client defaults filled in, and the
+// formula of the one value derived from others: timeouts.response_header
+// is the write deadline of httpx.DefaultServerConfig, or timeouts.total
+// when that is shorter (documented on httpx.ClientTimeouts).
+func clientEffective(c httpx.ClientConfig) (httpx.ClientConfig, map[string]string) {
+	eff := httpx.DefaultClientConfig()
+	overlay(reflect.ValueOf(&eff).Elem(), reflect.ValueOf(c))
+	derived := map[string]string{}
+	if c.Timeouts.ResponseHeader == 0 {
+		write := httpx.DefaultServerConfig().Timeouts.Write
+		eff.Timeouts.ResponseHeader = write
+		derived["client.timeouts.response_header"] = fmt.Sprintf("the default server's write timeout %s", seconds(write))
+		if t := eff.Timeouts.Total; t > 0 && t < write {
+			eff.Timeouts.ResponseHeader = t
+			derived["client.timeouts.response_header"] = fmt.Sprintf("timeouts.total %s, shorter than the default server's write timeout %s", seconds(t), seconds(write))
+		}
+	}
+	return eff, derived
 }
 
 // explain appends a Setting for each leaf of eff, the effective values of

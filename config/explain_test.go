@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"net/http"
 	"reflect"
 	"strings"
@@ -84,5 +85,36 @@ func TestExplainInvalidServer(t *testing.T) {
 	_, err = Explain(f)
 	if err == nil || !strings.Contains(err.Error(), "write-after-handler") {
 		t.Fatalf("Explain = %v, want the server's problems", err)
+	}
+}
+
+// The client's effective values are those of the transport httpx builds.
+func TestExplainClientMatchesTransport(t *testing.T) {
+	for _, yaml := range []string{
+		"client: {}\n",
+		"client:\n  timeouts: {total: 20s}\n  pool: {max_idle_per_host: 16}\n",
+		"client:\n  timeouts: {response_header: 45s, idle: 30s}\n",
+	} {
+		got := settingsOf(t, yaml)
+		f, _ := Parse("svc.yaml", []byte(yaml), WithEnviron(nil))
+		tr, err := httpx.NewTransport(*f.Service.Client)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for key, want := range map[string]string{
+			"client.timeouts.response_header": seconds(tr.ResponseHeaderTimeout),
+			"client.timeouts.idle":            seconds(tr.IdleConnTimeout),
+			"client.timeouts.tls_handshake":   seconds(tr.TLSHandshakeTimeout),
+			"client.pool.max_idle":            fmt.Sprint(tr.MaxIdleConns),
+			"client.pool.max_idle_per_host":   fmt.Sprint(tr.MaxIdleConnsPerHost),
+		} {
+			if got[key].Value != want {
+				t.Errorf("%s: %s = %q, want the transport's %q", yaml, key, got[key].Value, want)
+			}
+		}
+		tr.CloseIdleConnections()
+	}
+	if o := settingsOf(t, "client:\n  timeouts: {total: 20s}\n")["client.timeouts.response_header"].Origin; o != "derived: timeouts.total 20s, shorter than the default server's write timeout 35s" {
+		t.Errorf("origin %q", o)
 	}
 }

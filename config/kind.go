@@ -68,7 +68,7 @@ func detect(docs []*yaml.Node) Kind {
 	}
 	d := docs[0]
 	switch {
-	case get(d, "server") != nil || get(d, "tls") != nil || get(d, "upstream") != nil:
+	case get(d, "server") != nil || get(d, "tls") != nil || get(d, "client") != nil || get(d, "upstream") != nil:
 		return KindService
 	case get(d, "static_resources") != nil || get(d, "resources") != nil || strings.Contains(scalar(get(d, "@type")), "envoy"):
 		return KindEnvoy

@@ -21,9 +21,10 @@ func WithTLSFiles() Option {
 
 // Lint reads each document, tells its kind from its content, and returns
 // every finding, sorted by file and line: the problems of loading and
-// validating each whole-service config, and the cross-tier rules between
-// each service's server and every proxy, load balancer and Kubernetes
-// workload among docs (and the upstream: section of its own file). The
+// validating each whole-service config; the cross-tier rules between each
+// service's server and every proxy, load balancer (the upstream: section
+// of any service config) and Kubernetes workload among docs; and the client rules between each
+// service's client and the server of every other service config. The
 // package documentation lists the rules.
 func Lint(docs []Document, opts ...Option) []Finding {
 	o := newOptions(opts)
@@ -50,6 +51,7 @@ func Lint(docs []Document, opts ...Option) []Finding {
 				continue
 			}
 			services = append(services, f)
+			hops = append(hops, f.upstreamHops()...)
 			findings = append(findings, validate(f, o)...)
 		case KindKubernetes:
 			var ws []workload
@@ -66,16 +68,21 @@ func Lint(docs []Document, opts ...Option) []Finding {
 			hops = append(hops, hs...)
 		default:
 			fs = []Finding{{Rule: RuleUnknownKind, Severity: SeverityError, File: doc.Name,
-				Message: "is none of: a harden service config (server:, tls:, upstream:), Kubernetes manifests, a Traefik static or dynamic file, an Envoy file (all YAML)"}}
+				Message: "is none of: a harden service config (server:, tls:, client:, upstream:), Kubernetes manifests, a Traefik static or dynamic file, an Envoy file (all YAML)"}}
 		}
 		findings = append(findings, fs...)
 	}
 	for _, f := range services {
+		for _, callee := range services {
+			if f.Service.Client != nil && callee != f && callee.Service.Server != nil {
+				findings = append(findings, checkClient(f, callee)...)
+			}
+		}
 		if f.Service.Server == nil {
 			continue
 		}
 		s := newServerView(f)
-		for _, h := range append(hops, f.upstreamHops()...) {
+		for _, h := range hops {
 			if h.implied && static {
 				continue
 			}
@@ -132,28 +139,58 @@ func validate(f *File, o options) []Finding {
 		errs = append(errs, flatten(s.Validate())...)
 	}
 	if t := f.Service.TLS; t != nil {
-		for _, err := range flatten(t.Validate()) {
-			var ce *ConfigError
-			if !o.tlsFiles && errors.As(err, &ce) && ce.Rule == tlsx.RuleFile {
-				continue
-			}
-			errs = append(errs, err)
-		}
+		errs = append(errs, o.withoutTLSFiles(t.Validate())...)
+	}
+	if c := f.Service.Client; c != nil {
+		errs = append(errs, o.withoutTLSFiles(c.Validate())...)
 	}
 	if u := f.Service.Upstream; u != nil {
 		errs = append(errs, flatten(u.Validate())...)
 	}
+	return f.findings(errs, "")
+}
+
+// withoutTLSFiles is the problems of err, less the TLS files that cannot
+// be read unless WithTLSFiles was given.
+func (o options) withoutTLSFiles(err error) []error {
+	var out []error
+	for _, e := range flatten(err) {
+		var ce *ConfigError
+		if !o.tlsFiles && errors.As(e, &ce) && ce.Rule == tlsx.RuleFile {
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// findings turns problems of f's sections into findings located in f,
+// each message followed by suffix.
+func (f *File) findings(errs []error, suffix string) []Finding {
 	var out []Finding
 	for _, err := range errs {
-		fd := Finding{Rule: RuleRange, Severity: SeverityError, File: f.Name, Message: err.Error()}
+		fd := Finding{Rule: RuleRange, Severity: SeverityError, File: f.Name, Message: err.Error() + suffix}
 		var ce *ConfigError
 		if errors.As(err, &ce) {
-			fd.Rule, fd.Key, fd.Message = ce.Rule, ce.Field, ce.Reason
+			fd.Rule, fd.Key, fd.Message = ce.Rule, ce.Field, ce.Reason+suffix
 			fd.File, fd.Line = f.location(ce.Field)
 		}
 		out = append(out, fd)
 	}
 	return out
+}
+
+// checkClient applies the rules between f's client and the server of
+// another service config, the one it calls (httpx's ValidateAgainst).
+func checkClient(f, server *File) []Finding {
+	var errs []error
+	for _, err := range flatten(f.Service.Client.ValidateAgainst(*server.Service.Server)) {
+		var ce *ConfigError
+		if errors.As(err, &ce) && (ce.Rule == httpx.RuleIdleBelowServer || ce.Rule == httpx.RuleAttemptAboveHandler) {
+			errs = append(errs, err)
+		}
+	}
+	return f.findings(errs, fmt.Sprintf(" (the server of %s)", server.Name))
 }
 
 // location is the file and line of key: its line in f, the variable that

@@ -86,6 +86,17 @@ func TestEachRuleFires(t *testing.T) {
 		{rule: RuleAlias, docs: []string{"server: &s {}\n"}, file: "svc.yaml", key: "server", line: 1},
 		{rule: RuleSyntax, docs: []string{"server: [\n"}, file: "svc.yaml", line: 1},
 		{rule: RuleRange, docs: []string{"upstream: {idle_timeout: -1s}\n"}, file: "svc.yaml", key: "upstream.idle_timeout", line: 1},
+		{rule: RuleIdleAboveUpstream, docs: []string{"server: {}\n", "upstream: {name: nlb, idle_timeout: 350s}\n"},
+			file: "svc.yaml", key: "server.timeouts.idle", words: []string{"nlb", "upstream.idle_timeout 350s (other.yaml:1)"}},
+		// The client rules, between a client and the server of another file.
+		{rule: "idle-below-server", docs: []string{"client:\n  timeouts: {idle: 90s}\n", "server:\n  timeouts: {idle: 60s}\n"},
+			file: "svc.yaml", key: "client.timeouts.idle", line: 2, words: []string{"1m30s", "1m0s", "(the server of other.yaml)"}},
+		{rule: "attempt-above-handler", docs: []string{"client:\n  timeouts: {response_header: 20s}\n", "server: {}\n"},
+			file: "svc.yaml", key: "client.timeouts.response_header", line: 2, words: []string{"20s", "30s", "(the server of other.yaml)"}},
+		{rule: "header-within-total", docs: []string{"client:\n  timeouts: {response_header: 70s, total: 60s}\n"},
+			file: "svc.yaml", key: "client.timeouts.response_header", line: 2},
+		{rule: "pool-shape", docs: []string{"client:\n  pool: {max_idle_per_host: 2}\n"},
+			file: "svc.yaml", key: "client.pool.max_idle_per_host", line: 2},
 		// Each section's own rules, as its Validate names them.
 		{rule: "write-after-handler", docs: []string{"server:\n  timeouts: {handler: 30s, write: 30s}\n"}, file: "svc.yaml", key: "server.timeouts.write", line: 2},
 		{rule: "admin-loopback", docs: []string{"server:\n  admin: {addr: \":9090\"}\n"}, file: "svc.yaml", key: "server.admin.addr", line: 2},

@@ -23,6 +23,7 @@ import (
 type Service struct {
 	Server   *httpx.ServerConfig `yaml:"server" json:"server,omitempty"`
 	TLS      *tlsx.ServerConfig  `yaml:"tls" json:"tls,omitempty"`
+	Client   *httpx.ClientConfig `yaml:"client" json:"client,omitempty"`
 	Upstream *Upstream           `yaml:"upstream" json:"upstream,omitempty"`
 }
 
@@ -157,7 +158,7 @@ func Parse(name string, data []byte, opts ...Option) (*File, error) {
 	w := &walker{file: name, sources: map[string]Source{}, env: map[string]string{}}
 	w.applyEnv(root, o.environ)
 	if root.Kind == yaml.MappingNode && len(root.Content) == 0 && len(w.env) == 0 {
-		w.fail(Source{File: name}, "", RuleEmpty, "holds no section; write server:, tls: or upstream:")
+		w.fail(Source{File: name}, "", RuleEmpty, "holds no section; write server:, tls:, client: or upstream:")
 	}
 	w.walk(root, reflect.TypeFor[Service](), "")
 	if len(w.errs) > 0 {
@@ -198,7 +199,7 @@ func parseDocument(name string, data []byte) (*yaml.Node, error) {
 	}
 	if root.Kind != yaml.MappingNode {
 		return nil, &Error{Source: Source{File: name, Line: root.Line, Column: root.Column},
-			Err: &ConfigError{Rule: RuleType, Reason: "the file must be a mapping of sections (server:, tls:, upstream:)"}}
+			Err: &ConfigError{Rule: RuleType, Reason: "the file must be a mapping of sections (server:, tls:, client:, upstream:)"}}
 	}
 	return root, nil
 }

@@ -141,7 +141,7 @@ func join(prefix, key string) string {
 
 func sectionName(key string) string {
 	if key == "" {
-		return "a service config (server, tls, upstream)"
+		return "a service config (server, tls, client, upstream)"
 	}
 	return key
 }

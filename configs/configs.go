@@ -12,6 +12,7 @@
 //   - behind-lb.yaml: a server behind a cloud load balancer whose drain
 //     follows readiness
 //   - tls-server.yaml: the tls: section alone, as tlsx reads it
+//   - client.yaml: a client of an internal mTLS API (httpx.ClientConfig)
 //   - upstreams/: what sits in front of the server: a Traefik static and
 //     dynamic pair, an Envoy bootstrap (cluster and route), and an
 //     upstream: section for an AWS load balancer

@@ -34,8 +34,8 @@ func TestReferenceConfigsAreValid(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			file := load(t, name)
 			s := file.Service
-			if s.Server == nil && s.TLS == nil {
-				t.Fatal("the file has neither a server: nor a tls: section")
+			if s.Server == nil && s.TLS == nil && s.Client == nil {
+				t.Fatal("the file has no server:, tls: or client: section")
 			}
 			if s.Server != nil {
 				if err := s.Server.Validate(); err != nil {
@@ -44,6 +44,9 @@ func TestReferenceConfigsAreValid(t *testing.T) {
 			}
 			if s.TLS != nil {
 				validateTLS(t, *s.TLS)
+			}
+			if s.Client != nil {
+				validateClient(t, *s.Client)
 			}
 		})
 	}
@@ -197,6 +200,34 @@ func validateTLS(t *testing.T, cfg tlsx.ServerConfig) {
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("Validate: %v", err)
+	}
+}
+
+// validateClient validates cfg with the files of its tls: section
+// replaced by working ones from tlstest, and against the default server.
+func validateClient(t *testing.T, cfg httpx.ClientConfig) {
+	t.Helper()
+	ca := tlstest.NewCA(t)
+	cli := ca.Client(t)
+	for _, f := range []struct {
+		field string
+		path  *string
+		with  string
+	}{
+		{"ca_file", &cfg.TLS.CAFile, ca.CertFile},
+		{"cert_file", &cfg.TLS.CertFile, cli.CertFile},
+		{"key_file", &cfg.TLS.KeyFile, cli.KeyFile},
+	} {
+		if *f.path == "" {
+			continue
+		}
+		if !filepath.IsAbs(*f.path) {
+			t.Errorf("client.tls.%s = %q, want an absolute path", f.field, *f.path)
+		}
+		*f.path = f.with
+	}
+	if err := cfg.ValidateAgainst(httpx.DefaultServerConfig()); err != nil {
+		t.Fatalf("ValidateAgainst the default server: %v", err)
 	}
 }
 

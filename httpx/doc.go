@@ -1,4 +1,5 @@
-// Package httpx builds hardened HTTP servers from one validated config.
+// Package httpx builds hardened HTTP servers and clients from one
+// validated config each.
 //
 // A zero-value http.Server waits forever for headers, bodies and idle
 // clients, lets a handler run until the client gives up, answers a
@@ -44,4 +45,30 @@
 //
 // [Server.HTTPServer] returns the underlying *http.Server for everything
 // harden does not wrap.
+//
+// # Clients
+//
+// http.DefaultTransport waits for response headers as long as the overall
+// timeout allows (and http.DefaultClient has none), keeps 2 idle
+// connections per host so that concurrent callers reopen connections on
+// nearly every request (golang/go#13801), keeps HTTP/2 connections that a
+// NAT or a dead peer silenced until the kernel gives up on them
+// (golang/go#59690, golang/go#36026), keeps idle connections 90s, longer
+// than the 60s after which common load balancers close them, and follows
+// 10 redirects, keeping credentials for another port of the same host.
+//
+// [ClientConfig] fixes each of these; [NewTransport] returns the tuned
+// *http.Transport and [NewClient] the *http.Client that wraps it in the
+// client request path of the design: request-ID propagation, retries
+// under the config's retry.Policy (with the Authenticator of
+// [WithAuthenticator]), one client span per attempt, then the transport.
+// [ClientConfig.Validate] checks the client alone and
+// [ClientConfig.ValidateAgainst] checks it against the server it calls:
+//
+//	header-within-total      timeouts.response_header fits timeouts.total
+//	retries-within-deadline  the retry policy's waits fit timeouts.total
+//	pool-shape               max_idle_per_host within max_idle and max_per_host, never 2
+//	tls-verify               insecure_skip_verify only with a reason
+//	idle-below-server        timeouts.idle below the server's (or its load balancer's)
+//	attempt-above-handler    an attempt outlasts the server's handler timeout
 package httpx

@@ -27,17 +27,20 @@ type AdminOption interface {
 // TLS sources, the servers an admin listener reports on), and each
 // constructor has its own option type, so that an option it would ignore
 // does not compile: [ServerOption] for [NewServer], [AdminOption] for
-// [NewAdminServer], [TelemetryOption] for every constructor that traces
+// [NewAdminServer], [TransportOption] for [NewTransport], [ClientOption]
+// for [NewClient], [TelemetryOption] for every constructor that traces
 // requests, and Option, returned by [WithLogger], for all of them.
 type Option interface {
 	ServerOption
 	AdminOption
+	TransportOption
 }
 
 // TelemetryOption sets how requests are traced and measured; it is
 // accepted by every constructor that traces requests.
 type TelemetryOption interface {
 	ServerOption
+	ClientOption
 }
 
 type serverOptions struct {

@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"context"
 	"testing"
 
 	"go.uber.org/zap"
@@ -10,25 +11,33 @@ import (
 // would ignore does not compile there: the option values only implement
 // the interfaces of the constructors that use them.
 func TestOptionsOnlyFitTheirConstructor(t *testing.T) {
+	type fits struct{ server, admin, transport, client bool }
 	tests := []struct {
-		name         string
-		opt          any
-		server, admn bool
+		name string
+		opt  any
+		want fits
 	}{
-		{"WithLogger", WithLogger(zap.NewNop()), true, true},
-		{"WithReadiness", WithReadiness(), false, true},
-		{"WithTLSConfig", WithTLSConfig(nil), true, false},
-		{"WithTLSSource", WithTLSSource(nil), true, false},
-		{"WithTracerProvider", WithTracerProvider(nil), true, false},
-		{"WithMeterProvider", WithMeterProvider(nil), true, false},
-		{"WithPropagators", WithPropagators(nil), true, false},
+		{"WithLogger", WithLogger(zap.NewNop()), fits{true, true, true, true}},
+		{"WithReadiness", WithReadiness(), fits{admin: true}},
+		{"WithTLSConfig", WithTLSConfig(nil), fits{server: true}},
+		{"WithTLSSource", WithTLSSource(nil), fits{server: true}},
+		{"WithTracerProvider", WithTracerProvider(nil), fits{server: true, client: true}},
+		{"WithMeterProvider", WithMeterProvider(nil), fits{server: true, client: true}},
+		{"WithPropagators", WithPropagators(nil), fits{server: true, client: true}},
+		{"WithClientTLSSource", WithClientTLSSource(nil), fits{transport: true, client: true}},
+		{"WithContext", WithContext(context.Background()), fits{transport: true, client: true}},
+		{"WithAuthenticator", WithAuthenticator(nil), fits{client: true}},
+		{"WithBaseTransport", WithBaseTransport(nil), fits{client: true}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, server := tc.opt.(ServerOption)
-			_, admin := tc.opt.(AdminOption)
-			if server != tc.server || admin != tc.admn {
-				t.Errorf("ServerOption %v, AdminOption %v; want %v, %v", server, admin, tc.server, tc.admn)
+			var got fits
+			_, got.server = tc.opt.(ServerOption)
+			_, got.admin = tc.opt.(AdminOption)
+			_, got.transport = tc.opt.(TransportOption)
+			_, got.client = tc.opt.(ClientOption)
+			if got != tc.want {
+				t.Errorf("fits %+v, want %+v", got, tc.want)
 			}
 		})
 	}

@@ -111,7 +111,7 @@ func (s *Server) chain(h http.Handler) http.Handler {
 			MinRate:      int64(l.MinBodyRate),
 			Window:       l.BodyRateWindow,
 		},
-	}, s.log, opts...)(h)
+	}, append(opts, middleware.WithLogger(s.log))...)(h)
 	return s.drainMarker(h)
 }
 

@@ -20,7 +20,8 @@ Lint reads the files a service is deployed with and names each incoherence
 between them: in one harden config, and across the tiers in front of and
 around the server. Each file's kind is told from its content (YAML):
 
-  harden config    server:, tls: and upstream: sections, decoded strictly
+  harden config    server:, tls:, client: and upstream: sections, decoded
+                   strictly
                    (unknown and repeated keys, wrong types) after HARDEN_*
                    environment overrides
   Kubernetes       Deployment, StatefulSet, DaemonSet, Pod, ... (several
@@ -49,8 +50,12 @@ Cross-tier rules:
   copy-matches-source     upstream_idle and termination_grace, when written,
                           equal the files they copy
   container-found         a workload has a container that runs the server
-Each section's own rules (header-timeout, write-after-handler, key-pair,
-...) are those of its Validate.
+  idle-below-server       a client's idle timeout is below that of the
+                          server of every other harden config linted
+  attempt-above-handler   ... and its response_header, per_attempt_timeout
+                          and total exceed that server's handler timeout
+Each section's own rules (header-timeout, write-after-handler,
+header-within-total, pool-shape, key-pair, ...) are those of its Validate.
 
 Flags:
   --json        print the findings as a JSON array of objects with rule,

@@ -31,7 +31,7 @@ func golden(t *testing.T, name, got string) {
 }
 
 func TestLintGolden(t *testing.T) {
-	reference := []string{"../../configs/public-edge.yaml", "../../configs/internal-mtls.yaml", "../../configs/behind-lb.yaml",
+	reference := []string{"../../configs/public-edge.yaml", "../../configs/internal-mtls.yaml", "../../configs/behind-lb.yaml", "../../configs/client.yaml",
 		"../../configs/upstreams/aws-alb.yaml", "../../configs/upstreams/traefik-static.yaml", "../../configs/upstreams/traefik-dynamic.yaml",
 		"../../configs/upstreams/envoy.yaml", "../../configs/kubernetes/deployment.yaml"}
 	wrong := []string{"testdata/lint/wrong/service.yaml", "testdata/lint/wrong/traefik.yml", "testdata/lint/wrong/deployment.yaml"}

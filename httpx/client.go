@@ -1,0 +1,151 @@
+package httpx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/harden-go/harden/middleware"
+	"github.com/harden-go/harden/retry"
+)
+
+// ErrRedirectDowngrade is returned (wrapped in *url.Error) for a redirect
+// from https to http, which would send the request and its credentials
+// in clear text.
+var ErrRedirectDowngrade = errors.New("httpx: refusing a redirect from https to http")
+
+// ErrTooManyRedirects is returned (wrapped in *url.Error) when a request
+// is redirected more than client.max_redirects times.
+var ErrTooManyRedirects = errors.New("httpx: too many redirects")
+
+// NewClient returns an *http.Client for cfg, after its zero fields take
+// their defaults. Each request goes, outermost first, through:
+//
+//   - the request ID of its context (middleware.RequestIDFrom), sent in
+//     X-Request-ID, the same on every attempt;
+//   - retries under cfg.Retry ([retry.NewTransport]), with the
+//     [retry.Authenticator] of [WithAuthenticator] authorizing each
+//     attempt and renewing rejected credentials once;
+//   - one OpenTelemetry client span per attempt, under the caller's span,
+//     with the trace context injected;
+//   - the transport of [NewTransport], or the one of [WithBaseTransport].
+//
+// The client's Timeout is cfg.Timeouts.Total, and its redirect policy
+// follows at most cfg.MaxRedirects redirects, never from https to http
+// ([ErrRedirectDowngrade]), dropping Authorization, Cookie and
+// Proxy-Authorization when a redirect leaves the origin of the request
+// (scheme, host and port; net/http keeps them for another port of the
+// same host). It refuses a config that [ClientConfig.Validate] rejects.
+//
+// The logger of [WithLogger] records each retry decision at debug level
+// and the TLS source's reloads. Errors are *url.Error values, as
+// net/http returns them, which carry the request's URL with its query.
+// [http.Client.CloseIdleConnections] reaches the transport.
+func NewClient(cfg ClientConfig, opts ...ClientOption) (*http.Client, error) {
+	o := newClientOptions(opts)
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	base := o.base
+	if base != nil && (o.transport.tlsSource != nil || cfg.customTLS()) {
+		return nil, fmt.Errorf("%w: WithBaseTransport brings its own TLS; remove client.tls or WithClientTLSSource", ErrTLSConflict)
+	}
+	if base == nil {
+		tr, err := newTransport(cfg, o.transport, o.mp)
+		if err != nil {
+			return nil, err
+		}
+		base = tr
+	}
+	c := cfg.withDefaults()
+	traced := middleware.TraceTransport(base, o.middleware()...)
+	rt, err := retry.NewTransport(traced, cfg.Retry,
+		retry.WithAuthenticator(o.auth), retry.WithLogger(o.transport.logger), retry.WithMeterProvider(o.mp))
+	if err != nil {
+		return nil, err
+	}
+	return &http.Client{
+		Transport:     &stack{RoundTripper: middleware.PropagateRequestID(rt), base: base},
+		Timeout:       noLimit(c.Timeouts.Total),
+		CheckRedirect: redirectPolicy(c.MaxRedirects),
+	}, nil
+}
+
+// stack is a client's chain of RoundTrippers. It reaches the pool at the
+// bottom for [http.Client.CloseIdleConnections], which only calls a
+// transport's own method.
+type stack struct {
+	http.RoundTripper
+	base http.RoundTripper
+}
+
+// RoundTrip sends req through the chain. An error caused by a timeout
+// anywhere below reports Timeout() itself, so that *url.Error.Timeout,
+// which asks only the error it wraps, sees it through retry.Error.
+func (s *stack) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := s.RoundTripper.RoundTrip(req)
+	var te interface{ Timeout() bool }
+	if err != nil && errors.As(err, &te) && te.Timeout() {
+		err = timeoutError{err}
+	}
+	return resp, err
+}
+
+// timeoutError marks a failure caused by a timeout, as net/http's own
+// timeout errors do: Timeout reports true and errors.Is matches
+// context.DeadlineExceeded.
+type timeoutError struct{ err error }
+
+func (e timeoutError) Error() string   { return e.err.Error() }
+func (e timeoutError) Unwrap() error   { return e.err }
+func (e timeoutError) Timeout() bool   { return true }
+func (e timeoutError) Temporary() bool { return true }
+
+func (e timeoutError) Is(target error) bool { return target == context.DeadlineExceeded }
+
+// CloseIdleConnections closes the idle connections of the base transport.
+func (s *stack) CloseIdleConnections() {
+	if c, ok := s.base.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+// redirectPolicy returns the CheckRedirect of a client that follows at
+// most limit redirects (none when negative).
+func redirectPolicy(limit int) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if limit < 0 {
+			return http.ErrUseLastResponse
+		}
+		if len(via) > limit {
+			return fmt.Errorf("%w: more than %d", ErrTooManyRedirects, limit)
+		}
+		prev := via[len(via)-1]
+		if prev.URL.Scheme == "https" && req.URL.Scheme != "https" {
+			return ErrRedirectDowngrade
+		}
+		if origin(req.URL) != origin(via[0].URL) {
+			for _, h := range []string{"Authorization", "Cookie", "Proxy-Authorization"} {
+				req.Header.Del(h)
+			}
+		}
+		return nil
+	}
+}
+
+// origin is u's scheme, host and port (RFC 6454), with the scheme's
+// default port made explicit.
+func origin(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		switch u.Scheme {
+		case "https":
+			port = "443"
+		case "http":
+			port = "80"
+		}
+	}
+	return u.Scheme + "://" + u.Hostname() + ":" + port
+}

@@ -1,0 +1,78 @@
+package httpx
+
+import (
+	"errors"
+	"net"
+	"net/http"
+
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/harden-go/harden/tlsx"
+)
+
+// ErrTLSConflict is returned by [NewTransport] and [NewClient] when two
+// settings name the client's TLS and one would be ignored: a
+// [WithClientTLSSource] and a client.tls section, or either with a
+// [WithBaseTransport].
+var ErrTLSConflict = errors.New("httpx: the client's TLS is set twice; one setting would be ignored")
+
+// NewTransport returns the *http.Transport of cfg, after its zero fields
+// take their defaults: dial and TLS handshake timeouts with TCP
+// keep-alive, the response-header and 100-continue timeouts, the pool
+// shape and idle timeout, HTTP/2 over TLS with health PINGs, and TLS from
+// cfg.TLS through a [tlsx.ClientSource] (or the source of
+// [WithClientTLSSource]), so rotated certificates and CAs are used on new
+// connections. Proxies come from the environment, as with
+// http.DefaultTransport. It refuses a config that [ClientConfig.Validate]
+// rejects.
+//
+// The transport holds no goroutines of its own besides net/http's. A
+// source it builds from cfg.TLS polls its files until the context of
+// [WithContext] ends.
+func NewTransport(cfg ClientConfig, opts ...TransportOption) (*http.Transport, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return newTransport(cfg, newTransportOptions(opts), nil)
+}
+
+// newTransport builds the transport of a valid cfg.
+func newTransport(cfg ClientConfig, o transportOptions, mp metric.MeterProvider) (*http.Transport, error) {
+	if o.tlsSource != nil && cfg.customTLS() {
+		return nil, ErrTLSConflict
+	}
+	c := cfg.withDefaults()
+	src := o.tlsSource
+	if src == nil {
+		tlsCfg := cfg.TLS
+		if tlsCfg.CAFile == "" && tlsCfg.CertFile == "" && tlsCfg.KeyFile == "" {
+			// No file, nothing to reload: the system roots are read once.
+			tlsCfg.ReloadInterval = -1
+		}
+		var err error
+		src, err = tlsx.NewClientSource(o.ctx, tlsCfg, tlsx.WithLogger(o.logger), tlsx.WithMeterProvider(mp))
+		if err != nil {
+			return nil, err
+		}
+	}
+	t := c.Timeouts
+	dialer := &net.Dialer{Timeout: noLimit(t.Dial), KeepAlive: defaultClientKeepAlive}
+	tr := &http.Transport{
+		Proxy:                  http.ProxyFromEnvironment,
+		DialContext:            dialer.DialContext,
+		TLSClientConfig:        src.TLSConfig(),
+		TLSHandshakeTimeout:    noLimit(t.TLSHandshake),
+		ResponseHeaderTimeout:  noLimit(t.ResponseHeader),
+		ExpectContinueTimeout:  noLimit(t.ExpectContinue),
+		IdleConnTimeout:        noLimit(t.Idle),
+		MaxIdleConns:           noLimit(c.Pool.MaxIdle),
+		MaxIdleConnsPerHost:    c.Pool.MaxIdlePerHost,
+		MaxConnsPerHost:        noLimit(c.Pool.MaxPerHost),
+		MaxResponseHeaderBytes: int64(noLimit(c.MaxResponseHeaderBytes)),
+		ForceAttemptHTTP2:      true,
+	}
+	if c.HTTP2.PingAfter > 0 {
+		tr.HTTP2 = &http.HTTP2Config{SendPingTimeout: c.HTTP2.PingAfter, PingTimeout: c.HTTP2.PingTimeout}
+	}
+	return tr, nil
+}

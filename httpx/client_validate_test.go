@@ -1,0 +1,117 @@
+package httpx
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"time"
+)
+
+// problemsOf returns "field rule" for each problem of err.
+func problemsOf(t *testing.T, err error) []string {
+	t.Helper()
+	var out []string
+	for _, e := range flatten(err) {
+		var ce *ConfigError
+		if !errors.As(e, &ce) {
+			t.Fatalf("%v is not a *ConfigError", e)
+		}
+		out = append(out, ce.Field+" "+ce.Rule)
+	}
+	return out
+}
+
+func TestDefaultClientConfigAgreesWithDefaultServer(t *testing.T) {
+	c, s := DefaultClientConfig(), DefaultServerConfig()
+	if err := c.ValidateAgainst(s); err != nil {
+		t.Fatalf("the defaults disagree: %v", err)
+	}
+	if c.Timeouts.ResponseHeader <= s.Timeouts.Handler {
+		t.Errorf("response_header %v does not exceed the server's handler timeout %v", c.Timeouts.ResponseHeader, s.Timeouts.Handler)
+	}
+	if c.Timeouts.Idle >= s.Timeouts.Idle {
+		t.Errorf("idle %v is not below the server's %v", c.Timeouts.Idle, s.Timeouts.Idle)
+	}
+}
+
+func TestClientConfigValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(*ClientConfig)
+		want   []string
+	}{
+		{"zero", func(*ClientConfig) {}, nil},
+		{"header above total", func(c *ClientConfig) {
+			c.Timeouts.ResponseHeader, c.Timeouts.Total = time.Minute, 10*time.Second
+		}, []string{"client.timeouts.response_header header-within-total"}},
+		{"header derived from a short total", func(c *ClientConfig) { c.Timeouts.Total = 10 * time.Second }, nil},
+		{"idle per host above idle", func(c *ClientConfig) {
+			c.Pool.MaxIdle, c.Pool.MaxIdlePerHost = 10, 20
+		}, []string{"client.pool.max_idle_per_host pool-shape"}},
+		{"cap below idle per host", func(c *ClientConfig) { c.Pool.MaxPerHost = 8 }, []string{"client.pool.max_per_host pool-shape"}},
+		{"net/http's 2 per host", func(c *ClientConfig) { c.Pool.MaxIdlePerHost = 2 }, []string{"client.pool.max_idle_per_host pool-shape"}},
+		{"negative ping timeout", func(c *ClientConfig) { c.HTTP2.PingTimeout = -1 }, []string{"client.http2.ping_timeout range"}},
+		{"retries beyond total", func(c *ClientConfig) {
+			c.Timeouts.Total = time.Second
+			c.Retry.MaxAttempts, c.Retry.MaxBackoff = 5, 2*time.Second
+		}, []string{"client.retry.max_backoff retries-within-deadline"}},
+		{"unverified TLS", func(c *ClientConfig) { c.TLS.InsecureSkipVerify = true }, []string{"client.tls.insecure_skip_verify tls-verify"}},
+		{"everything at once", func(c *ClientConfig) {
+			c.Timeouts.ResponseHeader, c.Timeouts.Total = time.Minute, 10*time.Second
+			c.Pool.MaxPerHost = 8
+			c.TLS.InsecureSkipVerify = true
+		}, []string{
+			"client.timeouts.response_header header-within-total",
+			"client.pool.max_per_host pool-shape",
+			"client.tls.insecure_skip_verify tls-verify",
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var c ClientConfig
+			tc.change(&c)
+			got := problemsOf(t, c.Validate())
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("problems %q, want %q", got, tc.want)
+			}
+			if _, err := NewTransport(c); (err != nil) != (tc.want != nil) {
+				t.Errorf("NewTransport error %v, want one exactly when Validate has problems", err)
+			}
+		})
+	}
+}
+
+func TestClientConfigValidateAgainst(t *testing.T) {
+	tests := []struct {
+		name   string
+		client func(*ClientConfig)
+		server func(*ServerConfig)
+		want   []string
+	}{
+		{"defaults", func(*ClientConfig) {}, func(*ServerConfig) {}, nil},
+		{"idle at the server's", func(c *ClientConfig) { c.Timeouts.Idle = 120 * time.Second }, func(*ServerConfig) {},
+			[]string{"client.timeouts.idle idle-below-server"}},
+		{"idle kept forever", func(c *ClientConfig) { c.Timeouts.Idle = -1 }, func(*ServerConfig) {},
+			[]string{"client.timeouts.idle idle-below-server"}},
+		{"idle above the load balancer in front", func(*ClientConfig) {}, func(s *ServerConfig) { s.Timeouts.UpstreamIdle = 30 * time.Second },
+			[]string{"client.timeouts.idle idle-below-server"}},
+		{"header at the handler timeout", func(c *ClientConfig) { c.Timeouts.ResponseHeader = 30 * time.Second }, func(*ServerConfig) {},
+			[]string{"client.timeouts.response_header attempt-above-handler"}},
+		{"per-attempt timeout below the handler", func(c *ClientConfig) { c.Retry.PerAttemptTimeout = 10 * time.Second }, func(*ServerConfig) {},
+			[]string{"client.retry.per_attempt_timeout attempt-above-handler"}},
+		{"long handler, long client", func(c *ClientConfig) {
+			c.Timeouts.ResponseHeader, c.Timeouts.Total = 2*time.Minute, 5*time.Minute
+		}, func(s *ServerConfig) { s.Timeouts.Handler = time.Minute }, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var c ClientConfig
+			var s ServerConfig
+			tc.client(&c)
+			tc.server(&s)
+			if got := problemsOf(t, c.ValidateAgainst(s)); !slices.Equal(got, tc.want) {
+				t.Errorf("problems %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
