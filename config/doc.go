@@ -59,8 +59,8 @@
 //
 //   - Traefik v3: serversTransport forwardingTimeouts idleConnTimeout 90s
 //     and responseHeaderTimeout none (ForwardingTimeouts.SetDefaults in
-//     pkg/config/dynamic); entry point respondingTimeouts writeTimeout
-//     none. A dynamic file's service without a serversTransport uses the
+//     pkg/config/dynamic); entry point respondingTimeouts readTimeout 60s
+//     and writeTimeout none ("EntryPoints" reference, v3). A dynamic file's service without a serversTransport uses the
 //     static file's, with Traefik's defaults unless the static file is
 //     linted too.
 //   - Envoy: a cluster's HttpProtocolOptions idle_timeout 1h, a route's
@@ -90,6 +90,11 @@
 //     balancer's request_timeout) exceeds the server's timeouts.handler,
 //     so the server's own 503 problem+json reaches the client instead of
 //     the hop's 504 or a cut connection.
+//   - body-within-proxy-read: a Traefik entry point's readTimeout (60s
+//     by default in Traefik v3), which bounds reading a whole request, is
+//     at least the time a body of limits.max_body_bytes takes at
+//     limits.min_body_rate, so the proxy does not cut uploads the server
+//     accepts.
 //   - shutdown-within-grace: the preStop delay + shutdown.drain_delay +
 //     shutdown.timeout is below terminationGracePeriodSeconds, which
 //     counts from the start of preStop; otherwise the kubelet sends

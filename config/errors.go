@@ -36,6 +36,9 @@ const (
 	// RuleAttemptAboveHandler: a proxy gives up on a response before the
 	// server's handler timeout, so the server's own 503 never arrives.
 	RuleAttemptAboveHandler = "attempt-above-handler"
+	// RuleBodyWithinProxyRead: a proxy stops reading a request before a
+	// body the server accepts can arrive at the server's minimum rate.
+	RuleBodyWithinProxyRead = "body-within-proxy-read"
 	// RuleShutdownInGrace: preStop + drain_delay + shutdown.timeout do
 	// not fit inside terminationGracePeriodSeconds.
 	RuleShutdownInGrace = "shutdown-within-grace"

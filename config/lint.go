@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -237,6 +238,10 @@ type serverView struct {
 	idle, handler, drain, shutdown setting
 	port, adminPort                int
 	adminLoopback                  bool
+	// maxBody and minRate are the effective body limits, known when the
+	// server section is valid (some are derived by httpx).
+	maxBody httpx.Bytes
+	minRate httpx.Rate
 }
 
 func newServerView(f *File) serverView {
@@ -261,6 +266,10 @@ func newServerView(f *File) serverView {
 		drain:    f.setting("server.shutdown.drain_delay", max(or(c.Shutdown.DrainDelay, d.Shutdown.DrainDelay), 0)),
 		shutdown: f.setting("server.shutdown.timeout", or(c.Shutdown.Timeout, d.Shutdown.Timeout)),
 		port:     port(addr),
+	}
+	if srv, err := httpx.NewServer(c, http.NotFoundHandler()); err == nil {
+		eff := srv.Config().Limits
+		v.maxBody, v.minRate = eff.MaxBodyBytes, eff.MinBodyRate
 	}
 	host, _, _ := net.SplitHostPort(admin)
 	v.adminPort = port(admin)
@@ -302,6 +311,17 @@ func (v serverView) checkHop(h hop) []Finding {
 			fmt.Sprintf("%s is not above the idle timeout of %s, %s: it may send a request on a connection the server is closing, and answer 502",
 				v.idle, h.name, theirs),
 			fmt.Sprintf("make %s close idle connections before %s (such as %s), or raise %s above %s", h.name, seconds(v.idle.d), seconds(v.idle.d/2), v.idle.key, seconds(h.idle.d))))
+	}
+	if v.maxBody > 0 && v.minRate > 0 {
+		need := time.Duration(float64(v.maxBody) / float64(v.minRate) * float64(time.Second)).Round(time.Second)
+		for _, r := range h.reads {
+			if r.d > 0 && r.d < need {
+				out = append(out, at(r, RuleBodyWithinProxyRead, SeverityError,
+					fmt.Sprintf("%s stops reading a request after %s, but a body of server.limits.max_body_bytes %v at server.limits.min_body_rate %v takes %s: the proxy cuts slow uploads the server accepts",
+						h.name, r, v.maxBody, v.minRate, seconds(need)),
+					fmt.Sprintf("raise %s to at least %s, or raise server.limits.min_body_rate or lower max_body_bytes", r.key, seconds(need))))
+			}
+		}
 	}
 	for _, w := range h.waits {
 		if v.handler.d <= 0 || w.d <= 0 || w.d > v.handler.d {

@@ -63,6 +63,8 @@ func TestEachRuleFires(t *testing.T) {
 			file: "other.yaml", key: "resources[0].virtual_hosts[0].routes[0].route.timeout", words: []string{"route.timeout 15s (not written: Envoy's default"}},
 		{rule: RuleAttemptAboveHandler, docs: []string{"server:\n  timeouts: {handler: 90s}\nupstream: {request_timeout: 60s}\n"},
 			file: "svc.yaml", key: "upstream.request_timeout", line: 3, words: []string{"60s", "handler 90s (svc.yaml:2)"}},
+		{rule: RuleBodyWithinProxyRead, docs: []string{"server:\n  limits: {max_body_bytes: 64MiB, min_body_rate: 512KiB/s}\n  timeouts: {handler: 5m}\n", "entryPoints:\n  web:\n    address: \":80\"\n"},
+			file: "other.yaml", key: "entryPoints.web.transport.respondingTimeouts.readTimeout", words: []string{"64MiB", "512KiB/s", "128s", "readTimeout 60s (not written: Traefik v3's default)"}},
 		{rule: RuleShutdownInGrace, docs: []string{exposedAdmin, deployment("lifecycle:\n  preStop:\n    exec:\n      command: [/bin/sh, -c, sleep 10]\n", "")},
 			file: "other.yaml", key: "spec.template.spec.terminationGracePeriodSeconds", words: []string{"preStop.exec.command 10s", "drain_delay 10s", "timeout 15s", "= 35s", "30s (not written: Kubernetes' default", "to 40"}},
 		{rule: RuleShutdownInGrace, docs: []string{"server:\n  shutdown: {drain_delay: 5s, timeout: 20s}\n", deployment("lifecycle: {preStop: {sleep: {seconds: 5}}}\n", "terminationGracePeriodSeconds: 30\n")},
@@ -131,7 +133,7 @@ func TestEachRuleFires(t *testing.T) {
 	}
 	for _, rule := range []string{RuleSyntax, RuleUnknownKey, RuleDuplicateKey, RuleType, RuleAlias, RuleRange, RuleUnknownKind,
 		RuleIdleAboveUpstream, RuleAttemptAboveHandler, RuleShutdownInGrace, RuleReadinessInDrain, RuleProbeReachesAdmin,
-		RuleContainerFound, RuleCopyMatches} {
+		RuleContainerFound, RuleCopyMatches, RuleBodyWithinProxyRead} {
 		if !covered[rule] {
 			t.Errorf("rule %s has no case", rule)
 		}

@@ -41,6 +41,9 @@ type hop struct {
 	// waits are the times after which the hop abandons a response the
 	// server is still working on; a zero d means it never does.
 	waits []setting
+	// reads are the times within which the hop must have read a whole
+	// request, body included, from its client; zero means no limit.
+	reads []setting
 	// implied marks the default serversTransport that a Traefik dynamic
 	// file's services use, standing in for the static file when it is
 	// not among the files linted.

@@ -15,6 +15,7 @@ const (
 	traefikIdleConnTimeout       = 90 * time.Second
 	traefikResponseHeaderTimeout = 0 // none
 	traefikWriteTimeout          = 0 // none
+	traefikReadTimeout           = 60 * time.Second
 	traefikDefaults              = "Traefik v3's default"
 )
 
@@ -41,7 +42,8 @@ func readTraefik(file string, kind Kind, d *yaml.Node) ([]hop, []Finding) {
 			// whole response: if it fires first, the client gets a cut
 			// response instead of the server's 503.
 			w := r.read(ep[1], path, []string{"transport", "respondingTimeouts", "writeTimeout"}, time.Second, traefikWriteTimeout, traefikDefaults+", none")
-			hops = append(hops, hop{name: fmt.Sprintf("Traefik entry point %q", ep[0].Value), waits: []setting{w}})
+			r := r.read(ep[1], path, []string{"transport", "respondingTimeouts", "readTimeout"}, time.Second, traefikReadTimeout, traefikDefaults)
+			hops = append(hops, hop{name: fmt.Sprintf("Traefik entry point %q", ep[0].Value), waits: []setting{w}, reads: []setting{r}})
 		}
 	case KindTraefikDynamic:
 		for _, st := range entries(get(d, "http", "serversTransports")) {

@@ -41,6 +41,8 @@ Cross-tier rules:
   attempt-above-handler   no proxy gives up on a response (response header
                           timeout, route timeout, write timeout) before the
                           server's handler timeout
+  body-within-proxy-read  a Traefik entry point's readTimeout lets a body of
+                          max_body_bytes arrive at min_body_rate
   shutdown-within-grace   preStop + drain_delay + shutdown.timeout <
                           terminationGracePeriodSeconds
   readiness-within-drain  readiness periodSeconds x failureThreshold <=
