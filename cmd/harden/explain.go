@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -42,17 +40,10 @@ section is invalid, 2 on a usage error.
 
 // explain runs the explain command and returns the exit status.
 func explain(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("explain", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {}
+	fs := newFlagSet("explain", stderr)
 	asJSON := fs.Bool("json", false, "print the settings as JSON")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, explainHelp)
-			return exitOK
-		}
-		fmt.Fprintln(stderr, helpHintExplain)
-		return exitUsage
+	if code, done := parseFlags(fs, args, explainHelp, helpHintExplain, stdout, stderr); done {
+		return code
 	}
 	if fs.NArg() != 1 {
 		fmt.Fprintf(stderr, "harden explain: want one file, got %d\n%s\n", fs.NArg(), helpHintExplain)

@@ -74,20 +74,37 @@ Exit status: 0 when no finding is an error, 1 when one is, 2 on a usage
 error or a file that cannot be read.
 `
 
-// lint runs the lint command and returns the exit status.
-func lint(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("lint", flag.ContinueOnError)
+// newFlagSet is a flag set that reports its own errors to stderr and
+// leaves --help to parseFlags.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {}
+	return fs
+}
+
+// parseFlags parses args into fs, printing help on --help and hint on a
+// wrong flag; done reports that the command ends there with code.
+func parseFlags(fs *flag.FlagSet, args []string, help, hint string, stdout, stderr io.Writer) (code int, done bool) {
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprint(stdout, help)
+		return exitOK, true
+	case err != nil:
+		fmt.Fprintln(stderr, hint)
+		return exitUsage, true
+	}
+	return exitOK, false
+}
+
+// lint runs the lint command and returns the exit status.
+func lint(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("lint", stderr)
 	asJSON := fs.Bool("json", false, "print the findings as JSON")
 	tlsFiles := fs.Bool("tls-files", false, "report TLS files that cannot be read")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, lintHelp)
-			return exitOK
-		}
-		fmt.Fprintln(stderr, helpHintLint)
-		return exitUsage
+	if code, done := parseFlags(fs, args, lintHelp, helpHintLint, stdout, stderr); done {
+		return code
 	}
 	if fs.NArg() == 0 {
 		fmt.Fprintf(stderr, "harden lint: no file to lint\n%s\n", helpHintLint)
