@@ -213,3 +213,22 @@ func TestTLSFiles(t *testing.T) {
 		t.Fatalf("WithTLSFiles:%s", dump(fs))
 	}
 }
+
+// FuzzLint feeds arbitrary files of each kind to Lint beside a server
+// config: it must never panic, and every finding names a rule, a
+// severity and a file.
+func FuzzLint(f *testing.F) {
+	f.Add([]byte("apiVersion: v1\nkind: Pod\nspec:\n  terminationGracePeriodSeconds: 5\n  containers:\n    - ports: [{containerPort: 8080}]\n      lifecycle: {preStop: {exec: {command: [sleep, '9']}}}\n      readinessProbe: {periodSeconds: 99, failureThreshold: 9}\n"))
+	f.Add([]byte("serversTransport:\n  forwardingTimeouts: {idleConnTimeout: 1e30, responseHeaderTimeout: -5}\n"))
+	f.Add([]byte("http:\n  services:\n    a: {loadBalancer: {}}\n  serversTransports:\n    b: {forwardingTimeouts: {idleConnTimeout: [1]}}\n"))
+	f.Add([]byte("static_resources:\n  clusters:\n    - name: c\n      connect_timeout: 1s\n      common_http_protocol_options: {idle_timeout: {seconds: 9, nanos: -1}}\n"))
+	f.Add([]byte("upstream: {idle_timeout: 1h, request_timeout: 1ns}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		docs := []Document{{Name: "svc.yaml", Data: []byte("server: {}\nclient: {}\n")}, {Name: "fuzz.yaml", Data: data}}
+		for _, fd := range Lint(docs, WithEnviron(nil)) {
+			if fd.Rule == "" || fd.Severity == "" || fd.File == "" || fd.Message == "" {
+				t.Fatalf("incomplete finding %+v", fd)
+			}
+		}
+	})
+}
