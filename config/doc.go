@@ -59,8 +59,9 @@
 //
 //   - Traefik v3: serversTransport forwardingTimeouts idleConnTimeout 90s
 //     and responseHeaderTimeout none (ForwardingTimeouts.SetDefaults in
-//     pkg/config/dynamic); entry point respondingTimeouts readTimeout 60s
-//     and writeTimeout none ("EntryPoints" reference, v3). A dynamic file's service without a serversTransport uses the
+//     pkg/config/dynamic); entry point respondingTimeouts readTimeout 60s,
+//     writeTimeout none and idleTimeout 180s ("EntryPoints" reference,
+//     v3). A dynamic file's service without a serversTransport uses the
 //     static file's, with Traefik's defaults unless the static file is
 //     linted too.
 //   - Envoy: a cluster's HttpProtocolOptions idle_timeout 1h, a route's
@@ -114,10 +115,13 @@
 //
 // A client: section is checked against the server: section of every
 // other service config linted, the server it calls (httpx's
-// ClientConfig.ValidateAgainst):
+// ClientConfig.ValidateAgainst), and against the proxies it calls
+// through:
 //
 //   - idle-below-server: the client's timeouts.idle is below the server's
-//     idle timeout, so the client closes idle connections first.
+//     idle timeout, and below the idle timeout of every Traefik entry
+//     point linted (respondingTimeouts.idleTimeout, 180s by default), so
+//     the client closes idle connections first.
 //   - attempt-above-handler: the client's response_header, the retry
 //     policy's per_attempt_timeout and timeouts.total exceed the server's
 //     handler timeout.

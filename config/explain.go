@@ -127,7 +127,7 @@ func (f *File) explain(out []Setting, key string, raw, eff reflect.Value, derive
 	case ok:
 		origin = "derived: " + formula
 		if written {
-			origin += fmt.Sprintf(" (0 written at %s)", src)
+			origin += fmt.Sprintf(" (%s written at %s)", format(raw), src)
 		}
 	case key == "upstream.idle_timeout" || key == "upstream.request_timeout":
 		origin = "not written: unknown, not checked"

@@ -33,7 +33,7 @@ func TestExplainOrigins(t *testing.T) {
 	want := []Setting{
 		{"server.addr", ":9000", "$HARDEN_SERVER_ADDR"},
 		{"server.timeouts.handler", "10s", "svc.yaml:3:5"},
-		{"server.timeouts.write", "15s", "derived: handler 10s + 5s (0 written at svc.yaml:4:5)"},
+		{"server.timeouts.write", "15s", "derived: handler 10s + 5s (0s written at svc.yaml:4:5)"},
 		{"server.timeouts.read_header", "5s", "default"},
 		{"server.limits.min_body_rate", "103KiB/s", "derived: max_body_bytes 1MiB / handler 10s, rounded up to a whole KiB/s"},
 		{"server.limits.max_connections", "1000", "svc.yaml:6:5"},

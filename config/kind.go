@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -76,6 +77,15 @@ func detect(docs []*yaml.Node) Kind {
 		return KindTraefikStatic
 	case get(d, "http", "routers") != nil || get(d, "http", "services") != nil || get(d, "http", "serversTransports") != nil:
 		return KindTraefikDynamic
+	}
+	// A misspelt section ("servr:") is a service config whose loading
+	// names the key it meant.
+	for _, e := range entries(d) {
+		for _, section := range tags(reflect.TypeFor[Service]()) {
+			if editDistance(e[0].Value, section) <= 2 {
+				return KindService
+			}
+		}
 	}
 	return KindUnknown
 }

@@ -79,6 +79,11 @@ func Lint(docs []Document, opts ...Option) []Finding {
 				findings = append(findings, checkClient(f, callee)...)
 			}
 		}
+		for _, h := range hops {
+			if f.Service.Client != nil && h.clientIdle != nil {
+				findings = append(findings, checkClientHop(f, h)...)
+			}
+		}
 		if f.Service.Server == nil {
 			continue
 		}
@@ -229,6 +234,23 @@ func (f *File) setting(key string, d time.Duration) setting {
 	file, line := f.location(key)
 	_, written := f.Source(key)
 	return setting{d: d, file: file, key: key, line: line, written: written, origin: "harden's default"}
+}
+
+// checkClientHop applies idle-below-server between f's client and a
+// proxy it calls through, which closes idle connections from its clients
+// after h.clientIdle.
+func checkClientHop(f *File, h hop) []Finding {
+	idle := f.Service.Client.Timeouts.Idle
+	if idle == 0 {
+		idle = httpx.DefaultClientConfig().Timeouts.Idle
+	}
+	if h.clientIdle.d <= 0 || (idle > 0 && idle < h.clientIdle.d) {
+		return nil
+	}
+	s := f.setting("client.timeouts.idle", idle)
+	return []Finding{at(s, httpx.RuleIdleBelowServer, SeverityError,
+		fmt.Sprintf("%s is not below the idle timeout of %s, %s: the proxy may close a connection just as the client sends on it, and the request fails", s, h.name, h.clientIdle),
+		fmt.Sprintf("set client.timeouts.idle below %s", seconds(h.clientIdle.d)))}
 }
 
 // serverView is a service's server with the defaults of the values the

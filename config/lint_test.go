@@ -95,6 +95,8 @@ func TestEachRuleFires(t *testing.T) {
 			file: "svc.yaml", key: "client.timeouts.idle", line: 2, words: []string{"1m30s", "1m0s", "(the server of other.yaml)"}},
 		{rule: "attempt-above-handler", docs: []string{"client:\n  timeouts: {response_header: 20s}\n", "server: {}\n"},
 			file: "svc.yaml", key: "client.timeouts.response_header", line: 2, words: []string{"20s", "30s", "(the server of other.yaml)"}},
+		{rule: "idle-below-server", docs: []string{"client:\n  timeouts: {idle: 200s}\n", "entryPoints:\n  web:\n    address: \":80\"\n"},
+			file: "svc.yaml", key: "client.timeouts.idle", line: 2, words: []string{"200s", `entry point "web"`, "idleTimeout 180s (not written: Traefik v3's default)"}},
 		{rule: "header-within-total", docs: []string{"client:\n  timeouts: {response_header: 70s, total: 60s}\n"},
 			file: "svc.yaml", key: "client.timeouts.response_header", line: 2},
 		{rule: "pool-shape", docs: []string{"client:\n  pool: {max_idle_per_host: 2}\n"},
@@ -146,6 +148,29 @@ func dump(fs []Finding) string {
 		fmt.Fprintf(&sb, "\n  %s %s %s:%d %s: %s", f.Severity, f.Rule, f.File, f.Line, f.Key, f.Message)
 	}
 	return sb.String()
+}
+
+// The test a new user writes: harden's defaults in a Deployment, a
+// Traefik and a cloud load balancer that took theirs agree.
+func TestDefaultsAgree(t *testing.T) {
+	docs := []Document{
+		{Name: "svc.yaml", Data: []byte("server: {}\nclient: {}\n")},
+		{Name: "deployment.yaml", Data: []byte(deployment("", ""))},
+		{Name: "traefik.yml", Data: []byte("entryPoints:\n  web:\n    address: \":80\"\nserversTransport: {}\n")},
+		{Name: "alb.yaml", Data: []byte("upstream: {name: aws-alb, idle_timeout: 60s, request_timeout: 60s}\n")},
+	}
+	if fs := Lint(docs, WithEnviron(nil)); len(fs) != 0 {
+		t.Fatalf("defaults disagree:%s", dump(fs))
+	}
+}
+
+// A misspelt section is reported as the key it meant, not as a file of
+// unknown kind.
+func TestMisspeltSection(t *testing.T) {
+	fs := Lint([]Document{{Name: "svc.yaml", Data: []byte("servr:\n  addr: \":1\"\n")}}, WithEnviron(nil))
+	if len(fs) != 1 || fs[0].Rule != RuleUnknownKey || !strings.Contains(fs[0].Message, `did you mean "server"?`) {
+		t.Fatalf("findings:%s", dump(fs))
+	}
 }
 
 // The test a new user writes: harden's defaults behind Envoy's defaults.

@@ -41,6 +41,9 @@ type hop struct {
 	// waits are the times after which the hop abandons a response the
 	// server is still working on; a zero d means it never does.
 	waits []setting
+	// clientIdle is how long the hop keeps an idle connection from its
+	// own clients open; a client calling through it must close first.
+	clientIdle *setting
 	// reads are the times within which the hop must have read a whole
 	// request, body included, from its client; zero means no limit.
 	reads []setting

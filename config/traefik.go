@@ -16,6 +16,7 @@ const (
 	traefikResponseHeaderTimeout = 0 // none
 	traefikWriteTimeout          = 0 // none
 	traefikReadTimeout           = 60 * time.Second
+	traefikEntryIdleTimeout      = 180 * time.Second
 	traefikDefaults              = "Traefik v3's default"
 )
 
@@ -42,8 +43,9 @@ func readTraefik(file string, kind Kind, d *yaml.Node) ([]hop, []Finding) {
 			// whole response: if it fires first, the client gets a cut
 			// response instead of the server's 503.
 			w := r.read(ep[1], path, []string{"transport", "respondingTimeouts", "writeTimeout"}, time.Second, traefikWriteTimeout, traefikDefaults+", none")
-			r := r.read(ep[1], path, []string{"transport", "respondingTimeouts", "readTimeout"}, time.Second, traefikReadTimeout, traefikDefaults)
-			hops = append(hops, hop{name: fmt.Sprintf("Traefik entry point %q", ep[0].Value), waits: []setting{w}, reads: []setting{r}})
+			read := r.read(ep[1], path, []string{"transport", "respondingTimeouts", "readTimeout"}, time.Second, traefikReadTimeout, traefikDefaults)
+			idle := r.read(ep[1], path, []string{"transport", "respondingTimeouts", "idleTimeout"}, time.Second, traefikEntryIdleTimeout, traefikDefaults)
+			hops = append(hops, hop{name: fmt.Sprintf("Traefik entry point %q", ep[0].Value), waits: []setting{w}, reads: []setting{read}, clientIdle: &idle})
 		}
 	case KindTraefikDynamic:
 		for _, st := range entries(get(d, "http", "serversTransports")) {

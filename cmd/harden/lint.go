@@ -53,7 +53,8 @@ Cross-tier rules:
                           equal the files they copy
   container-found         a workload has a container that runs the server
   idle-below-server       a client's idle timeout is below that of the
-                          server of every other harden config linted
+                          server of every other harden config linted, and
+                          of every Traefik entry point
   attempt-above-handler   ... and its response_header, per_attempt_timeout
                           and total exceed that server's handler timeout
 Each section's own rules (header-timeout, write-after-handler,
