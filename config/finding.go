@@ -24,7 +24,8 @@ type Finding struct {
 	Rule     string   `json:"rule"`
 	Severity Severity `json:"severity"`
 	// File, Line and Key locate the value to change; Line is 0 when
-	// unknown (a default that is not written, an environment variable).
+	// unknown (a default that is not written). A value set by an
+	// environment variable has File "$HARDEN_...".
 	File string `json:"file"`
 	Line int    `json:"line,omitempty"`
 	Key  string `json:"key,omitempty"`
