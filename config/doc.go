@@ -43,7 +43,8 @@
 // written as the value would be in the file and checked the same way; its
 // problems name the variable. An empty variable is ignored, and a
 // HARDEN_SERVER_, HARDEN_TLS_, HARDEN_CLIENT_ or HARDEN_UPSTREAM_ variable that names no
-// key is an error rather than a silent no-op. Lists (tls.allowed_clients)
+// key is an error rather than a silent no-op. [Lint] applies the same
+// variables to every service config it loads. Lists (tls.allowed_clients)
 // are written in the file only.
 //
 // # Kinds of file

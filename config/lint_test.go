@@ -69,7 +69,7 @@ func TestEachRuleFires(t *testing.T) {
 			file: "other.yaml", key: "spec.template.spec.terminationGracePeriodSeconds", words: []string{"preStop.exec.command 10s", "drain_delay 10s", "timeout 15s", "= 35s", "30s (not written: Kubernetes' default", "to 40"}},
 		{rule: RuleShutdownInGrace, docs: []string{"server:\n  shutdown: {drain_delay: 5s, timeout: 20s}\n", deployment("lifecycle: {preStop: {sleep: {seconds: 5}}}\n", "terminationGracePeriodSeconds: 30\n")},
 			file: "other.yaml", key: "spec.template.spec.terminationGracePeriodSeconds", line: 7, words: []string{"= 30s", "30s (other.yaml:7)"}},
-		{rule: RuleReadinessInDrain, docs: []string{exposedAdmin, deployment("readinessProbe:\n  httpGet: {path: /readyz, port: admin}\n", "")},
+		{rule: RuleReadinessInDrain, docs: []string{exposedAdmin, "apiVersion: v1\nkind: Service\nmetadata: {name: api}\n---\n" + deployment("readinessProbe:\n  httpGet: {path: /readyz, port: admin}\n", "")},
 			file: "svc.yaml", key: "server.shutdown.drain_delay", words: []string{"periodSeconds 10s x failureThreshold 3 = 30s", "drain_delay 10s"}},
 		{rule: RuleProbeReachesAdmin, docs: []string{"server: {}\n", deployment("livenessProbe:\n  httpGet: {path: /livez, port: 9090}\n", "")},
 			file: "other.yaml", key: "spec.template.spec.containers[0].livenessProbe", line: 10, words: []string{"9090", "loopback"}},
