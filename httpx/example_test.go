@@ -16,7 +16,7 @@ import (
 // A server built from a reference config file: strict decoding refuses
 // unknown keys, and Validate names every inconsistency before NewServer.
 func Example_referenceConfig() {
-	data, err := configs.FS.ReadFile("server-edge.yaml")
+	data, err := configs.FS.ReadFile("public-edge.yaml")
 	if err != nil {
 		panic(err)
 	}

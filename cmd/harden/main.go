@@ -14,6 +14,14 @@
 //	go run ./cmd/harden scorecard
 //	go run ./cmd/harden scorecard --scenario slow-headers --json
 //
+// harden lint reads a service's harden config with the Kubernetes,
+// Traefik and Envoy files it is deployed with and names each incoherence
+// between them; harden explain prints every effective setting of a
+// harden config and where it came from (package config):
+//
+//	go run ./cmd/harden lint service.yaml deployment.yaml traefik.yml
+//	go run ./cmd/harden explain service.yaml
+//
 // Run harden --help, or harden <command> --help, for the details.
 package main
 
@@ -45,10 +53,16 @@ Commands:
               in-process on 127.0.0.1, with the same scenarios, and print
               which attacks each one withstood; then compare TLS servers
               on certificate rotation and handshake diagnosis
+  lint        name the incoherences of a harden config and of the
+              Kubernetes, Traefik and Envoy files deployed with it
+  explain     print every effective setting of a harden config and
+              where it came from
 
 Examples:
   harden scorecard
   harden scorecard --scenario slow-headers --json
+  harden lint service.yaml deployment.yaml traefik.yml
+  harden explain service.yaml
 
 Run "harden <command> --help" for a command's flags and how to read its
 output.
@@ -82,6 +96,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, b bench) 
 		return exitOK
 	case "scorecard":
 		return scorecard(ctx, rest, stdout, stderr, b)
+	case "lint":
+		return lint(rest, stdout, stderr)
+	case "explain":
+		return explain(rest, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "harden: unknown command %q\n%s\n", cmd, helpHintRoot)
 		return exitUsage
