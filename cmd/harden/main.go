@@ -13,6 +13,14 @@
 //	go run ./cmd/harden scorecard
 //	go run ./cmd/harden scorecard --scenario slow-headers --json
 //
+// harden serve runs a reference server on an embedded reference config
+// (or a config file): demo routes that show the body limit, the handler
+// timeout and streaming, an admin listener with health checks, profiles
+// and Prometheus metrics, and a drain that loses no request on SIGINT or
+// SIGTERM. --dev-tls serves HTTPS with a CA made at start:
+//
+//	go run ./cmd/harden serve --dev-tls
+//
 // Run harden --help, or harden <command> --help, for the details.
 package main
 
@@ -44,10 +52,13 @@ Commands:
               in-process on 127.0.0.1, with the same scenarios, and print
               which attacks each one withstood; then compare TLS servers
               on certificate rotation and handshake diagnosis
+  serve       run a reference server with demo routes, an admin listener
+              with Prometheus /metrics, and a graceful drain on Ctrl-C
 
 Examples:
   harden scorecard
   harden scorecard --scenario slow-headers --json
+  harden serve --dev-tls
 
 Run "harden <command> --help" for a command's flags and how to read its
 output.
@@ -81,6 +92,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, b bench) 
 		return exitOK
 	case "scorecard":
 		return scorecard(ctx, rest, stdout, stderr, b)
+	case "serve":
+		return serve(ctx, rest, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "harden: unknown command %q\n%s\n", cmd, helpHintRoot)
 		return exitUsage
