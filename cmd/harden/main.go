@@ -21,6 +21,14 @@
 //
 //	go run ./cmd/harden serve --dev-tls
 //
+// harden doctor checks, where the server runs, what a config cannot show:
+// the Go release against the CVE fixes harden relies on, GOMAXPROCS and
+// GOMEMLIMIT against the cgroup's CPU and memory limits, the open-file
+// limit against max_connections, and the certificates of a config's tls:
+// section; it exits 1 when a check fails:
+//
+//	go run ./cmd/harden doctor --config harden.yaml
+//
 // Run harden --help, or harden <command> --help, for the details.
 package main
 
@@ -54,11 +62,14 @@ Commands:
               on certificate rotation and handshake diagnosis
   serve       run a reference server with demo routes, an admin listener
               with Prometheus /metrics, and a graceful drain on Ctrl-C
+  doctor      check the Go release, GOMAXPROCS, GOMEMLIMIT, the open-file
+              limit and a config's certificates where the server runs
 
 Examples:
   harden scorecard
   harden scorecard --scenario slow-headers --json
   harden serve --dev-tls
+  harden doctor --config harden.yaml
 
 Run "harden <command> --help" for a command's flags and how to read its
 output.
@@ -94,6 +105,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, b bench) 
 		return scorecard(ctx, rest, stdout, stderr, b)
 	case "serve":
 		return serve(ctx, rest, stdout, stderr)
+	case "doctor":
+		return doctor(rest, stdout, stderr, processEnv())
 	default:
 		fmt.Fprintf(stderr, "harden: unknown command %q\n%s\n", cmd, helpHintRoot)
 		return exitUsage

@@ -116,7 +116,7 @@ func TestHelpTeaches(t *testing.T) {
 	_, root, _ := runCLI("--help")
 	_, sc, _ := runCLI("scorecard", "--help")
 	// Only commands that exist are offered.
-	if m := regexp.MustCompile(`\b(lint|explain|doctor)\b`).FindString(root + sc); m != "" {
+	if m := regexp.MustCompile(`\b(lint|explain)\b`).FindString(root + sc); m != "" {
 		t.Errorf("help offers %q, which does not exist", m)
 	}
 	for _, want := range []string{"Examples:", "harden scorecard --scenario slow-headers --json", "Exit status", "test bounds"} {
