@@ -152,15 +152,12 @@ func ancestors(mount, p string) []string {
 // microseconds or "max PERIOD", as a number of CPUs. A missing file or
 // "max" is no limit.
 func readCPUMax(file string) (cpus float64, ok bool, err error) {
-	data, err := os.ReadFile(file)
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, false, nil
-	}
-	if err != nil {
+	s, ok, err := readLimitFile(file)
+	if !ok || err != nil {
 		return 0, false, err
 	}
-	f := strings.Fields(string(data))
-	if len(f) == 0 || f[0] == "max" {
+	f := strings.Fields(s)
+	if len(f) == 0 {
 		return 0, false, nil
 	}
 	quota, err1 := strconv.ParseInt(f[0], 10, 64)
@@ -170,7 +167,7 @@ func readCPUMax(file string) (cpus float64, ok bool, err error) {
 		period, err2 = strconv.ParseInt(f[1], 10, 64)
 	}
 	if err1 != nil || err2 != nil || quota <= 0 || period <= 0 {
-		return 0, false, fmt.Errorf("%s: cannot read %q as QUOTA PERIOD", file, strings.TrimSpace(string(data)))
+		return 0, false, fmt.Errorf("%s: cannot read %q as QUOTA PERIOD", file, s)
 	}
 	return float64(quota) / float64(period), true, nil
 }
@@ -178,16 +175,9 @@ func readCPUMax(file string) (cpus float64, ok bool, err error) {
 // readLimit reads a file holding one integer limit. A missing file, "max",
 // a negative value (v1's -1 quota) or v1's near-MaxInt64 is no limit.
 func readLimit(file string) (int64, bool, error) {
-	data, err := os.ReadFile(file)
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, false, nil
-	}
-	if err != nil {
+	s, ok, err := readLimitFile(file)
+	if !ok || err != nil {
 		return 0, false, err
-	}
-	s := strings.TrimSpace(string(data))
-	if s == "max" {
-		return 0, false, nil
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
@@ -197,4 +187,18 @@ func readLimit(file string) (int64, bool, error) {
 		return 0, false, nil
 	}
 	return n, true, nil
+}
+
+// readLimitFile returns the trimmed content of a cgroup limit file; ok is
+// false when the file is missing or starts with "max" (no limit).
+func readLimitFile(file string) (content string, ok bool, err error) {
+	data, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	s := strings.TrimSpace(string(data))
+	return s, !strings.HasPrefix(s, "max"), nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"debug/buildinfo"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -46,8 +45,8 @@ Checks:
   otel-globals      an OpenTelemetry propagator and providers are installed
   pprof             http.DefaultServeMux carries no profiles, and the
                     admin listener's are not exposed
-  The last two look at the process they run in: doctor itself, or a
-  server that runs the same checks.
+  The last two look at the process they run in, harden doctor itself: a
+  Go program that installs nothing and imports no net/http/pprof.
 
 Examples:
   harden doctor
@@ -67,22 +66,11 @@ type doctorReport struct {
 // doctor runs the doctor command on env and returns the exit status.
 func doctor(args []string, stdout, stderr io.Writer, env doctorEnv) int {
 	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {}
 	file := fs.String("config", "", "a harden config `FILE`")
 	binary := fs.String("binary", "", "a Go binary")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, doctorHelp)
-			return exitOK
-		}
-		fmt.Fprintln(stderr, helpHintDoctor)
-		return exitUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "harden doctor: unexpected argument %q\n%s\n", fs.Arg(0), helpHintDoctor)
-		return exitUsage
+	if code, done := parseFlags(fs, args, stdout, stderr, func() string { return doctorHelp }, helpHintDoctor); done {
+		return code
 	}
 	var cfg *fileConfig
 	if *file != "" {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"math"
@@ -125,62 +126,46 @@ func TestGoVersionCheck(t *testing.T) {
 	}
 }
 
-func TestGOMAXPROCSCheck(t *testing.T) {
+// GOMAXPROCS and GOMEMLIMIT are checked against the limits of the fake
+// cgroup trees under testdata/cgroup.
+func TestCgroupChecks(t *testing.T) {
+	const unset = math.MaxInt64
 	cases := []struct {
+		check      string
 		name       string
 		tree       string
 		gomaxprocs int
 		goVersion  string
-		env        string
+		env        string // GOMAXPROCS
+		memLimit   int64
 		status     string
 		fix        string
 	}{
-		{name: "no quota", tree: "v2-none", gomaxprocs: 8, status: statusOK},
+		{check: "gomaxprocs", name: "no quota", tree: "v2-none", gomaxprocs: 8, status: statusOK},
 		// 1.5 CPUs: Go 1.25 rounds up to 2.
-		{name: "within the quota", tree: "v2-quota", gomaxprocs: 2, status: statusOK},
-		{name: "above, old Go", tree: "v2-quota", gomaxprocs: 8, goVersion: "go1.24.13", status: statusWarn, fix: "build with Go 1.25 or later"},
-		{name: "above, set by the environment", tree: "v2-quota", gomaxprocs: 8, env: "8", status: statusWarn, fix: "the environment sets GOMAXPROCS=8; set it to 2"},
-		{name: "above, quota on a parent", tree: "v2-parent", gomaxprocs: 8, status: statusWarn, fix: "golang/go#81180"},
-		{name: "above, quota-aware default off", tree: "v1", gomaxprocs: 8, status: statusWarn, fix: "containermaxprocs=0"},
-		{name: "unreadable quota", tree: "v2-garbled", gomaxprocs: 8, status: statusWarn},
+		{check: "gomaxprocs", name: "within the quota", tree: "v2-quota", gomaxprocs: 2, status: statusOK},
+		{check: "gomaxprocs", name: "above, old Go", tree: "v2-quota", gomaxprocs: 8, goVersion: "go1.24.13", status: statusWarn, fix: "build with Go 1.25 or later"},
+		{check: "gomaxprocs", name: "above, set by the environment", tree: "v2-quota", gomaxprocs: 8, env: "8", status: statusWarn, fix: "the environment sets GOMAXPROCS=8; set it to 2"},
+		{check: "gomaxprocs", name: "above, quota on a parent", tree: "v2-parent", gomaxprocs: 8, status: statusWarn, fix: "golang/go#81180"},
+		{check: "gomaxprocs", name: "above, quota-aware default off", tree: "v1", gomaxprocs: 8, status: statusWarn, fix: "containermaxprocs=0"},
+		{check: "gomaxprocs", name: "unreadable quota", tree: "v2-garbled", gomaxprocs: 8, status: statusWarn},
+		{check: "gomemlimit", name: "no limits", tree: "v2-none", memLimit: unset, status: statusOK},
+		{check: "gomemlimit", name: "GOMEMLIMIT without a container limit", tree: "v2-none", memLimit: 1 << 30, status: statusOK},
+		{check: "gomemlimit", name: "container limit, GOMEMLIMIT unset", tree: "v2-quota", memLimit: unset, status: statusWarn, fix: "GOMEMLIMIT=460MiB"},
+		{check: "gomemlimit", name: "GOMEMLIMIT above the limit", tree: "v2-quota", memLimit: 1 << 30, status: statusFail, fix: "GOMEMLIMIT=460MiB"},
+		{check: "gomemlimit", name: "GOMEMLIMIT within the limit", tree: "v2-quota", memLimit: 460 << 20, status: statusOK},
+		{check: "gomemlimit", name: "v1 limit", tree: "v1", memLimit: unset, status: statusWarn, fix: "GOMEMLIMIT=230MiB"},
+		{check: "gomemlimit", name: "unreadable limit", tree: "v2-garbled", memLimit: unset, status: statusWarn},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
+		t.Run(tc.check+"/"+tc.name, func(t *testing.T) {
 			env := healthyEnv(t)
 			env.cgroupRoot = filepath.Join("testdata", "cgroup", tc.tree)
-			env.gomaxprocs, env.maxprocsEnv = tc.gomaxprocs, tc.env
-			if tc.goVersion != "" {
-				env.goVersion = tc.goVersion
-			}
-			r := result(t, runChecks(env, nil), "gomaxprocs")
-			if r.Status != tc.status || !strings.Contains(r.Fix, tc.fix) {
-				t.Errorf("got %+v, want status %s and a fix naming %q", r, tc.status, tc.fix)
-			}
-		})
-	}
-}
-
-func TestGOMEMLIMITCheck(t *testing.T) {
-	cases := []struct {
-		name     string
-		tree     string
-		memLimit int64
-		status   string
-		fix      string
-	}{
-		{"no limits", "v2-none", math.MaxInt64, statusOK, ""},
-		{"GOMEMLIMIT without a container limit", "v2-none", 1 << 30, statusOK, ""},
-		{"container limit, GOMEMLIMIT unset", "v2-quota", math.MaxInt64, statusWarn, "GOMEMLIMIT=460MiB"},
-		{"GOMEMLIMIT above the limit", "v2-quota", 1 << 30, statusFail, "GOMEMLIMIT=460MiB"},
-		{"GOMEMLIMIT within the limit", "v2-quota", 460 << 20, statusOK, ""},
-		{"v1 limit", "v1", math.MaxInt64, statusWarn, "GOMEMLIMIT=230MiB"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			env := healthyEnv(t)
-			env.cgroupRoot = filepath.Join("testdata", "cgroup", tc.tree)
-			env.memLimit = tc.memLimit
-			r := result(t, runChecks(env, nil), "gomemlimit")
+			env.maxprocsEnv = tc.env
+			env.gomaxprocs = cmp.Or(tc.gomaxprocs, env.gomaxprocs)
+			env.memLimit = cmp.Or(tc.memLimit, env.memLimit)
+			env.goVersion = cmp.Or(tc.goVersion, env.goVersion)
+			r := result(t, runChecks(env, nil), tc.check)
 			if r.Status != tc.status || !strings.Contains(r.Fix, tc.fix) {
 				t.Errorf("got %+v, want status %s and a fix naming %q", r, tc.status, tc.fix)
 			}
@@ -327,13 +312,7 @@ func TestDoctorCommand(t *testing.T) {
 }
 
 func TestDoctorArguments(t *testing.T) {
-	cases := []struct {
-		name   string
-		args   []string
-		code   int
-		stdout string
-		stderr string
-	}{
+	runCLICases(t, []cliCase{
 		{"help", []string{"doctor", "--help"}, exitOK, "Examples:\n  harden doctor\n", ""},
 		{"help doctor", []string{"help", "doctor"}, exitOK, "CVE-2023-45288", ""},
 		{"missing config", []string{"doctor", "--config", filepath.Join(t.TempDir(), "none.yaml")}, exitFailed, "", "no such file"},
@@ -341,13 +320,5 @@ func TestDoctorArguments(t *testing.T) {
 		{"unknown flag", []string{"doctor", "--fix"}, exitUsage, "", "flag provided but not defined"},
 		// The real process: whatever it finds, the table is printed.
 		{"this process", []string{"doctor"}, -1, "CHECK ", ""},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			code, stdout, stderr := runCLI(tc.args...)
-			if (tc.code >= 0 && code != tc.code) || !strings.Contains(stdout, tc.stdout) || !strings.Contains(stderr, tc.stderr) {
-				t.Errorf("exit status %d (want %d)\nstdout (want %q):\n%s\nstderr (want %q):\n%s", code, tc.code, tc.stdout, stdout, tc.stderr, stderr)
-			}
-		})
-	}
+	})
 }

@@ -65,6 +65,27 @@ or requests were cut at shutdown, 2 on a usage error.
 	return sb.String()
 }
 
+// parseFlags parses the flags of a command. done is true when the command
+// has nothing more to do: its help was asked for (code 0), or the command
+// line was wrong (code 2, said on stderr).
+func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer, help func() string, hint string) (code int, done bool) {
+	fs.SetOutput(stderr) // for the flag package's own error messages
+	fs.Usage = func() {}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, help())
+			return exitOK, true
+		}
+		fmt.Fprintln(stderr, hint)
+		return exitUsage, true
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "harden %s: unexpected argument %q\n%s\n", fs.Name(), fs.Arg(0), hint)
+		return exitUsage, true
+	}
+	return exitOK, false
+}
+
 // serveSettings is what the serve command line asks for.
 type serveSettings struct {
 	name   string // the config's name, for the first line of output
@@ -76,28 +97,19 @@ type serveSettings struct {
 // serve runs the serve command and returns the exit status.
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {}
 	file := fs.String("config", "", "a harden config `FILE`")
 	profile := fs.String("profile", "", "an embedded reference config")
 	devTLS := fs.Bool("dev-tls", false, "serve HTTPS with an ephemeral CA")
 	addr := fs.String("addr", "", "the public listener's address")
 	adminAddr := fs.String("admin-addr", "", "the admin listener's address")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, serveHelp())
-			return exitOK
-		}
-		fmt.Fprintln(stderr, helpHintServe)
-		return exitUsage
+	if code, done := parseFlags(fs, args, stdout, stderr, serveHelp, helpHintServe); done {
+		return code
 	}
 	usage := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "harden serve: "+format+"\n%s\n", append(a, helpHintServe)...)
 		return exitUsage
 	}
 	switch {
-	case fs.NArg() > 0:
-		return usage("unexpected argument %q", fs.Arg(0))
 	case *file != "" && *profile != "":
 		return usage("--config and --profile both name a config; give one")
 	case *profile == "":
