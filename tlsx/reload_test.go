@@ -414,13 +414,13 @@ func TestReloadRefusesDamagedCABundle(t *testing.T) {
 			oldCA, newCA := tlstest.NewCA(t), tlstest.NewCA(t)
 			srv := oldCA.Server(t)
 			bundle := concat(t, newCA.CertFile, oldCA.CertFile)
-			v := newKubeVolume(t, map[string]string{"ca.crt": bundle})
+			v := tlstest.NewSecretVolume(t, map[string]string{"ca.crt": bundle})
 			core, logs := observer.New(zap.WarnLevel)
-			src := newServer(t, tlsx.ServerConfig{CertFile: srv.CertFile, KeyFile: srv.KeyFile, ClientCAFile: v.path("ca.crt"), ReloadInterval: -1},
+			src := newServer(t, tlsx.ServerConfig{CertFile: srv.CertFile, KeyFile: srv.KeyFile, ClientCAFile: v.Path("ca.crt"), ReloadInterval: -1},
 				tlsx.WithLogger(zap.New(core)))
 			oldCli, newCli := oldCA.ClientConfig(oldCA.Client(t)), oldCA.ClientConfig(newCA.Client(t))
 
-			v.update(map[string]string{"ca.crt": damaged(t, bundle, tc.cut)})
+			v.Update(t, map[string]string{"ca.crt": damaged(t, bundle, tc.cut)})
 			for range 2 {
 				if got := rules(src.Reload()); !slices.Equal(got, []string{"tls.client_ca_file file"}) {
 					t.Fatalf("Reload() = %q, want tls.client_ca_file file", got)
@@ -442,12 +442,12 @@ func TestReloadRefusesDamagedChain(t *testing.T) {
 			ca := tlstest.NewCA(t)
 			inter := ca.Intermediate(t)
 			srv1, srv2 := inter.Server(t), inter.Server(t)
-			v := newKubeVolume(t, map[string]string{"tls.crt": srv1.CertFile, "tls.key": srv1.KeyFile})
+			v := tlstest.NewSecretVolume(t, map[string]string{"tls.crt": srv1.CertFile, "tls.key": srv1.KeyFile})
 			core, logs := observer.New(zap.WarnLevel)
-			src := newServer(t, tlsx.ServerConfig{CertFile: v.path("tls.crt"), KeyFile: v.path("tls.key"), ReloadInterval: -1},
+			src := newServer(t, tlsx.ServerConfig{CertFile: v.Path("tls.crt"), KeyFile: v.Path("tls.key"), ReloadInterval: -1},
 				tlsx.WithLogger(zap.New(core)))
 
-			v.update(map[string]string{"tls.crt": damaged(t, srv2.CertFile, tc.cut), "tls.key": srv2.KeyFile})
+			v.Update(t, map[string]string{"tls.crt": damaged(t, srv2.CertFile, tc.cut), "tls.key": srv2.KeyFile})
 			for range 2 {
 				if got := rules(src.Reload()); !slices.Equal(got, []string{"tls.cert_file file"}) {
 					t.Fatalf("Reload() = %q, want tls.cert_file file", got)
