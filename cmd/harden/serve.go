@@ -86,6 +86,11 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer, help 
 	return exitOK, false
 }
 
+// adminStopTimeout bounds the admin listener's shutdown once the server
+// has drained: its requests are probes, metrics scrapes and profiles,
+// and only a profile can still be running, which is cut.
+const adminStopTimeout = 5 * time.Second
+
 // serveSettings is what the serve command line asks for.
 type serveSettings struct {
 	name   string // the config's name, for the first line of output
@@ -207,11 +212,11 @@ func runServe(ctx context.Context, s serveSettings, stdout, stderr io.Writer) (e
 	case serveErr = <-served: // a listener failed: stop the other one too
 		pending--
 	}
-	fmt.Fprintf(stdout, "draining: /readyz is 503, new connections are served for %s, then in-flight requests get %s\n",
-		cfg.Shutdown.DrainDelay, cfg.Shutdown.Timeout)
-	// The admin listener keeps answering /readyz until the drain is over.
+	fmt.Fprintf(stdout, "draining: /readyz is 503, %s\n", drainSteps(cfg.Shutdown))
+	// The admin listener keeps answering /readyz until the drain is over;
+	// then what it still serves (a profile being recorded) gets a moment.
 	stopErr := srv.Shutdown(context.WithoutCancel(ctx))
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), adminStopTimeout)
 	defer cancel()
 	stopErr = errors.Join(stopErr, admin.Shutdown(actx))
 	for ; pending > 0; pending-- {
@@ -239,7 +244,16 @@ func printStart(w io.Writer, name string, cfg httpx.ServerConfig, pub, admin net
 	fmt.Fprintf(w, "serving %s://%s  (/hello /upload /slow /stream)\n", scheme, pub)
 	fmt.Fprintf(w, "admin   http://%s  (/livez /readyz /metrics /debug/pprof/)\n", admin)
 	fmt.Fprintf(w, "try:    %s %s://%s/hello\n", curl, scheme, hostPort(pub))
-	fmt.Fprintf(w, "stop:   Ctrl-C (SIGINT) or SIGTERM drains for %s + up to %s\n", cfg.Shutdown.DrainDelay, cfg.Shutdown.Timeout)
+	fmt.Fprintf(w, "stop:   Ctrl-C (SIGINT) or SIGTERM drains: %s\n", drainSteps(cfg.Shutdown))
+}
+
+// drainSteps says what a shutdown with sd does.
+func drainSteps(sd httpx.ShutdownConfig) string {
+	steps := "the listener closes at once"
+	if sd.DrainDelay > 0 {
+		steps = fmt.Sprintf("new connections are served for %s", sd.DrainDelay)
+	}
+	return fmt.Sprintf("%s, then in-flight requests get %s", steps, sd.Timeout)
 }
 
 // hostPort is addr as a client names it: localhost for a loopback or

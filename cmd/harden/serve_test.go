@@ -63,6 +63,7 @@ func testConfig(t *testing.T, drainDelay string) string {
 // servedCLI is harden serve running in this process.
 type servedCLI struct {
 	url, adminURL string // from the lines serve printed
+	tryURL        string // the URL of the curl command serve printed
 	caFile        string // --dev-tls only
 	stderr        *syncBuffer
 	stop          func() (code int, stdout string) // cancels the run's ctx and waits for it
@@ -113,8 +114,11 @@ func startServe(t *testing.T, args ...string) *servedCLI {
 			s.url = f[1]
 		case len(f) >= 2 && f[0] == "admin":
 			s.adminURL = f[1]
-		case len(f) >= 3 && f[0] == "try:" && f[2] == "--cacert":
-			s.caFile = f[3]
+		case len(f) >= 2 && f[0] == "try:":
+			s.tryURL = f[len(f)-1]
+			if len(f) >= 4 && f[2] == "--cacert" {
+				s.caFile = f[3]
+			}
 		case len(f) >= 1 && f[0] == "stop:":
 			return s
 		}
@@ -217,7 +221,10 @@ func TestServeDevTLS(t *testing.T) {
 	defer tr.CloseIdleConnections()
 	c := &http.Client{Transport: tr}
 	// The printed curl command names localhost, which the certificate covers.
-	url := strings.Replace(s.url, "127.0.0.1", "localhost", 1)
+	url := strings.TrimSuffix(s.tryURL, "/hello")
+	if !strings.HasPrefix(url, "https://localhost:") {
+		t.Fatalf("serve printed %q to try, want https://localhost:PORT/hello", s.tryURL)
+	}
 	if status, body := get(t, c, url+"/hello"); status != 200 || body != "hello from harden over HTTP/2.0\n" {
 		t.Errorf("GET /hello over TLS: %d %q", status, body)
 	}
