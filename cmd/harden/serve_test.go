@@ -251,7 +251,7 @@ func TestServeDevTLS(t *testing.T) {
 // connection (as a load balancer stops routing once /readyz turns 503) get
 // every answer.
 func TestServeStopLosesNoRequest(t *testing.T) {
-	s := startServe(t, "--config", testConfig(t, "1s"))
+	s := startServe(t, "--config", testConfig(t, "2s"))
 	tr := &http.Transport{MaxIdleConnsPerHost: 16}
 	defer tr.CloseIdleConnections()
 	c := &http.Client{Transport: tr}
