@@ -104,6 +104,14 @@ func checkGoVersion(env doctorEnv) checkResult {
 		return r
 	}
 	missing, upgrade := missingFixes(rel)
+	if len(missing) == 0 && rel.patch < 0 {
+		// Fixes land in a minor version's release candidates one by one
+		// (CVE-2025-68121 in go1.26rc3), so a pre-release is not vouched for.
+		r.Status = statusWarn
+		r.Found = fmt.Sprintf("%s was built with %s, a pre-release, which may lack fixes its release has", of, env.goVersion)
+		r.Fix = fmt.Sprintf("build with go%d.%d.0 or later", rel.major, rel.minor)
+		return r
+	}
 	if len(missing) == 0 {
 		r.Status = statusOK
 		r.Found = fmt.Sprintf("%s was built with %s, which has the fixes of %s", of, env.goVersion, cves(goFixes))

@@ -102,6 +102,8 @@ func TestGoVersionCheck(t *testing.T) {
 		{"go1.25.7", statusOK, nil, ""},
 		{"go1.26.0", statusOK, nil, ""},
 		{"devel go1.27-0123456", statusWarn, nil, ""},
+		{"go1.26rc1", statusWarn, nil, ""},
+		{"go1.22rc1", statusFail, []string{"CVE-2023-45288"}, "go1.25.7"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.version, func(t *testing.T) {
