@@ -8,7 +8,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"go.uber.org/zap"
@@ -24,7 +27,7 @@ const helpHintServe = `Run "harden serve --help" for usage.`
 func serveHelp() string {
 	var sb strings.Builder
 	sb.WriteString("Usage:\n  harden serve [--config FILE | --profile NAME] [--dev-tls] [--addr ADDR] [--admin-addr ADDR]\n\n")
-	wrap(&sb, "Serve runs a reference harden server with demo routes, and its admin listener beside it, until it is interrupted (Ctrl-C or SIGTERM); then it drains as a production server would: /readyz turns 503, new connections are still served for server.shutdown.drain_delay, in-flight requests get server.shutdown.timeout, and it exits 0 when none had to be cut. It prints the addresses it listens on, then logs one JSON access-log line per request to stderr.", "", 76)
+	wrap(&sb, "Serve runs a reference harden server with demo routes, and its admin listener beside it, until it is interrupted (Ctrl-C or SIGTERM); then it drains as a production server would: /readyz turns 503, new connections are still served for server.shutdown.drain_delay, in-flight requests get server.shutdown.timeout, and it exits 0 when none had to be cut. A second Ctrl-C or SIGTERM cuts the drain short. It prints the addresses it listens on, then logs one JSON access-log line per request to stderr.", "", 76)
 	fmt.Fprintf(&sb, `
 Flags:
   --config FILE     a harden config file (server: and tls: sections)
@@ -212,10 +215,9 @@ func runServe(ctx context.Context, s serveSettings, stdout, stderr io.Writer) (e
 	case serveErr = <-served: // a listener failed: stop the other one too
 		pending--
 	}
-	fmt.Fprintf(stdout, "draining: /readyz is 503, %s\n", drainSteps(cfg.Shutdown))
-	// The admin listener keeps answering /readyz until the drain is over;
-	// then what it still serves (a profile being recorded) gets a moment.
-	stopErr := srv.Shutdown(context.WithoutCancel(ctx))
+	stopErr := drain(ctx, srv, stdout)
+	// The admin listener answered /readyz during the drain; now what it
+	// still serves (a profile being recorded) gets a moment.
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), adminStopTimeout)
 	defer cancel()
 	stopErr = errors.Join(stopErr, admin.Shutdown(actx))
@@ -229,6 +231,26 @@ func runServe(ctx context.Context, s serveSettings, stdout, stderr io.Writer) (e
 	}
 	fmt.Fprintln(stdout, "stopped: every request was answered")
 	return nil
+}
+
+// drain shuts srv down as configured, or at once on a second SIGINT or
+// SIGTERM (the first one ended ctx): the remaining requests are cut, as
+// a second Ctrl-C is expected to do.
+func drain(ctx context.Context, srv *httpx.Server, stdout io.Writer) error {
+	again := make(chan os.Signal, 1)
+	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(again)
+	sctx, cut := context.WithCancel(context.WithoutCancel(ctx))
+	defer cut()
+	go func() {
+		select {
+		case <-again:
+			cut()
+		case <-sctx.Done():
+		}
+	}()
+	fmt.Fprintf(stdout, "draining: /readyz is 503, %s; Ctrl-C again stops at once\n", drainSteps(srv.Config().Shutdown))
+	return srv.Shutdown(sctx)
 }
 
 // printStart prints where the servers listen and a curl command to try.

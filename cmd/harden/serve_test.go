@@ -443,3 +443,36 @@ func TestServeStopsOnSIGTERM(t *testing.T) {
 		t.Errorf("exit: %v; output after SIGTERM:\n%s\nstderr:\n%s", err, tail.String(), stderr.String())
 	}
 }
+
+// A second signal during the drain stops the process at once instead of
+// after shutdown.drain_delay (ten minutes here).
+func TestServeSecondSignalStopsAtOnce(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "serve", "--config", testConfig(t, "10m"))
+	cmd.Env = append(os.Environ(), runMainEnv+"=1")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill() // only if the test fails before the process exits
+	sc := bufio.NewScanner(stdout)
+	signals := map[string]os.Signal{"stop:": syscall.SIGTERM, "draining:": os.Interrupt}
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) == 0 {
+			continue
+		}
+		if sig, ok := signals[f[0]]; ok {
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("exit: %v; stderr:\n%s", err, stderr.String())
+	}
+}
