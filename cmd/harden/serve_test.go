@@ -392,22 +392,34 @@ func runCLICases(t *testing.T, cases []cliCase) {
 // test can run the command as a process and signal it.
 const runMainEnv = "HARDEN_TEST_RUN_MAIN"
 
-// SIGTERM, as Kubernetes sends it, drains and stops the real process with
-// exit status 0, answering the request it is serving.
-func TestServeStopsOnSIGTERM(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "serve", "--config", testConfig(t, "-1s"))
+// startProcess runs the command "harden args..." as a process: this test
+// binary, running main. It returns a scanner of its stdout and its stderr.
+func startProcess(t *testing.T, args ...string) (*exec.Cmd, *bufio.Scanner, *syncBuffer) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), runMainEnv+"=1")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Process.Kill() // only if the test fails before the process exits
-	sc := bufio.NewScanner(stdout)
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil { // the test failed before the process exited
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
+	return cmd, bufio.NewScanner(stdout), stderr
+}
+
+// SIGTERM, as Kubernetes sends it, drains and stops the real process with
+// exit status 0, answering the request it is serving.
+func TestServeStopsOnSIGTERM(t *testing.T) {
+	cmd, sc, stderr := startProcess(t, "serve", "--config", testConfig(t, "-1s"))
 	var url string
 	for url == "" && sc.Scan() {
 		if f := strings.Fields(sc.Text()); len(f) >= 2 && f[0] == "serving" {
@@ -447,19 +459,7 @@ func TestServeStopsOnSIGTERM(t *testing.T) {
 // A second signal during the drain stops the process at once instead of
 // after shutdown.drain_delay (ten minutes here).
 func TestServeSecondSignalStopsAtOnce(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "serve", "--config", testConfig(t, "10m"))
-	cmd.Env = append(os.Environ(), runMainEnv+"=1")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill() // only if the test fails before the process exits
-	sc := bufio.NewScanner(stdout)
+	cmd, sc, stderr := startProcess(t, "serve", "--config", testConfig(t, "10m"))
 	signals := map[string]os.Signal{"stop:": syscall.SIGTERM, "draining:": os.Interrupt}
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
