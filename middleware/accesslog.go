@@ -91,7 +91,7 @@ const redacted = "REDACTED"
 // bytes the handler read. A hijacked connection is logged with status 101
 // unless the handler wrote one. The middleware is safe for concurrent
 // use.
-func AccessLog(opts ...Option) func(http.Handler) http.Handler {
+func AccessLog(opts ...AccessLogOption) func(http.Handler) http.Handler {
 	o := newOptions(opts)
 	logger := o.logger
 	sensitive := make(map[string]bool)

@@ -53,6 +53,18 @@
 // server configuration's limits and the logger and telemetry providers of
 // its options.
 //
+// # Options
+//
+// Options carry what a config file cannot: the logger, the telemetry
+// providers, the request-ID header and the access log's policy. Each
+// constructor family has its own option type, so an option it would
+// ignore does not compile: [RequestIDOption] for [RequestID] and
+// [PropagateRequestID], [TraceOption] for [Trace] and [TraceTransport],
+// [AccessLogOption] for [AccessLog], [LogOption] (the logger) for
+// [Recover] and AccessLog, and [DefaultOption] for [Default], which
+// accepts all of them, hands each layer its own, and alone takes
+// [WithGuard].
+//
 // # Handler timeout
 //
 // [Timeout] does not buffer the response, unlike [http.TimeoutHandler],
