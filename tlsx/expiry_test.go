@@ -114,3 +114,26 @@ func TestExpiryWarning(t *testing.T) {
 		t.Errorf("threshold = %v, want 24h", e["threshold"])
 	}
 }
+
+// A client source reports its certificate's expiry through the meter
+// provider it is given, as a server source does.
+func TestExpiryGaugeClient(t *testing.T) {
+	ca := tlstest.NewCA(t)
+	cli := ca.Client(t)
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer mp.Shutdown(context.Background())
+	clock := &fakeClock{t: time.Now()}
+	newClient(t, tlsx.ClientConfig{CertFile: cli.CertFile, KeyFile: cli.KeyFile, ReloadInterval: -1},
+		tlsx.WithMeterProvider(mp), tlsx.WithClock(clock.Now))
+	pts := expiryPoints(t, reader)
+	if len(pts) != 1 {
+		t.Fatalf("%d data points, want 1", len(pts))
+	}
+	if want := cli.Certificate.NotAfter.Sub(clock.Now()).Seconds(); pts[0].Value != want {
+		t.Errorf("gauge = %v, want %v", pts[0].Value, want)
+	}
+	if side, _ := pts[0].Attributes.Value(attribute.Key("tls.side")); side.AsString() != "client" {
+		t.Errorf("tls.side = %q, want client", side.AsString())
+	}
+}
