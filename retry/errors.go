@@ -1,6 +1,8 @@
 package retry
 
 import (
+	"context"
+	"errors"
 	"net/url"
 	"strconv"
 	"strings"
@@ -34,9 +36,10 @@ type problems = configerr.Problems
 // Error is the error [Transport.RoundTrip] returns when its last attempt
 // ended in an error rather than a response. It names the request, with its
 // URL passed through [RedactURL], how many attempts were made and the
-// status of the last response seen, if any, and wraps the cause:
-// errors.Is(err, context.DeadlineExceeded) holds when the caller's deadline
-// ended the retries.
+// status of the last response seen, if any, and wraps the cause. When a
+// timeout caused it, the caller's deadline or one of the base
+// RoundTripper's, [Error.Timeout] reports true and errors.Is(err,
+// context.DeadlineExceeded) holds.
 //
 // When the last attempt produced a response, RoundTrip returns that
 // response and a nil error, as the [http.RoundTripper] contract requires;
@@ -81,6 +84,25 @@ func (e *Error) Error() string {
 
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
+
+// Timeout reports whether the cause is a timeout: an error in its chain
+// whose Timeout method reports true (a [net.Error], net/http's response
+// header timeout) or [context.DeadlineExceeded]. [url.Error.Timeout],
+// which asks only the error it wraps, relies on it.
+func (e *Error) Timeout() bool {
+	if errors.Is(e.Err, context.DeadlineExceeded) {
+		return true
+	}
+	var te interface{ Timeout() bool }
+	return errors.As(e.Err, &te) && te.Timeout()
+}
+
+// Is reports whether target is [context.DeadlineExceeded] and e a
+// timeout, as the timeout errors of packages net and net/http do; the
+// HTTP/2 transport's response header timeout alone does not.
+func (e *Error) Is(target error) bool {
+	return target == context.DeadlineExceeded && e.Timeout()
+}
 
 // RedactURL returns u as it may appear in logs and errors: the password
 // replaced as [url.URL.Redacted] does, every query value replaced by
