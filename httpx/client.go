@@ -40,7 +40,8 @@ var ErrTooManyRedirects = errors.New("httpx: too many redirects")
 //
 // The logger of [WithLogger] records each retry decision at debug level
 // and the TLS source's reloads. Errors are *url.Error values, as
-// net/http returns them, which carry the request's URL with its query.
+// net/http returns them, whose URL keeps the query and fragment: pass
+// them through [retry.RedactError] before logging or returning them.
 // [http.Client.CloseIdleConnections] reaches the transport.
 func NewClient(cfg ClientConfig, opts ...ClientOption) (*http.Client, error) {
 	o := newClientOptions(opts)

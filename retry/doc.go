@@ -75,5 +75,5 @@
 // [*Error] naming the method, the URL with its password, query values and
 // fragment redacted ([RedactURL]), the number of attempts and the last
 // status, and wrapping the cause. http.Client wraps it in a *url.Error
-// that still carries the raw URL; see [Error] for the way around it.
+// that still carries the raw URL; [RedactError] redacts that one too.
 package retry

@@ -46,10 +46,8 @@ type problems = configerr.Problems
 // the caller reads the status itself.
 //
 // [http.Client] wraps every error of its Transport in a [*url.Error] whose
-// URL field is the request URL with only the password removed: query and
-// fragment stay. Log err.Unwrap() of that *url.Error (this Error, when the
-// Transport is a retry.Transport), or rebuild the message with
-// [RedactURL], rather than the *url.Error itself.
+// URL keeps the query and fragment; pass the client's error through
+// [RedactError] before logging or returning it.
 type Error struct {
 	Method     string // request method
 	URL        string // request URL, redacted
@@ -132,4 +130,34 @@ func RedactURL(u *url.URL) string {
 		c.Fragment, c.RawFragment = "REDACTED", ""
 	}
 	return c.Redacted()
+}
+
+// RedactError returns err, as [http.Client] returns it, with the URL of
+// its [*url.Error] passed through [RedactURL], so that API keys, tokens
+// and signatures in the query or fragment stay out of logs and of errors
+// handed on. The *url.Error is copied, never modified, and wraps the same
+// cause, so errors.Is, errors.As and Timeout answer as before. An err that
+// is not a *url.Error (nil included) is returned as it is: one that wraps
+// a *url.Error has already written its URL into its own message.
+func RedactError(err error) error {
+	ue, ok := err.(*url.Error)
+	if !ok {
+		return err
+	}
+	c := *ue
+	c.URL = redactURLString(ue.URL)
+	c.Err = RedactError(ue.Err)
+	return &c
+}
+
+// redactURLString is [RedactURL] for a URL in text form; text that does
+// not parse keeps only what precedes its query and fragment.
+func redactURLString(s string) string {
+	if u, err := url.Parse(s); err == nil {
+		return RedactURL(u)
+	}
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		return s[:i]
+	}
+	return s
 }
