@@ -11,8 +11,8 @@ import (
 // ticket keys) that cannot be read. Without it those problems are left
 // out, since the paths usually exist only where the service runs; files
 // that can be read are checked either way.
-func WithTLSFiles() Option {
-	return optionFunc(func(o *options) { o.tlsFiles = true })
+func WithTLSFiles() LintOption {
+	return lintOption(func(o *options) { o.tlsFiles = true })
 }
 
 // Lint reads each document, tells its kind from its content, and returns
@@ -22,7 +22,7 @@ func WithTLSFiles() Option {
 // of any service config) and Kubernetes workload among docs; and the
 // client rules between each service's client and the server of every
 // other service config. The package documentation lists the rules.
-func Lint(docs []Document, opts ...Option) []Finding {
+func Lint(docs []Document, opts ...LintOption) []Finding {
 	o := newOptions(opts)
 	var (
 		findings  []Finding
@@ -41,7 +41,7 @@ func Lint(docs []Document, opts ...Option) []Finding {
 		var fs []Finding
 		switch kind {
 		case KindService:
-			f, err := Parse(doc.Name, doc.Data, opts...)
+			f, err := parse(doc.Name, doc.Data, o)
 			if err != nil {
 				findings = append(findings, loadFindings(err)...)
 				continue

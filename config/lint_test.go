@@ -239,6 +239,39 @@ func TestTLSFiles(t *testing.T) {
 	}
 }
 
+// Lint loads each service config with the environment of WithEnviron.
+func TestLintEnviron(t *testing.T) {
+	doc := []Document{{Name: "svc.yaml", Data: []byte("server: {}\n")}}
+	fs := Lint(doc, WithEnviron([]string{"HARDEN_SERVER_TIMEOUTS_IDLE=forever"}))
+	if len(fs) != 1 || fs[0].Key != "server.timeouts.idle" {
+		t.Fatalf("HARDEN_SERVER_TIMEOUTS_IDLE=forever:%s", dump(fs))
+	}
+}
+
+// TestOptionsOnlyFitTheirFunction proves that an option a function would
+// ignore does not compile there.
+func TestOptionsOnlyFitTheirFunction(t *testing.T) {
+	type fits struct{ load, lint bool }
+	tests := []struct {
+		name string
+		opt  any
+		want fits
+	}{
+		{"WithEnviron", WithEnviron(nil), fits{load: true, lint: true}},
+		{"WithTLSFiles", WithTLSFiles(), fits{lint: true}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var got fits
+			_, got.load = tc.opt.(LoadOption) // Load, Parse
+			_, got.lint = tc.opt.(LintOption)
+			if got != tc.want {
+				t.Errorf("fits %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
 // FuzzLint feeds arbitrary files of each kind to Lint beside a server
 // config: it must never panic, and every finding names a rule, a
 // severity and a file.

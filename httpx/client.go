@@ -1,7 +1,6 @@
 package httpx
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -41,7 +40,8 @@ var ErrTooManyRedirects = errors.New("httpx: too many redirects")
 //
 // The logger of [WithLogger] records each retry decision at debug level
 // and the TLS source's reloads. Errors are *url.Error values, as
-// net/http returns them, which carry the request's URL with its query.
+// net/http returns them, whose URL keeps the query and fragment: pass
+// them through [retry.RedactError] before logging or returning them.
 // [http.Client.CloseIdleConnections] reaches the transport.
 func NewClient(cfg ClientConfig, opts ...ClientOption) (*http.Client, error) {
 	o := newClientOptions(opts)
@@ -82,30 +82,6 @@ type stack struct {
 }
 
 var _ http.RoundTripper = (*stack)(nil)
-
-// RoundTrip sends req through the chain. An error caused by a timeout
-// anywhere below reports Timeout() itself, so that *url.Error.Timeout,
-// which asks only the error it wraps, sees it through retry.Error.
-func (s *stack) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := s.RoundTripper.RoundTrip(req)
-	var te interface{ Timeout() bool }
-	if err != nil && errors.As(err, &te) && te.Timeout() {
-		err = timeoutError{err}
-	}
-	return resp, err
-}
-
-// timeoutError marks a failure caused by a timeout, as net/http's own
-// timeout errors do: Timeout reports true and errors.Is matches
-// context.DeadlineExceeded.
-type timeoutError struct{ err error }
-
-func (e timeoutError) Error() string   { return e.err.Error() }
-func (e timeoutError) Unwrap() error   { return e.err }
-func (e timeoutError) Timeout() bool   { return true }
-func (e timeoutError) Temporary() bool { return true }
-
-func (e timeoutError) Is(target error) bool { return target == context.DeadlineExceeded }
 
 // CloseIdleConnections closes the idle connections of the base transport.
 func (s *stack) CloseIdleConnections() {

@@ -25,8 +25,8 @@ type Server struct {
 	hs  *http.Server
 	log *zap.Logger
 
-	mwOpts    []middleware.Option // telemetry of the request chain
-	tlsSource *tlsx.ServerSource  // set by WithTLSSource
+	mwOpts    []middleware.TraceOption // telemetry of the request chain
+	tlsSource *tlsx.ServerSource       // set by WithTLSSource
 
 	draining     atomic.Bool
 	shutdownOnce sync.Once
@@ -99,7 +99,10 @@ func NewServer(cfg ServerConfig, h http.Handler, opts ...ServerOption) (*Server,
 // guard.
 func (s *Server) chain(h http.Handler) http.Handler {
 	l, t := s.cfg.Limits, s.cfg.Timeouts
-	opts := append(s.mwOpts, middleware.WithGuard(headerLimit(int64(l.MaxHeaderBytes))))
+	opts := []middleware.DefaultOption{middleware.WithLogger(s.log), middleware.WithGuard(headerLimit(int64(l.MaxHeaderBytes)))}
+	for _, o := range s.mwOpts {
+		opts = append(opts, o)
+	}
 	h = middleware.Default(middleware.DefaultConfig{
 		HandlerTimeout: t.Handler,
 		MaxBodyBytes:   int64(l.MaxBodyBytes),
@@ -108,7 +111,7 @@ func (s *Server) chain(h http.Handler) http.Handler {
 			MinRate:      int64(l.MinBodyRate),
 			Window:       l.BodyRateWindow,
 		},
-	}, append(opts, middleware.WithLogger(s.log))...)(h)
+	}, opts...)(h)
 	return s.drainMarker(h)
 }
 

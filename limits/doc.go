@@ -52,6 +52,38 @@
 // keeps reaching the connection (Flush, deadlines, full duplex, Hijack).
 // Neither starts a goroutine.
 //
+// # Body limits
+//
+// [Body] checks a declared Content-Length at the handler's first read of
+// the body, not on arrival, so that the innermost limit, applied after
+// routing, decides; nothing has been read by then, so an Expect:
+// 100-continue client is refused before it sends anything, and no client
+// can make the server receive a body it is going to refuse. A body of
+// undeclared length (chunked, or HTTP/2 without content-length) is read
+// through [http.MaxBytesReader].
+//
+// When the limit is hit before the handler committed to a response, the
+// handler's response becomes the 413: whatever it writes next is replaced
+// by the answer (its later writes return the [*http.MaxBytesError]), and
+// if it writes nothing the answer is written when it returns. A handler
+// that already sent its status keeps it. On HTTP/1.x the answer asks for
+// the connection to be closed, since the unread body would otherwise be
+// parsed as the next request (RFC 9110 section 15.5.14 allows the close).
+//
+// A route wrapped in its own Body replaces the limit of a Body around the
+// whole mux, to loosen it as well as to tighten it. A server-wide default
+// with one larger route reads:
+//
+//	mux.Handle("POST /upload", limits.Body(64<<20)(upload))
+//	mux.Handle("/", api)
+//	handler := limits.Body(1<<20)(mux)
+//
+// A limit set after the handler has begun reading the body is too late to
+// change and is ignored. The handler receives a shallow copy of the
+// request whose Body is limited; a multipart form parsed from it is handed
+// back to the original request, so net/http still removes its temporary
+// files. Once the handler hijacks the connection, Body leaves it alone.
+//
 // # How Progress measures
 //
 // Each read of the body sets the connection's read deadline (through

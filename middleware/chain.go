@@ -58,14 +58,14 @@ type DefaultConfig struct {
 //
 //	h := middleware.Default(cfg, middleware.WithLogger(logger))(middleware.Chain(auth, cors)(mux))
 //
-// opts configure [RequestID], [Trace], [AccessLog] and [Recover];
-// without [WithLogger] nothing is logged. Middleware of yours that hands
+// Each option goes to the layers it configures ("Options" in the package
+// documentation); without [WithLogger] nothing is logged. Middleware of yours that hands
 // the mux a copy of the request must hand back the copy's Pattern and
 // MultipartForm after the call, or the route is missing from spans and
 // log lines and a parsed form's temporary files are left behind
 // ("Request copies" in the package documentation). The middleware is
 // safe for concurrent use.
-func Default(cfg DefaultConfig, opts ...Option) func(http.Handler) http.Handler {
+func Default(cfg DefaultConfig, opts ...DefaultOption) func(http.Handler) http.Handler {
 	o := newOptions(opts)
 	timeout := cfg.HandlerTimeout
 	if timeout == 0 {
@@ -76,10 +76,10 @@ func Default(cfg DefaultConfig, opts ...Option) func(http.Handler) http.Handler 
 		maxBody = defaultMaxBodyBytes
 	}
 	mw := []func(http.Handler) http.Handler{
-		RequestID(opts...),
-		Trace(opts...),
-		AccessLog(opts...),
-		Recover(opts...),
+		RequestID(only[RequestIDOption](opts)...),
+		Trace(only[TraceOption](opts)...),
+		AccessLog(only[AccessLogOption](opts)...),
+		Recover(only[LogOption](opts)...),
 	}
 	mw = append(mw, o.guards...)
 	mw = append(mw,

@@ -17,7 +17,7 @@ import (
 // with every attempt. A nil base means [http.DefaultTransport]. The
 // request body is the base's to close, on every path, as the
 // RoundTripper contract requires.
-func PropagateRequestID(base http.RoundTripper, opts ...Option) http.RoundTripper {
+func PropagateRequestID(base http.RoundTripper, opts ...RequestIDOption) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport
 	}
@@ -48,7 +48,7 @@ func (t *propagateID) RoundTrip(req *http.Request) (*http.Response, error) {
 // [WithPropagators] (defaults: the globals, and W3C Trace Context and
 // Baggage until a global propagator is installed). A nil base means
 // [http.DefaultTransport].
-func TraceTransport(base http.RoundTripper, opts ...Option) http.RoundTripper {
+func TraceTransport(base http.RoundTripper, opts ...TraceOption) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport
 	}

@@ -36,6 +36,40 @@
 //     and each resends once. A 401 is renewed once, never looped; a 403
 //     is final unless it says the session expired.
 //
+// # When a request is resent
+//
+// [Transport.RoundTrip] resends a failed attempt only when all of these
+// hold:
+//
+//   - The failure is Transient or Throttled ([Classifier]), and the
+//     request is safe to resend: it provably never reached a handler
+//     (the dial failed, the connection was refused, an HTTP/2 server
+//     refused the stream), or its method is idempotent (GET, HEAD,
+//     OPTIONS, TRACE, PUT, DELETE), or it carries an Idempotency-Key
+//     header, or Policy.RetryUnsafe is set.
+//   - Its body is replayable: no body, GetBody, or a body of at most
+//     Policy.MaxReplayBytes, copied as the first attempt sends it.
+//     Otherwise it gets one attempt.
+//   - Attempts remain (Policy.MaxAttempts) and the host's retry budget
+//     ([BudgetConfig]) has room.
+//   - The wait, the server's Retry-After on 429 and 503 or else the
+//     jittered backoff, ends before the caller's deadline. A Retry-After
+//     longer than Policy.MaxRetryAfter returns the response at once.
+//
+// An attempt classified [AuthExpired] with an [Authenticator] set is
+// renewed once and resent once, if the body is replayable and the attempt
+// went to the origin its redirect chain began at (elsewhere it carried no
+// credentials to renew); this is not a retry and does not spend the
+// budget. Its response body is closed unread, so on HTTP/1.x net/http
+// closes the connection that carried the rejected credentials instead of
+// reusing it (a response without any body was complete on arrival and
+// its connection is already back in the pool; on HTTP/2 the stream is
+// reset and the shared connection kept). The pool itself is left alone:
+// one failure never closes other idle connections.
+//
+// Each attempt is a shallow copy of the request with its own context and
+// body, whose headers are cloned when an Authenticator sets them.
+//
 // # Backoff
 //
 // The bound of each wait comes from github.com/cenkalti/backoff/v4's
@@ -75,5 +109,5 @@
 // [*Error] naming the method, the URL with its password, query values and
 // fragment redacted ([RedactURL]), the number of attempts and the last
 // status, and wrapping the cause. http.Client wraps it in a *url.Error
-// that still carries the raw URL; see [Error] for the way around it.
+// that still carries the raw URL; [RedactError] redacts that one too.
 package retry

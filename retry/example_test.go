@@ -106,3 +106,13 @@ func ExampleRedactURL() {
 	fmt.Println(retry.RedactURL(u))
 	// Output: https://user:xxxxx@api.example/cb?code=REDACTED&state=REDACTED#REDACTED
 }
+
+// An error of http.Client carries the request's URL, query and fragment
+// included; RedactError takes the credentials out before it is logged.
+func ExampleRedactError() {
+	// What client.Get("https://api.example/v1/items?api_key=s3cr3t")
+	// returns when the server hangs up.
+	err := error(&url.Error{Op: "Get", URL: "https://api.example/v1/items?api_key=s3cr3t", Err: io.ErrUnexpectedEOF})
+	fmt.Println(retry.RedactError(err))
+	// Output: Get "https://api.example/v1/items?api_key=REDACTED": unexpected EOF
+}

@@ -34,9 +34,19 @@ func jsonLogger() *zap.Logger {
 
 // noop are the options of a chain whose telemetry providers do nothing,
 // the state of an application that has not installed an OTel SDK.
-var noop = []middleware.Option{
+var noop = []middleware.TraceOption{
 	middleware.WithTracerProvider(tracenoop.NewTracerProvider()),
 	middleware.WithMeterProvider(metricnoop.NewMeterProvider()),
+}
+
+// defaultChain is the Default chain with the telemetry options tel and a
+// JSON logger that discards its lines.
+func defaultChain(tel []middleware.TraceOption) func(http.Handler) http.Handler {
+	opts := []middleware.DefaultOption{middleware.WithLogger(jsonLogger())}
+	for _, o := range tel {
+		opts = append(opts, o)
+	}
+	return middleware.Default(middleware.DefaultConfig{}, opts...)
 }
 
 // hello is the bare handler every variant ends in.
@@ -54,7 +64,7 @@ type variant struct {
 func variants(b testing.TB) []variant {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()))
 	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-	sdk := []middleware.Option{middleware.WithTracerProvider(tp), middleware.WithMeterProvider(metricnoop.NewMeterProvider())}
+	sdk := []middleware.TraceOption{middleware.WithTracerProvider(tp), middleware.WithMeterProvider(metricnoop.NewMeterProvider())}
 	return []variant{
 		{"raw", func(h http.Handler) http.Handler { return h }},
 		{"RequestID", middleware.RequestID()},
@@ -65,8 +75,8 @@ func variants(b testing.TB) []variant {
 		{"Timeout", middleware.Timeout(time.Minute)},
 		{"Body", limits.Body(1 << 20)},
 		{"Progress", limits.Progress(limits.ProgressConfig{})},
-		{"Default/noop", middleware.Default(middleware.DefaultConfig{}, append(noop, middleware.WithLogger(jsonLogger()))...)},
-		{"Default/sdk", middleware.Default(middleware.DefaultConfig{}, append(sdk, middleware.WithLogger(jsonLogger()))...)},
+		{"Default/noop", defaultChain(noop)},
+		{"Default/sdk", defaultChain(sdk)},
 	}
 }
 
@@ -140,7 +150,7 @@ func get(b *testing.B, c *http.Client, url string) {
 func BenchmarkLoopback(b *testing.B) {
 	for _, v := range []variant{
 		{"raw", func(h http.Handler) http.Handler { return h }},
-		{"Default/noop", middleware.Default(middleware.DefaultConfig{}, append(noop, middleware.WithLogger(jsonLogger()))...)},
+		{"Default/noop", defaultChain(noop)},
 	} {
 		b.Run(v.name, func(b *testing.B) {
 			url, c := serve(b, v.mw(hello))
@@ -164,7 +174,7 @@ func BenchmarkLoopback(b *testing.B) {
 // same machine load at the same time.
 func BenchmarkLoopbackRatio(b *testing.B) {
 	rawURL, rawC := serve(b, hello)
-	chainURL, chainC := serve(b, middleware.Default(middleware.DefaultConfig{}, append(noop, middleware.WithLogger(jsonLogger()))...)(hello))
+	chainURL, chainC := serve(b, defaultChain(noop)(hello))
 	var rawNS, chainNS atomic.Int64
 	var n atomic.Int64
 	b.ReportAllocs()

@@ -129,7 +129,7 @@ func lint(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "harden lint: %v\n", err)
 		return exitUsage
 	}
-	var opts []config.Option
+	var opts []config.LintOption
 	if *tlsFiles {
 		opts = append(opts, config.WithTLSFiles())
 	}
