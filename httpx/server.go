@@ -26,6 +26,7 @@ type Server struct {
 	log *zap.Logger
 
 	mwOpts    []middleware.Option // telemetry of the request chain
+	tls       *tls.Config         // set by WithTLSConfig or WithTLSSource
 	tlsSource *tlsx.ServerSource  // set by WithTLSSource
 
 	draining     atomic.Bool
@@ -85,7 +86,10 @@ func NewServer(cfg ServerConfig, h http.Handler, opts ...Option) (*Server, error
 		MaxHeaderBytes:    headerBackstop(c.Limits.MaxHeaderBytes),
 		ErrorLog:          zap.NewStdLog(o.logger.Named("net/http")),
 	}
-	s.hs.TLSConfig = o.tls
+	// Serve decides on TLS from s.tls, never from hs.TLSConfig: net/http's
+	// first Serve sets hs.TLSConfig for its HTTP/2 setup even on a plain
+	// server.
+	s.tls, s.hs.TLSConfig = o.tls, o.tls
 	if o.tlsSource != nil {
 		s.tlsSource = o.tlsSource
 		s.hs.ErrorLog = withoutHandshakeLines(s.hs.ErrorLog)
@@ -131,8 +135,9 @@ func (s *Server) drainMarker(h http.Handler) http.Handler {
 }
 
 // HTTPServer returns the underlying server, for what harden does not wrap
-// (TLSConfig, ConnState, RegisterOnShutdown). Changing the fields harden
-// set bypasses its validation.
+// (ConnState, RegisterOnShutdown). Changing the fields harden set bypasses
+// its validation; TLS is set with [WithTLSConfig] or [WithTLSSource], not
+// through TLSConfig.
 func (s *Server) HTTPServer() *http.Server { return s.hs }
 
 // Config returns the configuration the server runs with, every default
@@ -160,8 +165,8 @@ func (s *Server) Serve(l net.Listener) error {
 	switch {
 	case s.tlsSource != nil:
 		l = s.tlsSource.Listener(l)
-	case s.hs.TLSConfig != nil:
-		l = tls.NewListener(l, s.hs.TLSConfig)
+	case s.tls != nil:
+		l = tls.NewListener(l, s.tls)
 	}
 	addr := l.Addr()
 	s.addr.CompareAndSwap(nil, &addr)

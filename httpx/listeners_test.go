@@ -1,0 +1,116 @@
+package httpx
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"testing"
+
+	"github.com/harden-go/harden/tlsx/tlstest"
+)
+
+// serveOn serves srv on a fresh loopback listener until the test ends and
+// returns its address; a server may be given several.
+func serveOn(t *testing.T, srv *Server) string {
+	t.Helper()
+	return listen(t, srv.Serve, func(ctx context.Context) error {
+		_ = srv.Shutdown(ctx)
+		return nil
+	})
+}
+
+// Every listener of one server speaks what the config says, whether the
+// second Serve starts after the first has served (net/http's first Serve
+// sets TLSConfig for its HTTP/2 setup) or at the same time.
+func TestEveryListenerServesTheConfiguredProtocol(t *testing.T) {
+	tests := []struct {
+		name      string
+		cleartext bool // http2.cleartext
+		tls       bool
+		proto     int
+	}{
+		{"plain HTTP/1.1", false, false, 1},
+		{"h2c", true, false, 2},
+		{"HTTP/2 over TLS", false, true, 2},
+	}
+	for _, tc := range tests {
+		for _, concurrent := range []bool{false, true} {
+			name := tc.name + "/one after the other"
+			if concurrent {
+				name = tc.name + "/concurrent"
+			}
+			t.Run(name, func(t *testing.T) {
+				cfg := testConfig()
+				cfg.HTTP2.Cleartext = tc.cleartext
+				tr := &http.Transport{}
+				scheme := "http"
+				var opts []Option
+				switch {
+				case tc.tls:
+					ca := tlstest.NewCA(t)
+					opts = append(opts, WithTLSConfig(ca.ServerConfig(t, ca.Server(t))))
+					tr.TLSClientConfig = ca.ClientConfig(nil)
+					tr.ForceAttemptHTTP2 = true
+					scheme = "https"
+				case tc.cleartext:
+					var p http.Protocols
+					p.SetUnencryptedHTTP2(true)
+					tr.Protocols = &p
+				}
+				srv, err := NewServer(cfg, ok, opts...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				client := &http.Client{Transport: tr, Timeout: safety}
+				get := func(addr string) {
+					t.Helper()
+					resp, err := client.Get(scheme + "://" + addr + "/")
+					if err != nil {
+						t.Fatalf("listener %s: %v", addr, err)
+					}
+					defer resp.Body.Close()
+					if body, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK || string(body) != "ok" {
+						t.Fatalf("listener %s: %d %q", addr, resp.StatusCode, body)
+					}
+					if resp.ProtoMajor != tc.proto {
+						t.Fatalf("listener %s answered over HTTP/%d, want HTTP/%d", addr, resp.ProtoMajor, tc.proto)
+					}
+				}
+				first := serveOn(t, srv)
+				if !concurrent {
+					get(first)
+				}
+				second := serveOn(t, srv)
+				t.Cleanup(tr.CloseIdleConnections) // before the server's shutdown
+				get(first)
+				get(second)
+			})
+		}
+	}
+}
+
+// A plain listener answers a plain HTTP/1.1 request, not a TLS alert, on
+// the second listener too. The config is the default but for the drain
+// delay, which would only slow the test's shutdown.
+func TestSecondPlainListenerSpeaksHTTP(t *testing.T) {
+	srv, err := NewServer(ServerConfig{Shutdown: ShutdownConfig{DrainDelay: -1}}, ok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		addr := serveOn(t, srv)
+		c := dial(t, addr)
+		if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatalf("listener %s: %v", addr, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("listener %s: status %d", addr, resp.StatusCode)
+		}
+	}
+}
