@@ -157,6 +157,8 @@ type ShutdownConfig struct {
 	// closes; connections still busy then are force-closed. Zero: 15s, so
 	// DrainDelay + Timeout stays inside Kubernetes' default
 	// terminationGracePeriodSeconds of 30s with a margin before SIGKILL.
+	// Negative: refused (rule range), whatever DrainDelay says; it would
+	// cut every in-flight request.
 	Timeout time.Duration `yaml:"timeout" json:"timeout"`
 
 	// TerminationGrace is the platform's grace period between SIGTERM and

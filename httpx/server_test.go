@@ -494,6 +494,7 @@ func TestNewServerRefuses(t *testing.T) {
 		{"nil handler", ServerConfig{}, nil, RuleHandlerRequired},
 		{"default mux", ServerConfig{}, http.DefaultServeMux, RuleNoDefaultMux},
 		{"invalid config", ServerConfig{Timeouts: ServerTimeouts{ReadHeader: -1}}, ok, RuleHeaderTimeout},
+		{"negative shutdown timeout", ServerConfig{Shutdown: ShutdownConfig{DrainDelay: -1, Timeout: -1}}, ok, RuleRange},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
