@@ -119,8 +119,8 @@ type ServerLimits struct {
 	// one slow burst is forgiven. Zero: 10s, as mod_reqtimeout measures.
 	BodyRateWindow time.Duration `yaml:"body_rate_window" json:"body_rate_window"`
 
-	// MaxConnections caps open connections; beyond it new connections
-	// are closed at once so the load balancer can try another backend.
+	// MaxConnections caps the server's open connections, across all its
+	// listeners; beyond it new connections are closed at once so the load balancer can try another backend.
 	// Each connection costs one file descriptor, so the cap must stay
 	// below the open-file limit (rule fd-budget) or accept(2) starts
 	// failing with EMFILE for everything, logs and outbound calls
@@ -139,7 +139,7 @@ type ServerLimits struct {
 	MaxConnectionsPerIP int `yaml:"max_connections_per_ip" json:"max_connections_per_ip"`
 }
 
-// listener returns the connection caps for limits.NewListener.
+// listener returns the connection caps of the server's limits.ConnBudget.
 func (l ServerLimits) listener() limits.ListenerConfig {
 	return limits.ListenerConfig{Max: l.MaxConnections, MaxPerIP: l.MaxConnectionsPerIP}
 }

@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/harden-go/harden/tlsx/tlstest"
 )
@@ -112,5 +114,69 @@ func TestSecondPlainListenerSpeaksHTTP(t *testing.T) {
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("listener %s: status %d", addr, resp.StatusCode)
 		}
+	}
+}
+
+// The connection caps are the server's: two listeners share one budget,
+// in all and per client address.
+func TestConnectionCapsSpanListeners(t *testing.T) {
+	cfg := testConfig()
+	cfg.Timeouts.ReadHeader = safety // idle connections must not be closed by the header timeout here
+	cfg.Limits.MaxConnections = 2
+	srv, err := NewServer(cfg, ok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := serveOn(t, srv), serveOn(t, srv)
+	served(t, dialFrom(t, "127.0.0.1", a))
+	served(t, dialFrom(t, "127.0.0.2", b))
+	for _, addr := range []string{a, b} {
+		if closed, err := closedByServer(dialFrom(t, "127.0.0.3", addr)); !closed {
+			t.Fatalf("a third connection, on %s, was kept open: %v", addr, err)
+		}
+	}
+
+	cfg.Limits.MaxConnections = 10
+	cfg.Limits.MaxConnectionsPerIP = 1
+	srv, err = NewServer(cfg, ok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b = serveOn(t, srv), serveOn(t, srv)
+	served(t, dialFrom(t, "127.0.0.1", a))
+	if closed, err := closedByServer(dialFrom(t, "127.0.0.1", b)); !closed {
+		t.Fatalf("a second connection of one client, on the other listener, was kept open: %v", err)
+	}
+	served(t, dialFrom(t, "127.0.0.2", b))
+}
+
+// dialFrom opens a raw connection to addr from the loopback address local
+// (any of 127.0.0.0/8 is this host), as another client would.
+func dialFrom(t *testing.T, local, addr string) net.Conn {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetDeadline(time.Now().Add(safety))
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// served sends a GET on c and fails the test unless it is answered 200;
+// the connection stays open.
+func served(t *testing.T, c net.Conn) {
+	t.Helper()
+	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("a connection within the caps was not served: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status = %d", resp.StatusCode)
 	}
 }

@@ -28,6 +28,7 @@ type Server struct {
 	mwOpts    []middleware.Option // telemetry of the request chain
 	tls       *tls.Config         // set by WithTLSConfig or WithTLSSource
 	tlsSource *tlsx.ServerSource  // set by WithTLSSource
+	conns     *limits.ConnBudget  // shared by every listener; nil without caps
 
 	draining     atomic.Bool
 	shutdownOnce sync.Once
@@ -77,6 +78,9 @@ func NewServer(cfg ServerConfig, h http.Handler, opts ...Option) (*Server, error
 	o := newOptions(opts)
 	c := cfg.withDefaults()
 	s := &Server{cfg: c, log: o.logger, mwOpts: o.middleware(), done: make(chan struct{})}
+	if lc := c.Limits.listener(); lc.Max > 0 || lc.MaxPerIP > 0 {
+		s.conns = limits.NewConnBudget(lc)
+	}
 	s.hs = &http.Server{
 		Addr:              c.Addr,
 		Handler:           s.chain(h),
@@ -157,10 +161,11 @@ func (s *Server) Addr() net.Addr {
 // per client address), speaks TLS on them when the server has a TLS
 // config ([WithTLSConfig], [WithTLSSource]), and serves them until
 // Shutdown; it then returns http.ErrServerClosed, like http.Server.Serve.
-// It may be called for several listeners.
+// It may be called for several listeners, which share the caps: they are
+// the server's, not each listener's.
 func (s *Server) Serve(l net.Listener) error {
-	if lc := s.cfg.Limits.listener(); lc.Max > 0 || lc.MaxPerIP > 0 {
-		l = limits.NewListener(l, lc)
+	if s.conns != nil {
+		l = s.conns.Listener(l)
 	}
 	switch {
 	case s.tlsSource != nil:
