@@ -32,6 +32,15 @@ type ServerConfig struct {
 	// Addr is the TCP address Run listens on. Zero: ":8080".
 	Addr string `yaml:"addr" json:"addr"`
 
+	// ExposePprof lets the handler answer /debug/pprof/ on the public
+	// port. Off (the zero value), the server answers 404 to every path
+	// that cleans, unescapes or case-folds to /debug/pprof or below it,
+	// whatever handler it serves: importing net/http/pprof registers the
+	// profiles on http.DefaultServeMux, and a wrapped DefaultServeMux
+	// slips past the no-default-mux check. Profiles belong on the admin
+	// server.
+	ExposePprof bool `yaml:"expose_pprof" json:"expose_pprof"`
+
 	Timeouts ServerTimeouts `yaml:"timeouts" json:"timeouts"`
 	Limits   ServerLimits   `yaml:"limits" json:"limits"`
 	Shutdown ShutdownConfig `yaml:"shutdown" json:"shutdown"`

@@ -29,7 +29,9 @@
 // # Request path
 //
 // [NewServer] wraps the handler, outermost first, in a drain marker, the
-// header size check (431), the handler timeout of package middleware (503),
+// header size check (431), a guard that answers 404 on /debug/pprof
+// whatever mux the handler wraps, the handler timeout of package
+// middleware (503),
 // and the body limit and progress guard of package limits (413, 408).
 // Every answer harden gives itself is application/problem+json (RFC 9457).
 // The listener is capped at limits.max_connections.

@@ -45,13 +45,17 @@ var _ Readiness = (*Server)(nil)
 // http.DefaultServeMux: importing net/http/pprof or expvar registers
 // profiling and memory endpoints on it as a side effect, so serving it on
 // a public port publishes them (rule no-default-mux). Profiles belong on
-// the admin listener ([NewAdminServer]).
+// the admin listener ([NewAdminServer]); since a DefaultServeMux wrapped
+// in middleware passes that check, the server also answers 404 on
+// /debug/pprof and below, whatever the handler, unless server.expose_pprof
+// says otherwise ([ServerConfig.ExposePprof]).
 //
 // Around h the server installs, outermost first: the drain marker, then
 // middleware.Default's chain: the request ID, the trace (otelhttp, on the
 // providers of [WithTracerProvider], [WithMeterProvider] and
 // [WithPropagators]), the access log (to the logger of [WithLogger]),
-// panic recovery (500), the header size check (431), the handler timeout
+// panic recovery (500), the header size check (431), the profiling path
+// guard (404), the handler timeout
 // (503), the body size limit (413) and the body progress guard (408).
 // Every early answer is problem+json carrying the request ID, and its
 // access-log line carries the same request ID, trace ID and span ID as
@@ -106,11 +110,15 @@ func NewServer(cfg ServerConfig, h http.Handler, opts ...Option) (*Server, error
 // the request path of the design (middleware.Default): every early answer
 // is given by a layer inside the request ID, the trace and the access log,
 // so that it is logged and traced with the IDs it carries, and outside the
-// layers it would otherwise have to pass. The header size check goes
-// right after panic recovery, before the handler timeout starts.
+// layers it would otherwise have to pass. The header size check and the
+// profiling path guard go right after panic recovery, before the handler
+// timeout starts.
 func (s *Server) chain(h http.Handler) http.Handler {
 	l, t := s.cfg.Limits, s.cfg.Timeouts
 	opts := append(s.mwOpts, middleware.WithGuard(headerLimit(int64(l.MaxHeaderBytes))))
+	if !s.cfg.ExposePprof {
+		opts = append(opts, middleware.WithGuard(pprofGuard))
+	}
 	h = middleware.Default(middleware.DefaultConfig{
 		HandlerTimeout: t.Handler,
 		MaxBodyBytes:   int64(l.MaxBodyBytes),
