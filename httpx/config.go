@@ -326,3 +326,14 @@ func isLoopbackHost(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// isLoopbackAddr reports whether a listener's address is reachable from
+// this host only: TCP on a loopback address, or a Unix socket.
+func isLoopbackAddr(a net.Addr) bool {
+	switch a.Network() {
+	case "unix", "unixpacket":
+		return true
+	}
+	host, _, err := net.SplitHostPort(a.String())
+	return err == nil && isLoopbackHost(host)
+}

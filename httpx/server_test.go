@@ -60,7 +60,13 @@ func serve(t *testing.T, cfg ServerConfig, h http.Handler, opts ...Option) (*Ser
 // http.ErrServerClosed.
 func listen(t *testing.T, serve func(net.Listener) error, stop func(context.Context) error) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	return listenOn(t, "127.0.0.1:0", serve, stop)
+}
+
+// listenOn is listen on the address addr.
+func listenOn(t *testing.T, addr string, serve func(net.Listener) error, stop func(context.Context) error) string {
+	t.Helper()
+	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
