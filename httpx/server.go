@@ -29,6 +29,7 @@ type Server struct {
 	tls       *tls.Config         // set by WithTLSConfig or WithTLSSource
 	tlsSource *tlsx.ServerSource  // set by WithTLSSource
 	conns     *limits.ConnBudget  // shared by every listener; nil without caps
+	tracked   *connTracker        // HTTP/1 connections closed early in the drain
 
 	draining     atomic.Bool
 	shutdownOnce sync.Once
@@ -81,7 +82,7 @@ func NewServer(cfg ServerConfig, h http.Handler, opts ...Option) (*Server, error
 	}
 	o := newOptions(opts)
 	c := cfg.withDefaults()
-	s := &Server{cfg: c, log: o.logger, mwOpts: o.middleware(), done: make(chan struct{})}
+	s := &Server{cfg: c, log: o.logger, mwOpts: o.middleware(), done: make(chan struct{}), tracked: newConnTracker()}
 	if lc := c.Limits.listener(); lc.Max > 0 || lc.MaxPerIP > 0 {
 		s.conns = limits.NewConnBudget(lc)
 	}
@@ -93,6 +94,8 @@ func NewServer(cfg ServerConfig, h http.Handler, opts ...Option) (*Server, error
 		IdleTimeout:       c.Timeouts.Idle,
 		MaxHeaderBytes:    headerBackstop(c.Limits.MaxHeaderBytes),
 		ErrorLog:          zap.NewStdLog(o.logger.Named("net/http")),
+		ConnContext:       s.tracked.connContext,
+		ConnState:         s.tracked.connState,
 	}
 	// Serve decides on TLS from s.tls, never from hs.TLSConfig: net/http's
 	// first Serve sets hs.TLSConfig for its HTTP/2 setup even on a plain
@@ -135,10 +138,13 @@ func (s *Server) chain(h http.Handler) http.Handler {
 // response once the drain has started, so keep-alive connections leave one
 // by one at a request boundary instead of being cut while idle, where a
 // client may be sending on them (net/http's SetKeepAlivesEnabled(false)
-// closes idle connections at once). HTTP/2 connections are told by the
-// GOAWAY that Shutdown sends.
+// closes idle connections at once). Those that stay idle are closed by
+// the drain's sweep (connTracker.sweepIdle), which learns here which
+// connections speak HTTP/1.x. HTTP/2 connections are told by the GOAWAY
+// that Shutdown sends.
 func (s *Server) drainMarker(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		markHTTP1(r)
 		if r.ProtoMajor == 1 && s.draining.Load() {
 			w.Header().Set("Connection", "close")
 		}
@@ -147,9 +153,11 @@ func (s *Server) drainMarker(h http.Handler) http.Handler {
 }
 
 // HTTPServer returns the underlying server, for what harden does not wrap
-// (ConnState, RegisterOnShutdown). Changing the fields harden set bypasses
-// its validation; TLS is set with [WithTLSConfig] or [WithTLSSource], not
-// through TLSConfig.
+// (RegisterOnShutdown, BaseContext). Changing the fields harden set
+// bypasses its validation; TLS is set with [WithTLSConfig] or
+// [WithTLSSource], not through TLSConfig; ConnContext and ConnState track
+// connections for the drain, so wrap them (calling harden's) rather than
+// replace them.
 func (s *Server) HTTPServer() *http.Server { return s.hs }
 
 // Config returns the configuration the server runs with, every default
@@ -217,6 +225,8 @@ func (s *Server) Run(ctx context.Context) error {
 //     Connection: close from now on.
 //  2. For shutdown.drain_delay the server keeps accepting and serving new
 //     connections, for the clients that have not yet seen the change.
+//     HTTP/1.x keep-alive connections idle for half of it are closed, so
+//     their clients reconnect before the listener closes.
 //  3. It stops listening and waits up to shutdown.timeout for in-flight
 //     requests (http.Server.Shutdown, which also sends HTTP/2 GOAWAY).
 //  4. Connections still busy then are force-closed and an error says so.
@@ -237,12 +247,14 @@ func (s *Server) shutdown(ctx context.Context) error {
 	s.draining.Store(true)
 	s.log.Info("draining", zap.Duration("drain_delay", sc.DrainDelay), zap.Duration("timeout", sc.Timeout))
 	if sc.DrainDelay > 0 {
+		stopSweep := s.tracked.sweepIdle(sc.DrainDelay)
 		t := time.NewTimer(sc.DrainDelay)
 		select {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
 		}
+		stopSweep()
 	}
 	sctx, cancel := context.WithTimeout(ctx, sc.Timeout)
 	defer cancel()
