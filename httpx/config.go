@@ -93,9 +93,13 @@ type ServerTimeouts struct {
 
 // ServerLimits bound what one client can make the server hold.
 type ServerLimits struct {
-	// MaxHeaderBytes bounds the request line plus header block. Larger
-	// requests are answered 431 problem+json (RFC 6585 section 5) and the
-	// connection is closed. Zero: 64KiB, far above any browser's cookies
+	// MaxHeaderBytes bounds the request line plus header block, counted
+	// as sent: over HTTP/1.x on plain TCP every byte, whitespace around
+	// values included; over HTTP/1.x on TLS the lines as parsed, without
+	// that whitespace (net/http's own byte count still stops blocks of
+	// twice the limit); over HTTP/2 each field's name and value plus 32
+	// bytes (RFC 9113 section 6.5.2). Larger requests are answered 431
+	// problem+json (RFC 6585 section 5) and the connection is closed. Zero: 64KiB, far above any browser's cookies
 	// yet 16 times below net/http's 1MiB default; nginx's default
 	// large_client_header_buffers is 4 x 8KiB. Negative: net/http's 1MiB
 	// default with its plain-text 431.

@@ -94,8 +94,10 @@ func NewServer(cfg ServerConfig, h http.Handler, opts ...Option) (*Server, error
 		IdleTimeout:       c.Timeouts.Idle,
 		MaxHeaderBytes:    headerBackstop(c.Limits.MaxHeaderBytes),
 		ErrorLog:          zap.NewStdLog(o.logger.Named("net/http")),
-		ConnContext:       s.tracked.connContext,
-		ConnState:         s.tracked.connState,
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return withMeter(s.tracked.connContext(ctx, c), c)
+		},
+		ConnState: s.tracked.connState,
 	}
 	// Serve decides on TLS from s.tls, never from hs.TLSConfig: net/http's
 	// first Serve sets hs.TLSConfig for its HTTP/2 setup even on a plain
@@ -188,6 +190,8 @@ func (s *Server) Serve(l net.Listener) error {
 		l = s.tlsSource.Listener(l)
 	case s.tls != nil:
 		l = tls.NewListener(l, s.tls)
+	default:
+		l = meterListener{l} // header blocks counted as sent
 	}
 	addr := l.Addr()
 	s.addr.CompareAndSwap(nil, &addr)
