@@ -99,13 +99,7 @@ var ok = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 // dial opens a raw client connection with a safety deadline.
 func dial(t *testing.T, addr string) net.Conn {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = c.SetDeadline(time.Now().Add(safety))
-	t.Cleanup(func() { c.Close() })
-	return c
+	return dialFrom(t, "127.0.0.1", addr)
 }
 
 // closedByServer reports whether reading c ends because the server closed
