@@ -64,11 +64,16 @@ func markHTTP1(r *http.Request) {
 }
 
 // closeIdle closes the HTTP/1.x connections idle since cutoff or earlier.
+// A metered connection on which the next request has begun to arrive is
+// spared: net/http calls it idle until the whole header block is in.
 // HTTP/2 connections are left to the GOAWAY of http.Server.Shutdown.
 func (t *connTracker) closeIdle(cutoff time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for c, tc := range t.conns {
+		if mc, ok := c.(*meteredConn); ok && mc.receiving() {
+			continue
+		}
 		if tc.http1.Load() && !tc.idleSince.IsZero() && !tc.idleSince.After(cutoff) {
 			_ = c.Close()
 			delete(t.conns, c)

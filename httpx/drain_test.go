@@ -151,7 +151,7 @@ func TestDrainLosesNoPOST(t *testing.T) {
 		close(burstStarted)
 	})
 	go func() {
-		for draining.Ready() {
+		for i := 0; i < 5000 && draining.Ready(); i++ {
 			time.Sleep(time.Millisecond)
 		}
 		time.Sleep(100 * time.Millisecond) // the endpoint change propagates
@@ -170,5 +170,48 @@ func TestDrainLosesNoPOST(t *testing.T) {
 	}
 	if answered.Load() == 0 {
 		t.Error("no POST was answered; the load did not cover the drain")
+	}
+}
+
+// The sweep spares an idle connection on which a request has begun to
+// arrive: the request is answered, with Connection: close.
+func TestDrainSparesConnectionReceivingARequest(t *testing.T) {
+	cfg := testConfig()
+	cfg.Timeouts.Idle = 4 * safety
+	cfg.Timeouts.ReadHeader = 4 * safety
+	cfg.Shutdown = ShutdownConfig{DrainDelay: safety, Timeout: safety}
+	srv, addr := serve(t, cfg, ok)
+	sending, quiet := dial(t, addr), dial(t, addr)
+	_ = sending.SetDeadline(time.Now().Add(2 * safety))
+	_ = quiet.SetDeadline(time.Now().Add(2 * safety))
+	served(t, sending) // idle first, so a sweep that closes quiet has considered it
+	served(t, quiet)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	shutdownDone := make(chan error, 1)
+	go func() { shutdownDone <- srv.Shutdown(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-shutdownDone
+	})
+	for i := 0; i < 5000 && srv.Ready(); i++ {
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := io.WriteString(sending, "POST / HTTP/1.1\r\nHost: x\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	if closed, err := closedByServer(quiet); !closed {
+		t.Fatalf("the quiet connection stayed open during the drain: %v", err)
+	}
+	if _, err := io.WriteString(sending, "Content-Length: 2\r\n\r\nhi"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(sending), nil)
+	if err != nil {
+		t.Fatalf("the request that had begun to arrive was cut: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !resp.Close {
+		t.Fatalf("answer %d, close=%v; want 200 with Connection: close", resp.StatusCode, resp.Close)
 	}
 }

@@ -69,6 +69,14 @@ func (c *meteredConn) take(line string) (size int64, last, ok bool) {
 	return 0, true, false
 }
 
+// receiving reports whether part of a request line or header block has
+// arrived and the rest has not.
+func (c *meteredConn) receiving() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.s.state == scanHead && c.s.size > 0
+}
+
 type meterKey struct{}
 
 // withMeter returns ctx carrying c when c is metered.
