@@ -29,9 +29,7 @@
 // # Request path
 //
 // [NewServer] wraps the handler, outermost first, in a drain marker, the
-// header size check (431), a guard that answers 404 on /debug/pprof
-// whatever mux the handler wraps, the handler timeout of package
-// middleware (503),
+// header size check (431), the handler timeout of package middleware (503),
 // and the body limit and progress guard of package limits (413, 408).
 // Every answer harden gives itself is application/problem+json (RFC 9457).
 // The listener is capped at limits.max_connections.
@@ -46,7 +44,9 @@
 // just as the listener closes is lost, and net/http never retries a POST
 // it has written), in-flight requests get shutdown.timeout, and the rest
 // are force-closed. [NewAdminServer] serves /livez, /readyz
-// (tied to the drain) and /debug/pprof on a separate loopback listener.
+// (tied to the drain) and /debug/pprof on a separate loopback listener;
+// the public server answers 404 there, whatever handler it serves, unless
+// server.expose_pprof says otherwise.
 //
 // [Server.HTTPServer] returns the underlying *http.Server for everything
 // harden does not wrap.

@@ -115,9 +115,8 @@ func NewServer(cfg ServerConfig, h http.Handler, opts ...Option) (*Server, error
 // the request path of the design (middleware.Default): every early answer
 // is given by a layer inside the request ID, the trace and the access log,
 // so that it is logged and traced with the IDs it carries, and outside the
-// layers it would otherwise have to pass. The header size check and the
-// profiling path guard go right after panic recovery, before the handler
-// timeout starts.
+// layers it would otherwise have to pass. The header size check goes
+// right after panic recovery, before the handler timeout starts.
 func (s *Server) chain(h http.Handler) http.Handler {
 	l, t := s.cfg.Limits, s.cfg.Timeouts
 	opts := append(s.mwOpts, middleware.WithGuard(headerLimit(int64(l.MaxHeaderBytes))))
