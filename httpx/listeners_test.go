@@ -3,6 +3,7 @@ package httpx
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
@@ -47,11 +48,11 @@ func TestEveryListenerServesTheConfiguredProtocol(t *testing.T) {
 				cfg.HTTP2.Cleartext = tc.cleartext
 				tr := &http.Transport{}
 				scheme := "http"
-				var opts []Option
+				var tlsCfg *tls.Config // nil: plain
 				switch {
 				case tc.tls:
 					ca := tlstest.NewCA(t)
-					opts = append(opts, WithTLSConfig(ca.ServerConfig(t, ca.Server(t))))
+					tlsCfg = ca.ServerConfig(t, ca.Server(t))
 					tr.TLSClientConfig = ca.ClientConfig(nil)
 					tr.ForceAttemptHTTP2 = true
 					scheme = "https"
@@ -60,7 +61,7 @@ func TestEveryListenerServesTheConfiguredProtocol(t *testing.T) {
 					p.SetUnencryptedHTTP2(true)
 					tr.Protocols = &p
 				}
-				srv, err := NewServer(cfg, ok, opts...)
+				srv, err := NewServer(cfg, ok, WithTLSConfig(tlsCfg))
 				if err != nil {
 					t.Fatal(err)
 				}
