@@ -97,7 +97,7 @@ func (t *connTracker) sweepIdle(drain time.Duration) (stop func()) {
 	done, ended := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(ended)
-		tick := time.NewTicker(drain / 4)
+		tick := time.NewTicker(max(drain/4, time.Millisecond))
 		defer tick.Stop()
 		for {
 			select {

@@ -215,3 +215,9 @@ func TestDrainSparesConnectionReceivingARequest(t *testing.T) {
 		t.Fatalf("answer %d, close=%v; want 200 with Connection: close", resp.StatusCode, resp.Close)
 	}
 }
+
+// A drain delay of a few nanoseconds is valid and still sweeps.
+func TestSweepOfATinyDrainDelay(t *testing.T) {
+	stop := newConnTracker().sweepIdle(time.Nanosecond)
+	stop()
+}
