@@ -93,9 +93,9 @@ func TestEveryListenerServesTheConfiguredProtocol(t *testing.T) {
 	}
 }
 
-// A plain listener answers a plain HTTP/1.1 request, not a TLS alert, on
-// the second listener too. The config is the default but for the drain
-// delay, which would only slow the test's shutdown.
+// What a user writes: a default server on two listeners, called with
+// http.DefaultClient. The config is the default but for the drain delay,
+// which would only slow the test's shutdown.
 func TestSecondPlainListenerSpeaksHTTP(t *testing.T) {
 	srv, err := NewServer(ServerConfig{Shutdown: ShutdownConfig{DrainDelay: -1}}, ok)
 	if err != nil {
@@ -103,15 +103,12 @@ func TestSecondPlainListenerSpeaksHTTP(t *testing.T) {
 	}
 	for range 2 {
 		addr := serveOn(t, srv)
-		c := dial(t, addr)
-		if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); err != nil {
-			t.Fatal(err)
-		}
-		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		resp, err := http.DefaultClient.Get("http://" + addr + "/")
 		if err != nil {
 			t.Fatalf("listener %s: %v", addr, err)
 		}
 		resp.Body.Close()
+		http.DefaultClient.CloseIdleConnections()
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("listener %s: status %d", addr, resp.StatusCode)
 		}
