@@ -9,9 +9,9 @@ import (
 
 // headerBackstop is the MaxHeaderBytes given to net/http. net/http's own
 // check answers a plain-text 431 and is loose by its 4KiB read buffer, so
-// harden enforces the configured limit exactly in headerLimit and leaves
-// net/http a backstop at twice the limit that bounds memory per connection
-// against grossly oversized header blocks.
+// harden enforces the configured limit in headerLimit, counted as
+// headerSize says, and leaves net/http a backstop at twice the limit that
+// bounds memory per connection against grossly oversized header blocks.
 func headerBackstop(limit Bytes) int {
 	if limit <= 0 {
 		return 0 // net/http's DefaultMaxHeaderBytes
