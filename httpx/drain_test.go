@@ -43,17 +43,23 @@ func TestDrainClosesIdleKeepAliveConnectionsWhileStillAccepting(t *testing.T) {
 	}
 	// The listener still accepts: the client's reconnection is served,
 	// and told to close after its answer.
-	c := dial(t, addr)
-	if _, err := io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi"); err != nil {
+	answeredThenClosed(t, dial(t, addr), "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi")
+}
+
+// answeredThenClosed sends the rest of a request on c and fails the test
+// unless the answer is 200 with Connection: close.
+func answeredThenClosed(t *testing.T, c net.Conn, rest string) {
+	t.Helper()
+	if _, err := io.WriteString(c, rest); err != nil {
 		t.Fatal(err)
 	}
 	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 	if err != nil {
-		t.Fatalf("a new connection after the idle ones were closed: %v; the listener had closed", err)
+		t.Fatalf("no answer: %v", err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || !resp.Close {
-		t.Fatalf("answer during the drain: %d, close=%v; want 200 with Connection: close", resp.StatusCode, resp.Close)
+		t.Fatalf("answer %d, close=%v; want 200 with Connection: close", resp.StatusCode, resp.Close)
 	}
 }
 
@@ -205,17 +211,7 @@ func TestDrainSparesConnectionReceivingARequest(t *testing.T) {
 	if closed, err := closedByServer(quiet); !closed {
 		t.Fatalf("the quiet connection stayed open during the drain: %v", err)
 	}
-	if _, err := io.WriteString(sending, "Content-Length: 2\r\n\r\nhi"); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(sending), nil)
-	if err != nil {
-		t.Fatalf("the request that had begun to arrive was cut: %v", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !resp.Close {
-		t.Fatalf("answer %d, close=%v; want 200 with Connection: close", resp.StatusCode, resp.Close)
-	}
+	answeredThenClosed(t, sending, "Content-Length: 2\r\n\r\nhi")
 }
 
 // A drain delay of a few nanoseconds is valid and still sweeps.

@@ -139,16 +139,5 @@ func TestHeaderLimitAcrossKeepAliveRequests(t *testing.T) {
 // it on the same connection uncounted.
 func TestHeaderMeterStopsOnlyWithTheConnection(t *testing.T) {
 	_, addr := serve(t, testConfig(), ok)
-	c := dial(t, addr)
-	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: something\r\n\r\n"); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !resp.Close {
-		t.Fatalf("answer %d, close=%v; want 200 with Connection: close", resp.StatusCode, resp.Close)
-	}
+	answeredThenClosed(t, dial(t, addr), "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: something\r\n\r\n")
 }
