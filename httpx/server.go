@@ -26,10 +26,11 @@ type Server struct {
 	log *zap.Logger
 
 	mwOpts    []middleware.Option // telemetry of the request chain
-	tls       *tls.Config         // set by WithTLSConfig or WithTLSSource
 	tlsSource *tlsx.ServerSource  // set by WithTLSSource
-	conns     *limits.ConnBudget  // shared by every listener; nil without caps
-	tracked   *connTracker        // HTTP/1 connections closed early in the drain
+
+	tls     *tls.Config        // set by WithTLSConfig or WithTLSSource
+	conns   *limits.ConnBudget // shared by every listener; nil without caps
+	tracked *connTracker       // HTTP/1 connections closed early in the drain
 
 	draining     atomic.Bool
 	shutdownOnce sync.Once
@@ -49,14 +50,13 @@ var _ Readiness = (*Server)(nil)
 // the admin listener ([NewAdminServer]); since a DefaultServeMux wrapped
 // in middleware passes that check, the server also answers 404 on
 // /debug/pprof and below, whatever the handler, unless server.expose_pprof
-// says otherwise ([ServerConfig.ExposePprof]).
+// says otherwise ([ServerConfig.ExposePprof]): that guard wraps h itself.
 //
 // Around h the server installs, outermost first: the drain marker, then
 // middleware.Default's chain: the request ID, the trace (otelhttp, on the
 // providers of [WithTracerProvider], [WithMeterProvider] and
 // [WithPropagators]), the access log (to the logger of [WithLogger]),
-// panic recovery (500), the header size check (431), the profiling path
-// guard (404), the handler timeout
+// panic recovery (500), the header size check (431), the handler timeout
 // (503), the body size limit (413) and the body progress guard (408).
 // Every early answer is problem+json carrying the request ID, and its
 // access-log line carries the same request ID, trace ID and span ID as
@@ -118,11 +118,11 @@ func NewServer(cfg ServerConfig, h http.Handler, opts ...Option) (*Server, error
 // layers it would otherwise have to pass. The header size check goes
 // right after panic recovery, before the handler timeout starts.
 func (s *Server) chain(h http.Handler) http.Handler {
+	if !s.cfg.ExposePprof {
+		h = pprofGuard(h)
+	}
 	l, t := s.cfg.Limits, s.cfg.Timeouts
 	opts := append(s.mwOpts, middleware.WithGuard(headerLimit(int64(l.MaxHeaderBytes))))
-	if !s.cfg.ExposePprof {
-		opts = append(opts, middleware.WithGuard(pprofGuard))
-	}
 	h = middleware.Default(middleware.DefaultConfig{
 		HandlerTimeout: t.Handler,
 		MaxBodyBytes:   int64(l.MaxBodyBytes),
