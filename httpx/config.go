@@ -32,6 +32,15 @@ type ServerConfig struct {
 	// Addr is the TCP address Run listens on. Zero: ":8080".
 	Addr string `yaml:"addr" json:"addr"`
 
+	// ExposePprof lets the handler answer /debug/pprof/ on the public
+	// port. Off (the zero value), the server answers 404 to every path
+	// that cleans, unescapes or case-folds to /debug/pprof or below it,
+	// whatever handler it serves: importing net/http/pprof registers the
+	// profiles on http.DefaultServeMux, and a wrapped DefaultServeMux
+	// slips past the no-default-mux check. Profiles belong on the admin
+	// server.
+	ExposePprof bool `yaml:"expose_pprof" json:"expose_pprof"`
+
 	Timeouts ServerTimeouts `yaml:"timeouts" json:"timeouts"`
 	Limits   ServerLimits   `yaml:"limits" json:"limits"`
 	Shutdown ShutdownConfig `yaml:"shutdown" json:"shutdown"`
@@ -84,9 +93,13 @@ type ServerTimeouts struct {
 
 // ServerLimits bound what one client can make the server hold.
 type ServerLimits struct {
-	// MaxHeaderBytes bounds the request line plus header block. Larger
-	// requests are answered 431 problem+json (RFC 6585 section 5) and the
-	// connection is closed. Zero: 64KiB, far above any browser's cookies
+	// MaxHeaderBytes bounds the request line plus header block, counted
+	// as sent: over HTTP/1.x on plain TCP every byte, whitespace around
+	// values included; over HTTP/1.x on TLS the lines as parsed, without
+	// that whitespace (net/http's own byte count still stops blocks of
+	// twice the limit); over HTTP/2 each field's name and value plus 32
+	// bytes (RFC 9113 section 6.5.2). Larger requests are answered 431
+	// problem+json (RFC 6585 section 5) and the connection is closed. Zero: 64KiB, far above any browser's cookies
 	// yet 16 times below net/http's 1MiB default; nginx's default
 	// large_client_header_buffers is 4 x 8KiB. Negative: net/http's 1MiB
 	// default with its plain-text 431.
@@ -119,8 +132,8 @@ type ServerLimits struct {
 	// one slow burst is forgiven. Zero: 10s, as mod_reqtimeout measures.
 	BodyRateWindow time.Duration `yaml:"body_rate_window" json:"body_rate_window"`
 
-	// MaxConnections caps open connections; beyond it new connections
-	// are closed at once so the load balancer can try another backend.
+	// MaxConnections caps the server's open connections, across all its
+	// listeners; beyond it new connections are closed at once so the load balancer can try another backend.
 	// Each connection costs one file descriptor, so the cap must stay
 	// below the open-file limit (rule fd-budget) or accept(2) starts
 	// failing with EMFILE for everything, logs and outbound calls
@@ -139,7 +152,7 @@ type ServerLimits struct {
 	MaxConnectionsPerIP int `yaml:"max_connections_per_ip" json:"max_connections_per_ip"`
 }
 
-// listener returns the connection caps for limits.NewListener.
+// listener returns the connection caps of the server's limits.ConnBudget.
 func (l ServerLimits) listener() limits.ListenerConfig {
 	return limits.ListenerConfig{Max: l.MaxConnections, MaxPerIP: l.MaxConnectionsPerIP}
 }
@@ -157,6 +170,8 @@ type ShutdownConfig struct {
 	// closes; connections still busy then are force-closed. Zero: 15s, so
 	// DrainDelay + Timeout stays inside Kubernetes' default
 	// terminationGracePeriodSeconds of 30s with a margin before SIGKILL.
+	// Negative: refused (rule range), whatever DrainDelay says; it would
+	// cut every in-flight request.
 	Timeout time.Duration `yaml:"timeout" json:"timeout"`
 
 	// TerminationGrace is the platform's grace period between SIGTERM and
@@ -314,4 +329,15 @@ func isLoopbackHost(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// isLoopbackAddr reports whether a listener's address is reachable from
+// this host only: TCP on a loopback address, or a Unix socket.
+func isLoopbackAddr(a net.Addr) bool {
+	switch a.Network() {
+	case "unix", "unixpacket":
+		return true
+	}
+	host, _, err := net.SplitHostPort(a.String())
+	return err == nil && isLoopbackHost(host)
 }

@@ -41,9 +41,15 @@
 //
 // [Server.Run] listens and serves until its context ends, then
 // [Server.Shutdown] drains: readiness turns 503, new connections are still
-// served for shutdown.drain_delay, in-flight requests get shutdown.timeout,
-// and the rest are force-closed. [NewAdminServer] serves /livez, /readyz
-// (tied to the drain) and /debug/pprof on a separate loopback listener.
+// served for shutdown.drain_delay, HTTP/1.x answers carry Connection:
+// close and keep-alive connections left idle for half the delay are
+// closed while the server still accepts (a request sent on a connection
+// just as the listener closes is lost, and net/http never retries a POST
+// it has written), in-flight requests get shutdown.timeout, and the rest
+// are force-closed. [NewAdminServer] serves /livez, /readyz
+// (tied to the drain) and /debug/pprof on a separate loopback listener;
+// the public server answers 404 there, whatever handler it serves, unless
+// server.expose_pprof says otherwise.
 //
 // [Server.HTTPServer] returns the underlying *http.Server for everything
 // harden does not wrap.

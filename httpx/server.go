@@ -28,6 +28,10 @@ type Server struct {
 	mwOpts    []middleware.TraceOption // telemetry of the request chain
 	tlsSource *tlsx.ServerSource       // set by WithTLSSource
 
+	tls     *tls.Config        // set by WithTLSConfig or WithTLSSource
+	conns   *limits.ConnBudget // shared by every listener; nil without caps
+	tracked *connTracker       // HTTP/1 connections closed early in the drain
+
 	draining     atomic.Bool
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -43,7 +47,10 @@ var _ Readiness = (*Server)(nil)
 // http.DefaultServeMux: importing net/http/pprof or expvar registers
 // profiling and memory endpoints on it as a side effect, so serving it on
 // a public port publishes them (rule no-default-mux). Profiles belong on
-// the admin listener ([NewAdminServer]).
+// the admin listener ([NewAdminServer]); since a DefaultServeMux wrapped
+// in middleware passes that check, the server also answers 404 on
+// /debug/pprof and below, whatever the handler, unless server.expose_pprof
+// says otherwise ([ServerConfig.ExposePprof]): that guard wraps h itself.
 //
 // Around h the server installs, outermost first: the drain marker, then
 // middleware.Default's chain: the request ID, the trace (otelhttp, on the
@@ -75,7 +82,10 @@ func NewServer(cfg ServerConfig, h http.Handler, opts ...ServerOption) (*Server,
 	}
 	o := newServerOptions(opts)
 	c := cfg.withDefaults()
-	s := &Server{cfg: c, log: o.logger, mwOpts: o.middleware(), done: make(chan struct{})}
+	s := &Server{cfg: c, log: o.logger, mwOpts: o.middleware(), done: make(chan struct{}), tracked: newConnTracker()}
+	if lc := c.Limits.listener(); lc.Max > 0 || lc.MaxPerIP > 0 {
+		s.conns = limits.NewConnBudget(lc)
+	}
 	s.hs = &http.Server{
 		Addr:              c.Addr,
 		Handler:           s.chain(h),
@@ -84,8 +94,15 @@ func NewServer(cfg ServerConfig, h http.Handler, opts ...ServerOption) (*Server,
 		IdleTimeout:       c.Timeouts.Idle,
 		MaxHeaderBytes:    headerBackstop(c.Limits.MaxHeaderBytes),
 		ErrorLog:          zap.NewStdLog(o.logger.Named("net/http")),
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return withMeter(s.tracked.connContext(ctx, c), c)
+		},
+		ConnState: s.tracked.connState,
 	}
-	s.hs.TLSConfig = o.tls
+	// Serve decides on TLS from s.tls, never from hs.TLSConfig: net/http's
+	// first Serve sets hs.TLSConfig for its HTTP/2 setup even on a plain
+	// server.
+	s.tls, s.hs.TLSConfig = o.tls, o.tls
 	if o.tlsSource != nil {
 		s.tlsSource = o.tlsSource
 		s.hs.ErrorLog = withoutHandshakeLines(s.hs.ErrorLog)
@@ -98,6 +115,9 @@ func NewServer(cfg ServerConfig, h http.Handler, opts ...ServerOption) (*Server,
 // whose doc comment gives the order, with the header size check as its
 // guard.
 func (s *Server) chain(h http.Handler) http.Handler {
+	if !s.cfg.ExposePprof {
+		h = pprofGuard(h)
+	}
 	l, t := s.cfg.Limits, s.cfg.Timeouts
 	opts := []middleware.DefaultOption{middleware.WithLogger(s.log), middleware.WithGuard(headerLimit(int64(l.MaxHeaderBytes)))}
 	for _, o := range s.mwOpts {
@@ -119,10 +139,13 @@ func (s *Server) chain(h http.Handler) http.Handler {
 // response once the drain has started, so keep-alive connections leave one
 // by one at a request boundary instead of being cut while idle, where a
 // client may be sending on them (net/http's SetKeepAlivesEnabled(false)
-// closes idle connections at once). HTTP/2 connections are told by the
-// GOAWAY that Shutdown sends.
+// closes idle connections at once). Those that stay idle are closed by
+// the drain's sweep (connTracker.sweepIdle), which learns here which
+// connections speak HTTP/1.x. HTTP/2 connections are told by the GOAWAY
+// that Shutdown sends.
 func (s *Server) drainMarker(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		markHTTP1(r)
 		if r.ProtoMajor == 1 && s.draining.Load() {
 			w.Header().Set("Connection", "close")
 		}
@@ -131,8 +154,11 @@ func (s *Server) drainMarker(h http.Handler) http.Handler {
 }
 
 // HTTPServer returns the underlying server, for what harden does not wrap
-// (TLSConfig, ConnState, RegisterOnShutdown). Changing the fields harden
-// set bypasses its validation.
+// (RegisterOnShutdown, BaseContext). Changing the fields harden set
+// bypasses its validation; TLS is set with [WithTLSConfig] or
+// [WithTLSSource], not through TLSConfig; ConnContext and ConnState track
+// connections for the drain, so wrap them (calling harden's) rather than
+// replace them.
 func (s *Server) HTTPServer() *http.Server { return s.hs }
 
 // Config returns the configuration the server runs with, every default
@@ -152,16 +178,19 @@ func (s *Server) Addr() net.Addr {
 // per client address), speaks TLS on them when the server has a TLS
 // config ([WithTLSConfig], [WithTLSSource]), and serves them until
 // Shutdown; it then returns http.ErrServerClosed, like http.Server.Serve.
-// It may be called for several listeners.
+// It may be called for several listeners, which share the caps: they are
+// the server's, not each listener's.
 func (s *Server) Serve(l net.Listener) error {
-	if lc := s.cfg.Limits.listener(); lc.Max > 0 || lc.MaxPerIP > 0 {
-		l = limits.NewListener(l, lc)
+	if s.conns != nil {
+		l = s.conns.Listener(l)
 	}
 	switch {
 	case s.tlsSource != nil:
 		l = s.tlsSource.Listener(l)
-	case s.hs.TLSConfig != nil:
-		l = tls.NewListener(l, s.hs.TLSConfig)
+	case s.tls != nil:
+		l = tls.NewListener(l, s.tls)
+	default:
+		l = meterListener{l} // header blocks counted as sent
 	}
 	addr := l.Addr()
 	s.addr.CompareAndSwap(nil, &addr)
@@ -199,6 +228,8 @@ func (s *Server) Run(ctx context.Context) error {
 //     Connection: close from now on.
 //  2. For shutdown.drain_delay the server keeps accepting and serving new
 //     connections, for the clients that have not yet seen the change.
+//     HTTP/1.x keep-alive connections idle for half of it are closed, so
+//     their clients reconnect before the listener closes.
 //  3. It stops listening and waits up to shutdown.timeout for in-flight
 //     requests (http.Server.Shutdown, which also sends HTTP/2 GOAWAY).
 //  4. Connections still busy then are force-closed and an error says so.
@@ -219,12 +250,14 @@ func (s *Server) shutdown(ctx context.Context) error {
 	s.draining.Store(true)
 	s.log.Info("draining", zap.Duration("drain_delay", sc.DrainDelay), zap.Duration("timeout", sc.Timeout))
 	if sc.DrainDelay > 0 {
+		stopSweep := s.tracked.sweepIdle(sc.DrainDelay)
 		t := time.NewTimer(sc.DrainDelay)
 		select {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
 		}
+		stopSweep()
 	}
 	sctx, cancel := context.WithTimeout(ctx, sc.Timeout)
 	defer cancel()

@@ -51,8 +51,8 @@ func (c ServerConfig) validate(nofile uint64) error {
 			"%d is not below the open-file limit (%d): at the cap accept fails with EMFILE and so does every file and outbound connection; lower it to %d or leave it 0 to derive it, or raise the limit (ulimit -n, LimitNOFILE=)",
 			l.MaxConnections, nofile, deriveMaxConnections(nofile))
 	}
-	if s.DrainDelay >= 0 && s.Timeout < 0 {
-		p.Add("shutdown.timeout", RuleRange, "is negative (%v); in-flight requests need a bound such as 15s", s.Timeout)
+	if s.Timeout < 0 {
+		p.Add("shutdown.timeout", RuleRange, "is negative (%v), which cuts every in-flight request at once; give them a bound such as 15s", s.Timeout)
 	}
 	if s.TerminationGrace > 0 {
 		drain := max(s.DrainDelay, 0)

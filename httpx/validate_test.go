@@ -54,6 +54,11 @@ func TestValidateRules(t *testing.T) {
 			c.Shutdown.DrainDelay = 20 * time.Second
 			c.Shutdown.TerminationGrace = 30 * time.Second
 		}, "server.shutdown.termination_grace", RuleShutdownInGrace},
+		{"negative shutdown timeout", 0, func(c *ServerConfig) { c.Shutdown.Timeout = -1 }, "server.shutdown.timeout", RuleRange},
+		{"negative shutdown timeout without drain delay", 0, func(c *ServerConfig) {
+			c.Shutdown.DrainDelay = -1
+			c.Shutdown.Timeout = -time.Second
+		}, "server.shutdown.timeout", RuleRange},
 		{"body rate too low", 0, func(c *ServerConfig) { c.Limits.MinBodyRate = Rate(KiB) }, "server.limits.min_body_rate", RuleBodyRate},
 		{"connections above fd limit", 1024, func(c *ServerConfig) { c.Limits.MaxConnections = 5000 }, "server.limits.max_connections", RuleFDBudget},
 		{"admin on all interfaces", 0, func(c *ServerConfig) { c.Admin.Addr = ":9090" }, "server.admin.addr", RuleAdminLoopback},

@@ -28,7 +28,9 @@
 // memory; past the process's open-file limit, Accept fails for everyone.
 // [NewListener] caps the connections a server holds open and closes the
 // ones beyond the cap at once, so overload is visible to the load balancer
-// instead of hidden in the kernel's accept queue.
+// instead of hidden in the kernel's accept queue. A server with several
+// listeners gives them one [ConnBudget], so the cap is the server's, not
+// each listener's.
 //
 // # How it fits
 //

@@ -78,3 +78,44 @@ func ExampleNewListener() {
 	// second: EOF
 	// open: 1 rejected: 1
 }
+
+// A server listening on two addresses gives both listeners one budget:
+// with a cap of one connection, a client on the second address is refused
+// while the first holds the slot.
+func ExampleConnBudget() {
+	budget := limits.NewConnBudget(limits.ListenerConfig{Max: 1})
+	srv := &http.Server{Handler: http.NotFoundHandler()}
+	var addrs []string
+	for range 2 {
+		inner, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			panic(err)
+		}
+		addrs = append(addrs, inner.Addr().String())
+		l := budget.Listener(inner)
+		go func() { _ = srv.Serve(l) }()
+	}
+	defer srv.Close()
+
+	first, err := net.Dial("tcp", addrs[0])
+	if err != nil {
+		panic(err)
+	}
+	defer first.Close()
+	fmt.Fprint(first, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	status, _ := io.ReadAll(io.LimitReader(first, int64(len("HTTP/1.1 404"))))
+	fmt.Printf("first listener: %s\n", status)
+
+	second, err := net.Dial("tcp", addrs[1])
+	if err != nil {
+		panic(err)
+	}
+	defer second.Close()
+	_, err = second.Read(make([]byte, 1))
+	fmt.Println("second listener:", err)
+	fmt.Println("open:", budget.Open(), "rejected:", budget.Rejected())
+	// Output:
+	// first listener: HTTP/1.1 404
+	// second listener: EOF
+	// open: 1 rejected: 1
+}
