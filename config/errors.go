@@ -1,12 +1,12 @@
 package config
 
-import "github.com/harden-go/harden/internal/configerr"
+import "github.com/harden-go/harden"
 
 // ConfigError is one problem of a config: Field is the key path
 // ("server.timeouts.idle"), Rule the stable rule name, Reason what is
 // wrong and how to fix it. It is the same type as httpx's, tlsx's and
 // retry's ConfigError.
-type ConfigError = configerr.Error
+type ConfigError = harden.ConfigError
 
 // Rule names of loading problems and of the cross-tier rules, reported
 // in [ConfigError.Rule] and [Finding.Rule]. The rules of one section

@@ -5,21 +5,21 @@ import (
 	"net"
 	"time"
 
-	"github.com/harden-go/harden/internal/units"
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/limits"
 )
 
 // Bytes is a size in bytes. In config files it is written with a unit:
 // "64KiB", "1MiB", "10MB"; in Go it is an integer (1 << 20).
-type Bytes = units.Bytes
+type Bytes = harden.Bytes
 
 // Rate is a transfer rate in bytes per second, written "1KiB/s" in files.
-type Rate = units.Rate
+type Rate = harden.Rate
 
 // Common sizes, for use in Go code: cfg.Limits.MaxBodyBytes = 8 * httpx.MiB.
 const (
-	KiB = units.KiB
-	MiB = units.MiB
+	KiB = harden.KiB
+	MiB = harden.MiB
 )
 
 // ServerConfig is everything about a public HTTP server that can be written

@@ -1,6 +1,9 @@
 package httpx
 
-import "github.com/harden-go/harden/internal/configerr"
+import (
+	"github.com/harden-go/harden"
+	"github.com/harden-go/harden/internal/configerr"
+)
 
 // ConfigError is one problem found by Validate or refused by a
 // constructor. Field is the key path as written in a config file
@@ -8,7 +11,7 @@ import "github.com/harden-go/harden/internal/configerr"
 // tests can match ("write-after-handler"), and Reason says what is wrong
 // and how to fix it. It is the same type as tlsx's and retry's
 // ConfigError, so one errors.As handles every package's problems.
-type ConfigError = configerr.Error
+type ConfigError = harden.ConfigError
 
 // Rule names reported in [ConfigError.Rule]. They are stable across
 // versions.

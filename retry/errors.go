@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/internal/configerr"
 )
 
@@ -16,7 +17,7 @@ import (
 // and tests can match ("range"), and Reason says what is wrong and how to
 // fix it. It is the same type as httpx's and tlsx's
 // ConfigError.
-type ConfigError = configerr.Error
+type ConfigError = harden.ConfigError
 
 // Rule names reported in [ConfigError.Rule]. They are stable across
 // versions.

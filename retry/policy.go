@@ -7,14 +7,14 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 
-	"github.com/harden-go/harden/internal/units"
+	"github.com/harden-go/harden"
 )
 
 // Bytes is a size in bytes, written with a unit in config files ("64KiB").
-type Bytes = units.Bytes
+type Bytes = harden.Bytes
 
 // KiB is 1024 bytes, for use in Go code: p.MaxReplayBytes = 16 * retry.KiB.
-const KiB = units.KiB
+const KiB = harden.KiB
 
 // Policy is everything about retries that can be written in a config file,
 // under the key "client.retry". The zero value of every field means the
@@ -118,7 +118,7 @@ const (
 	defaultMultiplier     = 2
 	defaultJitter         = 1
 	defaultMaxRetryAfter  = 30 * time.Second
-	defaultMaxReplayBytes = 64 * units.KiB
+	defaultMaxReplayBytes = 64 * harden.KiB
 	defaultBudgetRatio    = 0.2
 	defaultBudgetMin      = 10
 	defaultBudgetWindow   = 10 * time.Second

@@ -3,6 +3,7 @@ package tlsx
 import (
 	"errors"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/internal/configerr"
 )
 
@@ -12,7 +13,7 @@ import (
 // can match ("client-auth-ignores-ca"), and Reason says what is wrong and
 // how to fix it. It is the same type as httpx's and retry's
 // ConfigError.
-type ConfigError = configerr.Error
+type ConfigError = harden.ConfigError
 
 // Rule names reported in [ConfigError.Rule]. They are stable across
 // versions.

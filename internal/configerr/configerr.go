@@ -1,27 +1,14 @@
-// Package configerr is the one shape of a configuration problem across
-// harden's packages, so that a caller handles a server, TLS and retry
-// config's problems alike: each names the key path as written in a config
-// file, a stable rule name, and the reason with its fix. httpx, tlsx and retry export it as their ConfigError.
+// Package configerr collects the problems of one validation as
+// [harden.ConfigError] values, so that every package reports all of them
+// at once in the same shape.
 package configerr
 
 import (
 	"errors"
 	"fmt"
+
+	"github.com/harden-go/harden"
 )
-
-// Error is one problem of a configuration. Field is the key path as
-// written in a config file ("server.timeouts.write"), Rule the stable,
-// kebab-case rule name ("write-after-handler"), and Reason says what is
-// wrong and how to fix it.
-type Error struct {
-	Field  string
-	Rule   string
-	Reason string
-}
-
-func (e *Error) Error() string {
-	return fmt.Sprintf("%s: %s: %s", e.Field, e.Rule, e.Reason)
-}
 
 // Problems collects the problems of one validation under a key prefix
 // ("server.", "tls."), so that every problem is reported at once.
@@ -32,10 +19,10 @@ type Problems struct {
 
 // Add records a problem of the field at Prefix+field.
 func (p *Problems) Add(field, rule, format string, args ...any) {
-	p.errs = append(p.errs, &Error{Field: p.Prefix + field, Rule: rule, Reason: fmt.Sprintf(format, args...)})
+	p.errs = append(p.errs, &harden.ConfigError{Field: p.Prefix + field, Rule: rule, Reason: fmt.Sprintf(format, args...)})
 }
 
-// Errs returns the problems recorded so far, each an *Error.
+// Errs returns the problems recorded so far, each a *harden.ConfigError.
 func (p *Problems) Errs() []error { return p.errs }
 
 // Err joins the problems recorded so far with errors.Join; nil when there

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/harden-go/harden"
 )
 
 func TestMain(m *testing.M) {
@@ -22,7 +24,7 @@ func TestProblems(t *testing.T) {
 	if got, want := err.Error(), "server.timeouts.write: write-after-handler: 1s is too short\nserver.admin.addr: admin-loopback: listens beyond loopback"; got != want {
 		t.Fatalf("Err() = %q, want %q", got, want)
 	}
-	var e *Error
+	var e *harden.ConfigError
 	if !errors.As(err, &e) || e.Field != "server.timeouts.write" || e.Rule != "write-after-handler" {
 		t.Fatalf("errors.As = %+v", e)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/internal/configerr"
 	"github.com/harden-go/harden/retry"
 )
@@ -39,7 +40,7 @@ type Config struct {
 
 // ConfigError is one problem found by [Config.Validate]; it is the same
 // type as retry's and httpx's ConfigError.
-type ConfigError = configerr.Error
+type ConfigError = harden.ConfigError
 
 // RuleRequired: a field that has no default is empty.
 const RuleRequired = "required"

@@ -1,4 +1,4 @@
-package units
+package harden
 
 import (
 	"errors"
@@ -6,13 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"go.uber.org/goleak"
 )
-
-func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
-}
 
 func TestParseBytes(t *testing.T) {
 	tests := []struct {
