@@ -13,6 +13,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/limits"
 	"github.com/harden-go/harden/middleware"
 	"github.com/harden-go/harden/tlsx"
@@ -124,12 +125,12 @@ func (s *Server) chain(h http.Handler) http.Handler {
 		opts = append(opts, o)
 	}
 	h = middleware.Default(middleware.DefaultConfig{
-		HandlerTimeout: t.Handler,
-		MaxBodyBytes:   int64(l.MaxBodyBytes),
+		HandlerTimeout: harden.Duration(t.Handler),
+		MaxBodyBytes:   l.MaxBodyBytes,
 		Progress: limits.ProgressConfig{
-			StallTimeout: l.BodyStallTimeout,
-			MinRate:      int64(l.MinBodyRate),
-			Window:       l.BodyRateWindow,
+			StallTimeout: harden.Duration(l.BodyStallTimeout),
+			MinRate:      l.MinBodyRate,
+			Window:       harden.Duration(l.BodyRateWindow),
 		},
 	}, opts...)(h)
 	return s.drainMarker(h)

@@ -8,8 +8,14 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/internal/reqcopy"
 )
+
+// DefaultMaxBodyBytes is the body limit of httpx's server and
+// middleware's Default when theirs is zero: 1MiB, nginx's
+// client_max_body_size default.
+const DefaultMaxBodyBytes = 1 * harden.MiB
 
 // CodeBodyTooLarge is the code member of the problem answer (413 Content
 // Too Large) that [Body] writes for a body above its limit.
@@ -27,7 +33,7 @@ const CodeBodyTooLarge = "body_too_large"
 // innermost decides, so a route can loosen or tighten a server-wide limit
 // ("Body limits" in the package documentation). The middleware is safe
 // for concurrent use and starts no goroutine.
-func Body(max int64) func(http.Handler) http.Handler {
+func Body(max harden.Bytes) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Body == nil || r.Body == http.NoBody {
@@ -37,7 +43,7 @@ func Body(max int64) func(http.Handler) http.Handler {
 			if l, ok := r.Context().Value(limitKey{}).(*limit); ok {
 				// A Body further out limits this request already: the
 				// one nearer the handler decides.
-				l.set(max)
+				l.set(int64(max))
 				next.ServeHTTP(w, r)
 				return
 			}
@@ -45,7 +51,7 @@ func Body(max int64) func(http.Handler) http.Handler {
 				next.ServeHTTP(w, r)
 				return
 			}
-			l := &limit{max: max}
+			l := &limit{max: int64(max)}
 			g := newGuard(w, r)
 			// The original w, not the guard, goes to MaxBytesReader, so
 			// that net/http's own response learns that the limit was hit

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/internal/servertest"
 )
 
@@ -17,7 +18,7 @@ func TestBodyRefusesDeclaredLengthBeforeReading(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name   string
-		max    int64
+		max    harden.Bytes
 		head   string
 		detail string
 	}{
@@ -164,7 +165,7 @@ func TestBodyPassesBodiesWithinLimit(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name    string
-		max     int64
+		max     harden.Bytes
 		size    int
 		chunked bool
 	}{

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/internal/reqcopy"
 )
 
@@ -19,12 +20,27 @@ import (
 // Timeout) that [Progress] writes for a body that arrives too slowly.
 const CodeBodyTooSlow = "body_too_slow"
 
-// Defaults of [ProgressConfig].
+// Defaults of [ProgressConfig], whose fields say why. httpx's and
+// middleware's configs take theirs from here.
 const (
-	defaultStallTimeout = 10 * time.Second
-	defaultMinRate      = 1024
-	defaultWindow       = 10 * time.Second
+	DefaultStallTimeout = 10 * harden.Second
+	DefaultMinRate      = harden.Rate(harden.KiB)
+	DefaultWindow       = 10 * harden.Second
 )
+
+// WithDefaults returns c with each zero field set to its default.
+func (c ProgressConfig) WithDefaults() ProgressConfig {
+	if c.StallTimeout == 0 {
+		c.StallTimeout = DefaultStallTimeout
+	}
+	if c.MinRate == 0 {
+		c.MinRate = DefaultMinRate
+	}
+	if c.Window == 0 {
+		c.Window = DefaultWindow
+	}
+	return c
+}
 
 // ErrBodyTooSlow is matched by every [*SlowBodyError] through [errors.Is].
 var ErrBodyTooSlow = errors.New("limits: request body too slow")
@@ -50,21 +66,21 @@ type ProgressConfig struct {
 	// retransmit a lost segment three times in a row (RFC 6298's initial
 	// timeout of 1 s, doubling: 1+2+4 s), and a sixth of nginx's
 	// client_body_timeout of 60 s. Negative: disabled.
-	StallTimeout time.Duration `json:"stall_timeout" yaml:"stall_timeout"`
+	StallTimeout harden.Duration `json:"stall_timeout" yaml:"stall_timeout"`
 
 	// MinRate is the rate in bytes per second the body must average over
 	// each Window, so a client dripping bytes just fast enough to dodge
 	// StallTimeout (the slow POST, or R-U-Dead-Yet, attack) is cut off
 	// too. Zero: 1024 bytes/s, about twice mod_reqtimeout's MinRate=500
 	// and below what even a GPRS link delivers. Negative: disabled.
-	MinRate int64 `json:"min_rate" yaml:"min_rate"`
+	MinRate harden.Rate `json:"min_rate" yaml:"min_rate"`
 
 	// Window is the length of the tumbling windows over which MinRate is
 	// averaged: long enough to absorb TCP slow start and a retransmission,
 	// short enough that a dripping client is found out within seconds.
 	// Zero: 10 s, half of mod_reqtimeout's initial body timeout of 20 s.
 	// Negative: disables the rate check, like a negative MinRate.
-	Window time.Duration `json:"window" yaml:"window"`
+	Window harden.Duration `json:"window" yaml:"window"`
 }
 
 // progressSettings is a [ProgressConfig] with defaults applied; a zero
@@ -77,23 +93,9 @@ type progressSettings struct {
 }
 
 func (c ProgressConfig) settings() progressSettings {
-	s := progressSettings{stall: c.StallTimeout, rate: c.MinRate, window: c.Window}
-	switch {
-	case s.stall == 0:
-		s.stall = defaultStallTimeout
-	case s.stall < 0:
-		s.stall = 0
-	}
-	switch {
-	case s.rate == 0:
-		s.rate = defaultMinRate
-	case s.rate < 0:
-		s.rate = 0
-	}
-	switch {
-	case s.window == 0:
-		s.window = defaultWindow
-	case s.window < 0:
+	c = c.WithDefaults()
+	s := progressSettings{stall: max(c.StallTimeout.Std(), 0), rate: max(int64(c.MinRate), 0), window: c.Window.Std()}
+	if s.window < 0 {
 		s.rate = 0
 	}
 	if s.rate == 0 {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/harden-go/harden"
 )
 
 // chunked frames body as one chunk per byte, ending with the last chunk.
@@ -24,8 +26,8 @@ func chunked(body string) []byte {
 
 func TestProgressCutsSlowBodies(t *testing.T) {
 	t.Parallel()
-	stallOnly := ProgressConfig{StallTimeout: 200 * time.Millisecond, MinRate: -1}
-	rateOnly := ProgressConfig{StallTimeout: -1, MinRate: 1024, Window: 200 * time.Millisecond}
+	stallOnly := ProgressConfig{StallTimeout: 200 * harden.Millisecond, MinRate: -1}
+	rateOnly := ProgressConfig{StallTimeout: -1, MinRate: 1024, Window: 200 * harden.Millisecond}
 	withBody := func(cfg ProgressConfig) func(http.Handler) http.Handler {
 		return func(h http.Handler) http.Handler { return Body(1 << 20)(Progress(cfg)(h)) }
 	}
@@ -98,7 +100,7 @@ func TestProgressCutsSlowBodies(t *testing.T) {
 func TestProgressCutsStalledBodyHTTP2(t *testing.T) {
 	t.Parallel()
 	got := make(chan error, 1)
-	ts := newServer(t, http2Mode, Progress(ProgressConfig{StallTimeout: 200 * time.Millisecond, MinRate: -1})(
+	ts := newServer(t, http2Mode, Progress(ProgressConfig{StallTimeout: 200 * harden.Millisecond, MinRate: -1})(
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			_, err := io.Copy(io.Discard, r.Body)
 			got <- err
@@ -121,7 +123,7 @@ func TestProgressCutsStalledBodyHTTP2(t *testing.T) {
 func TestProgressKeepsACommittedResponse(t *testing.T) {
 	t.Parallel()
 	got := make(chan error, 1)
-	ts := newServer(t, http2Mode, Progress(ProgressConfig{StallTimeout: 200 * time.Millisecond, MinRate: -1})(
+	ts := newServer(t, http2Mode, Progress(ProgressConfig{StallTimeout: 200 * harden.Millisecond, MinRate: -1})(
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusAccepted)
 			http.NewResponseController(w).Flush()
@@ -148,7 +150,7 @@ func TestProgressKeepsACommittedResponse(t *testing.T) {
 
 func TestProgressPassesFastBodies(t *testing.T) {
 	t.Parallel()
-	tight := ProgressConfig{StallTimeout: 200 * time.Millisecond, MinRate: 1024, Window: 200 * time.Millisecond}
+	tight := ProgressConfig{StallTimeout: 200 * harden.Millisecond, MinRate: 1024, Window: 200 * harden.Millisecond}
 	for _, chunked := range []bool{false, true} {
 		t.Run(fmt.Sprintf("chunked=%v", chunked), func(t *testing.T) {
 			run(t, func(t *testing.T, mode mode) {
@@ -180,11 +182,11 @@ func TestProgressPassesSlowButSufficientBodies(t *testing.T) {
 		// 10 bytes over ~200 ms is far below 1 KiB/s, but it is the whole
 		// body, delivered within one window.
 		{"small body sent slowly but completely",
-			ProgressConfig{StallTimeout: time.Second, MinRate: 1024, Window: time.Second}, 10, 20 * time.Millisecond},
+			ProgressConfig{StallTimeout: harden.Second, MinRate: 1024, Window: harden.Second}, 10, 20 * time.Millisecond},
 		// About 500 bytes/s against a minimum of 50 bytes/s, across
 		// several windows.
 		{"slow but above the minimum rate",
-			ProgressConfig{StallTimeout: time.Second, MinRate: 50, Window: 200 * time.Millisecond}, 300, 2 * time.Millisecond},
+			ProgressConfig{StallTimeout: harden.Second, MinRate: 50, Window: 200 * harden.Millisecond}, 300, 2 * time.Millisecond},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -217,7 +219,7 @@ func TestProgressDoesNotChargeHandlerPauses(t *testing.T) {
 	run(t, func(t *testing.T, mode mode) {
 		paused, resumed := make(chan struct{}), make(chan struct{})
 		ts := newServer(t, mode, Progress(ProgressConfig{
-			StallTimeout: 200 * time.Millisecond, MinRate: 1024, Window: 200 * time.Millisecond,
+			StallTimeout: 200 * harden.Millisecond, MinRate: 1024, Window: 200 * harden.Millisecond,
 		})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			buf := make([]byte, 10)
 			if _, err := io.ReadFull(r.Body, buf); err != nil {
@@ -275,7 +277,7 @@ func TestProgressDoesNotAwaitUnreadBody(t *testing.T) {
 		// A response larger than net/http's buffer is written while the
 		// handler runs, after a discard of the unread body: the deadline
 		// set at the handler's first write bounds it.
-		{"at the handler's first write", ProgressConfig{StallTimeout: 200 * time.Millisecond, MinRate: -1}, make([]byte, 64<<10)},
+		{"at the handler's first write", ProgressConfig{StallTimeout: 200 * harden.Millisecond, MinRate: -1}, make([]byte, 64<<10)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -315,7 +317,7 @@ func TestProgressKeepsHealthyConnections(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			guarded := Progress(ProgressConfig{StallTimeout: 50 * time.Millisecond, MinRate: -1})(
+			guarded := Progress(ProgressConfig{StallTimeout: 50 * harden.Millisecond, MinRate: -1})(
 				http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					if tc.read {
 						if _, err := io.Copy(io.Discard, r.Body); err != nil {
@@ -378,7 +380,7 @@ func TestProgressHonoursRequestContext(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			got := make(chan error, 1)
-			guarded := Progress(ProgressConfig{StallTimeout: 10 * time.Second, MinRate: -1})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			guarded := Progress(ProgressConfig{StallTimeout: 10 * harden.Second, MinRate: -1})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				_, err := io.Copy(io.Discard, r.Body)
 				got <- err
 				http.Error(w, "no body", tc.status)
@@ -408,7 +410,7 @@ func TestProgressHonoursRequestContext(t *testing.T) {
 func TestProgressAllowsFullDuplexHTTP2(t *testing.T) {
 	t.Parallel()
 	resumed := make(chan struct{})
-	ts := newServer(t, http2Mode, Progress(ProgressConfig{StallTimeout: 200 * time.Millisecond, MinRate: -1})(
+	ts := newServer(t, http2Mode, Progress(ProgressConfig{StallTimeout: 200 * harden.Millisecond, MinRate: -1})(
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusOK)
 			http.NewResponseController(w).Flush()
@@ -451,7 +453,7 @@ func TestGuardsLeaveHijackedConnection(t *testing.T) {
 		mw   func(http.Handler) http.Handler
 	}{
 		{"Body over its limit", Body(5)},
-		{"Progress", Progress(ProgressConfig{StallTimeout: 200 * time.Millisecond, MinRate: -1})},
+		{"Progress", Progress(ProgressConfig{StallTimeout: 200 * harden.Millisecond, MinRate: -1})},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -11,6 +11,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/harden-go/harden"
 )
 
 // fakeClock is a clock that moves only when told.
@@ -57,7 +59,7 @@ func TestProgressWindows(t *testing.T) {
 		read    int64
 		elapsed time.Duration
 	}
-	rate100 := ProgressConfig{StallTimeout: 10 * time.Second, MinRate: 100, Window: time.Second}
+	rate100 := ProgressConfig{StallTimeout: 10 * harden.Second, MinRate: 100, Window: harden.Second}
 	tests := []struct {
 		name        string
 		cfg         ProgressConfig
@@ -79,17 +81,17 @@ func TestProgressWindows(t *testing.T) {
 		{"whole windows without a byte", rate100, -1, true,
 			[]step{{wait: 100 * time.Millisecond, n: 200}, {wait: 2500 * time.Millisecond, n: 1}},
 			&result{false, 201, 2600 * time.Millisecond}},
-		{"stall cut by its deadline", ProgressConfig{StallTimeout: time.Second, MinRate: -1}, -1, false,
+		{"stall cut by its deadline", ProgressConfig{StallTimeout: harden.Second, MinRate: -1}, -1, false,
 			[]step{{n: 10}, {wait: time.Second, err: errTimeout}},
 			&result{true, 10, time.Second}},
-		{"stall found after the read without deadlines", ProgressConfig{StallTimeout: time.Second, MinRate: -1}, -1, true,
+		{"stall found after the read without deadlines", ProgressConfig{StallTimeout: harden.Second, MinRate: -1}, -1, true,
 			[]step{{n: 10}, {wait: 1500 * time.Millisecond}},
 			&result{true, 10, 1500 * time.Millisecond}},
-		{"handler pauses are not charged", ProgressConfig{StallTimeout: time.Second, MinRate: 100, Window: time.Second}, -1, false,
+		{"handler pauses are not charged", ProgressConfig{StallTimeout: harden.Second, MinRate: 100, Window: harden.Second}, -1, false,
 			[]step{{wait: 100 * time.Millisecond, n: 10}, {pause: 5 * time.Second, wait: 100 * time.Millisecond, n: 10}, {pause: 5 * time.Second, err: io.EOF}}, nil},
-		{"small body sent slowly but completely", ProgressConfig{StallTimeout: time.Second, MinRate: 1024, Window: time.Second}, 10, false,
+		{"small body sent slowly but completely", ProgressConfig{StallTimeout: harden.Second, MinRate: 1024, Window: harden.Second}, 10, false,
 			append(repeatStep(step{wait: 90 * time.Millisecond, n: 1}, 9), step{wait: 90 * time.Millisecond, n: 1, err: io.EOF}), nil},
-		{"rate check disabled by a negative window", ProgressConfig{StallTimeout: time.Second, MinRate: 1024, Window: -1}, -1, false,
+		{"rate check disabled by a negative window", ProgressConfig{StallTimeout: harden.Second, MinRate: 1024, Window: -1}, -1, false,
 			append(repeatStep(step{wait: 900 * time.Millisecond, n: 1}, 20), step{err: io.EOF}), nil},
 	}
 	for _, tc := range tests {
@@ -153,7 +155,7 @@ func repeatStep(s step, n int) []step {
 
 func TestProgressDeadlines(t *testing.T) {
 	start := time.Unix(1000, 0)
-	set := ProgressConfig{StallTimeout: 3 * time.Second, MinRate: 100, Window: 10 * time.Second}.settings()
+	set := ProgressConfig{StallTimeout: 3 * harden.Second, MinRate: 100, Window: 10 * harden.Second}.settings()
 	tests := []struct {
 		name  string
 		p     *progressReader
@@ -189,7 +191,7 @@ func (s progressSettings) withStall(d time.Duration) progressSettings {
 }
 
 func TestProgressDueCappedAtRestOfBody(t *testing.T) {
-	set := ProgressConfig{MinRate: 1024, Window: time.Second}.settings()
+	set := ProgressConfig{MinRate: 1024, Window: harden.Second}.settings()
 	tests := []struct {
 		name          string
 		expect, total int64
@@ -220,8 +222,8 @@ func TestProgressSettings(t *testing.T) {
 		{"negative stall disables it", ProgressConfig{StallTimeout: -1}, progressSettings{0, 1024, 10 * time.Second, 10240}},
 		{"negative rate disables it", ProgressConfig{MinRate: -1}, progressSettings{10 * time.Second, 0, 0, 0}},
 		{"negative window disables the rate", ProgressConfig{Window: -1}, progressSettings{10 * time.Second, 0, 0, 0}},
-		{"due rounds up", ProgressConfig{MinRate: 1, Window: time.Millisecond}, progressSettings{10 * time.Second, 1, time.Millisecond, 1}},
-		{"due saturates", ProgressConfig{MinRate: math.MaxInt64, Window: time.Hour}, progressSettings{10 * time.Second, math.MaxInt64, time.Hour, math.MaxInt64}},
+		{"due rounds up", ProgressConfig{MinRate: 1, Window: harden.Millisecond}, progressSettings{10 * time.Second, 1, time.Millisecond, 1}},
+		{"due saturates", ProgressConfig{MinRate: math.MaxInt64, Window: harden.Hour}, progressSettings{10 * time.Second, math.MaxInt64, time.Hour, math.MaxInt64}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,7 +2,8 @@ package middleware
 
 import (
 	"net/http"
-	"time"
+
+	"github.com/harden-go/harden"
 
 	"github.com/harden-go/harden/limits"
 )
@@ -22,28 +23,38 @@ func Chain(mw ...func(http.Handler) http.Handler) func(http.Handler) http.Handle
 	}
 }
 
-// Defaults of [DefaultConfig], the same as package httpx's.
-const (
-	defaultHandlerTimeout = 30 * time.Second
-	defaultMaxBodyBytes   = 1 << 20
-)
+// DefaultHandlerTimeout is the handler timeout of [Default] when
+// [DefaultConfig.HandlerTimeout] is zero, and of httpx's server: 30s, the
+// default backend timeout of Google Cloud's load balancers.
+const DefaultHandlerTimeout = 30 * harden.Second
 
 // DefaultConfig is what [Default] enforces, as it can appear in a config
 // file. The zero value is the hardened default of every field.
 type DefaultConfig struct {
-	// HandlerTimeout bounds each handler as [Timeout] does. Zero: 30s,
-	// the default backend timeout of Google Cloud's load balancers.
-	// Negative: no handler timeout.
-	HandlerTimeout time.Duration `json:"handler_timeout" yaml:"handler_timeout"`
+	// HandlerTimeout bounds each handler as [Timeout] does. Zero:
+	// [DefaultHandlerTimeout]. Negative: no handler timeout.
+	HandlerTimeout harden.Duration `json:"handler_timeout" yaml:"handler_timeout"`
 
 	// MaxBodyBytes bounds request bodies as [limits.Body] does. Zero:
-	// 1 MiB, nginx's client_max_body_size. Negative: unlimited.
-	MaxBodyBytes int64 `json:"max_body_bytes" yaml:"max_body_bytes"`
+	// [limits.DefaultMaxBodyBytes]. Negative: unlimited.
+	MaxBodyBytes harden.Bytes `json:"max_body_bytes" yaml:"max_body_bytes"`
 
 	// Progress is the minimum pace of request bodies, as
 	// [limits.Progress] enforces it; its zero value is the hardened
 	// default.
 	Progress limits.ProgressConfig `json:"progress" yaml:"progress"`
+}
+
+// WithDefaults returns c with each zero field set to its default.
+func (c DefaultConfig) WithDefaults() DefaultConfig {
+	if c.HandlerTimeout == 0 {
+		c.HandlerTimeout = DefaultHandlerTimeout
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = limits.DefaultMaxBodyBytes
+	}
+	c.Progress = c.Progress.WithDefaults()
+	return c
 }
 
 // Default returns harden's server request path as one middleware, in
@@ -67,14 +78,7 @@ type DefaultConfig struct {
 // safe for concurrent use.
 func Default(cfg DefaultConfig, opts ...DefaultOption) func(http.Handler) http.Handler {
 	o := newOptions(opts)
-	timeout := cfg.HandlerTimeout
-	if timeout == 0 {
-		timeout = defaultHandlerTimeout
-	}
-	maxBody := cfg.MaxBodyBytes
-	if maxBody == 0 {
-		maxBody = defaultMaxBodyBytes
-	}
+	cfg = cfg.WithDefaults()
 	mw := []func(http.Handler) http.Handler{
 		RequestID(only[RequestIDOption](opts)...),
 		Trace(only[TraceOption](opts)...),
@@ -83,8 +87,8 @@ func Default(cfg DefaultConfig, opts ...DefaultOption) func(http.Handler) http.H
 	}
 	mw = append(mw, o.guards...)
 	mw = append(mw,
-		Timeout(timeout),
-		limits.Body(maxBody),
+		Timeout(cfg.HandlerTimeout.Std()),
+		limits.Body(cfg.MaxBodyBytes),
 		limits.Progress(cfg.Progress),
 	)
 	return Chain(mw...)

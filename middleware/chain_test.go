@@ -13,6 +13,7 @@ import (
 
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/internal/servertest"
 	"github.com/harden-go/harden/limits"
 	"github.com/harden-go/harden/middleware"
@@ -78,9 +79,9 @@ func post(body func() io.Reader, length int64) func(t *testing.T, c *http.Client
 // request ID.
 func TestDefaultGuardAnswersCarryIDs(t *testing.T) {
 	cfg := middleware.DefaultConfig{
-		HandlerTimeout: time.Second,
+		HandlerTimeout: harden.Second,
 		MaxBodyBytes:   8,
-		Progress:       limits.ProgressConfig{StallTimeout: shortTimeout, MinRate: -1},
+		Progress:       limits.ProgressConfig{StallTimeout: harden.Duration(shortTimeout), MinRate: -1},
 	}
 	cases := []guardCase{
 		{"413", http.StatusRequestEntityTooLarge, limits.CodeBodyTooLarge, post(func() io.Reader { return strings.NewReader("0123456789") }, 10)},
@@ -103,7 +104,7 @@ func TestDefaultGuardAnswersCarryIDs(t *testing.T) {
 				mux.HandleFunc("POST /", func(w http.ResponseWriter, r *http.Request) { _, _ = io.ReadAll(r.Body) })
 				c := cfg
 				if tc.code == middleware.CodeHandlerTimeout {
-					c.HandlerTimeout = shortTimeout
+					c.HandlerTimeout = harden.Duration(shortTimeout)
 				}
 				ts := newServer(t, mode, middleware.Default(c, middleware.WithLogger(logger), middleware.WithTracerProvider(tp))(mux))
 				send := tc.send

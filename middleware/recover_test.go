@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/zap/zapcore"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/middleware"
 )
 
@@ -226,7 +227,7 @@ func TestRecoverUnderTimeout(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			run(t, func(t *testing.T, mode mode) {
 				logger, logs := newLog()
-				h := middleware.Default(middleware.DefaultConfig{HandlerTimeout: shortTimeout}, middleware.WithLogger(logger))(tc.handler)
+				h := middleware.Default(middleware.DefaultConfig{HandlerTimeout: harden.Duration(shortTimeout)}, middleware.WithLogger(logger))(tc.handler)
 				ts := newServer(t, mode, h)
 				body, err := fetch(t, ts)
 				if aborted := err != nil; aborted != tc.aborted {
