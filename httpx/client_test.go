@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/internal/blackhole"
 	"github.com/harden-go/harden/retry"
 	"github.com/harden-go/harden/tlsx/tlstest"
@@ -376,7 +377,7 @@ func TestClientRetriesFromPolicy(t *testing.T) {
 			}
 			io.WriteString(w, "ok")
 		}))
-		cfg.Retry.InitialBackoff = time.Millisecond
+		cfg.Retry.InitialBackoff = harden.Millisecond
 		auth := &countingAuth{}
 		cl := newTestClient(t, cfg, WithAuthenticator(auth))
 
@@ -427,7 +428,7 @@ func TestClientCarriesRequestIDAndTraceAcrossHops(t *testing.T) {
 		}
 		io.WriteString(w, "ok")
 	}))
-	cfg.Retry.InitialBackoff = time.Millisecond
+	cfg.Retry.InitialBackoff = harden.Millisecond
 	cl := newTestClient(t, cfg, WithTracerProvider(tp), WithPropagators(prop))
 	_, addr := serve(t, testConfig(), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req, _ := http.NewRequestWithContext(r.Context(), http.MethodGet, down.URL, nil)

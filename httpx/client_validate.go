@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/tlsx"
 )
 
@@ -50,7 +51,7 @@ func (c ClientConfig) Validate() error {
 	}
 	errs := p.Errs()
 	if t.Total > 0 {
-		errs = append(errs, flatten(c.Retry.ValidateWithin(t.Total))...)
+		errs = append(errs, flatten(c.Retry.ValidateWithin(harden.Duration(t.Total)))...)
 	} else {
 		errs = append(errs, flatten(c.Retry.Validate())...)
 	}
@@ -82,7 +83,7 @@ func (c ClientConfig) ValidateAgainst(server ServerConfig) error {
 		d     time.Duration
 	}{
 		{"timeouts.response_header", t.ResponseHeader},
-		{"retry.per_attempt_timeout", c.Retry.PerAttemptTimeout},
+		{"retry.per_attempt_timeout", c.Retry.PerAttemptTimeout.Std()},
 		{"timeouts.total", t.Total},
 	} {
 		if st.Handler > 0 && f.d > 0 && f.d <= st.Handler {

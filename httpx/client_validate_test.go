@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/harden-go/harden"
 )
 
 // problemsOf returns "field rule" for each problem of err.
@@ -53,7 +55,7 @@ func TestClientConfigValidate(t *testing.T) {
 		{"negative ping timeout", func(c *ClientConfig) { c.HTTP2.PingTimeout = -1 }, []string{"client.http2.ping_timeout range"}},
 		{"retries beyond total", func(c *ClientConfig) {
 			c.Timeouts.Total = time.Second
-			c.Retry.MaxAttempts, c.Retry.MaxBackoff = 5, 2*time.Second
+			c.Retry.MaxAttempts, c.Retry.MaxBackoff = 5, 2*harden.Second
 		}, []string{"client.retry.max_backoff retries-within-deadline"}},
 		{"unverified TLS", func(c *ClientConfig) { c.TLS.InsecureSkipVerify = true }, []string{"client.tls.insecure_skip_verify tls-verify"}},
 		{"everything at once", func(c *ClientConfig) {
@@ -97,7 +99,7 @@ func TestClientConfigValidateAgainst(t *testing.T) {
 			[]string{"client.timeouts.idle idle-below-server"}},
 		{"header at the handler timeout", func(c *ClientConfig) { c.Timeouts.ResponseHeader = 30 * time.Second }, func(*ServerConfig) {},
 			[]string{"client.timeouts.response_header attempt-above-handler"}},
-		{"per-attempt timeout below the handler", func(c *ClientConfig) { c.Retry.PerAttemptTimeout = 10 * time.Second }, func(*ServerConfig) {},
+		{"per-attempt timeout below the handler", func(c *ClientConfig) { c.Retry.PerAttemptTimeout = 10 * harden.Second }, func(*ServerConfig) {},
 			[]string{"client.retry.per_attempt_timeout attempt-above-handler"}},
 		{"long handler, long client", func(c *ClientConfig) {
 			c.Timeouts.ResponseHeader, c.Timeouts.Total = 2*time.Minute, 5*time.Minute

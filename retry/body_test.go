@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/harden-go/harden"
 )
 
 // pipeBody is a request body fed by a producer that writes only once the
@@ -151,7 +153,7 @@ func TestStreamedBodyReplay(t *testing.T) {
 				})
 				body = newPipeBody(t, payload)
 				p := fastPolicy()
-				p.MaxReplayBytes = 2 * KiB
+				p.MaxReplayBytes = 2 * harden.KiB
 				tr := mustTransport(t, srv.base(t), p, withClock(&fakeClock{}))
 				req, _ := http.NewRequest(http.MethodPut, srv.URL, body)
 				resp, err := tr.RoundTrip(req)

@@ -36,9 +36,9 @@ type hostBudget struct {
 
 func newBudget(c BudgetConfig, now func() time.Time) *budget {
 	b := &budget{ratio: c.Ratio, now: now, hosts: make(map[string]*hostBudget), active: c.Ratio >= 0}
-	b.slice = c.Window / budgetBuckets
+	b.slice = c.Window.Std() / budgetBuckets
 	if c.MinPerSecond > 0 {
-		b.floor = c.MinPerSecond * c.Window.Seconds()
+		b.floor = c.MinPerSecond * c.Window.Std().Seconds()
 	}
 	return b
 }

@@ -3,11 +3,13 @@ package retry
 import (
 	"testing"
 	"time"
+
+	"github.com/harden-go/harden"
 )
 
 func TestBudgetWindow(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	b := newBudget(BudgetConfig{Ratio: 0.5, MinPerSecond: -1, Window: 10 * time.Second}, func() time.Time { return now })
+	b := newBudget(BudgetConfig{Ratio: 0.5, MinPerSecond: -1, Window: 10 * harden.Second}, func() time.Time { return now })
 	for range 10 {
 		b.request("h")
 	}
@@ -48,7 +50,7 @@ func TestBudgetWindow(t *testing.T) {
 
 func TestBudgetFloor(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	b := newBudget(BudgetConfig{Ratio: 0.2, MinPerSecond: 1, Window: 5 * time.Second}, func() time.Time { return now })
+	b := newBudget(BudgetConfig{Ratio: 0.2, MinPerSecond: 1, Window: 5 * harden.Second}, func() time.Time { return now })
 	allowed := 0
 	for range 20 {
 		if b.tryRetry("quiet") {
@@ -61,7 +63,7 @@ func TestBudgetFloor(t *testing.T) {
 }
 
 func TestBudgetDisabled(t *testing.T) {
-	b := newBudget(BudgetConfig{Ratio: -1, Window: time.Second}, time.Now)
+	b := newBudget(BudgetConfig{Ratio: -1, Window: harden.Second}, time.Now)
 	for range 100 {
 		if !b.tryRetry("h") {
 			t.Fatal("disabled budget refused a retry")
@@ -71,7 +73,7 @@ func TestBudgetDisabled(t *testing.T) {
 
 func TestBudgetHostTableBounded(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	b := newBudget(BudgetConfig{Ratio: 0.2, MinPerSecond: 10, Window: 10 * time.Second}, func() time.Time { return now })
+	b := newBudget(BudgetConfig{Ratio: 0.2, MinPerSecond: 10, Window: 10 * harden.Second}, func() time.Time { return now })
 	for i := range 3 * maxBudgetHosts {
 		b.request(string(rune(i)))
 	}

@@ -7,23 +7,13 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/internal/configerr"
 )
 
-// ConfigError is one problem found by [Policy.Validate] or refused by
-// [NewTransport]. Field is the key path as written in a config file
-// ("client.retry.max_attempts"), Rule a stable rule name that programs
-// and tests can match ("range"), and Reason says what is wrong and how to
-// fix it. It is the same type as httpx's and tlsx's
-// ConfigError.
-type ConfigError = harden.ConfigError
-
-// Rule names reported in [ConfigError.Rule]. They are stable across
-// versions.
+// Rule names of [Policy.Validate] problems, reported in
+// [harden.ConfigError.Rule] besides [harden.RuleRange]. They are stable
+// across versions.
 const (
-	// RuleRange: a value outside the range the field accepts.
-	RuleRange = "range"
 	// RuleBackoffOrder: max_backoff below initial_backoff.
 	RuleBackoffOrder = "backoff-order"
 	// RuleRetriesWithinDeadline: the retries a policy allows cannot fit in

@@ -12,6 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/retry"
 )
 
@@ -29,7 +30,7 @@ func Example() {
 	defer srv.Close()
 
 	p := retry.DefaultPolicy()
-	p.InitialBackoff = time.Millisecond // keep the example quick
+	p.InitialBackoff = harden.Millisecond // keep the example quick
 	tr, err := retry.NewTransport(srv.Client().Transport, p)
 	if err != nil {
 		panic(err)
@@ -95,7 +96,7 @@ max_backoff: 4s
 	if err := yaml.Unmarshal([]byte(file), &p); err != nil {
 		panic(err)
 	}
-	fmt.Println(p.ValidateWithin(10 * time.Second))
+	fmt.Println(p.ValidateWithin(10 * harden.Second))
 	// Output: client.retry.max_backoff: retries-within-deadline: the waits between 5 attempts can add up to 11s, not less than the overall timeout (10s), so the last attempts never start; lower max_backoff or max_attempts
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/internal/servertest"
 )
 
@@ -117,7 +118,7 @@ func (c *closeCounter) Close() error {
 
 // fastPolicy retries at once, deterministically, without a budget.
 func fastPolicy() Policy {
-	return Policy{InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond, Jitter: -1, Budget: BudgetConfig{Ratio: -1}}
+	return Policy{InitialBackoff: harden.Millisecond, MaxBackoff: harden.Millisecond, Jitter: -1, Budget: BudgetConfig{Ratio: -1}}
 }
 
 func mustTransport(t testing.TB, base http.RoundTripper, p Policy, opts ...Option) *Transport {

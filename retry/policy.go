@@ -10,12 +10,6 @@ import (
 	"github.com/harden-go/harden"
 )
 
-// Bytes is a size in bytes, written with a unit in config files ("64KiB").
-type Bytes = harden.Bytes
-
-// KiB is 1024 bytes, for use in Go code: p.MaxReplayBytes = 16 * retry.KiB.
-const KiB = harden.KiB
-
 // Policy is everything about retries that can be written in a config file,
 // under the key "client.retry". The zero value of every field means the
 // hardened default documented on the field; a negative value disables the
@@ -30,11 +24,11 @@ type Policy struct {
 	MaxAttempts int `yaml:"max_attempts" json:"max_attempts"`
 
 	// InitialBackoff is the upper bound of the first wait. Zero: 100ms.
-	InitialBackoff time.Duration `yaml:"initial_backoff" json:"initial_backoff"`
+	InitialBackoff harden.Duration `yaml:"initial_backoff" json:"initial_backoff"`
 
 	// MaxBackoff caps the wait before any one attempt. Zero: 2s, so that
 	// three attempts fit well inside a typical 10s client timeout.
-	MaxBackoff time.Duration `yaml:"max_backoff" json:"max_backoff"`
+	MaxBackoff harden.Duration `yaml:"max_backoff" json:"max_backoff"`
 
 	// Multiplier grows the bound between attempts: the n-th wait is drawn
 	// below min(MaxBackoff, InitialBackoff*Multiplier^(n-1)). Zero: 2.
@@ -53,7 +47,7 @@ type Policy struct {
 	// own deadline: its timeout is min(PerAttemptTimeout, time left).
 	// Zero or negative: attempts are bounded only by the caller's
 	// deadline (http.Client.Timeout or the request context).
-	PerAttemptTimeout time.Duration `yaml:"per_attempt_timeout" json:"per_attempt_timeout"`
+	PerAttemptTimeout harden.Duration `yaml:"per_attempt_timeout" json:"per_attempt_timeout"`
 
 	// MaxRetryAfter is the longest Retry-After (RFC 9110 §10.2.3) on a 429
 	// or 503 that is waited for. A server asking for longer gets its
@@ -61,7 +55,7 @@ type Policy struct {
 	// for an hour. Zero: 30s, the clamp the AWS SDKs apply to
 	// server-suggested delays. Negative: Retry-After is waited for however
 	// long it is, still within the caller's deadline.
-	MaxRetryAfter time.Duration `yaml:"max_retry_after" json:"max_retry_after"`
+	MaxRetryAfter harden.Duration `yaml:"max_retry_after" json:"max_retry_after"`
 
 	// MaxReplayBytes is the largest request body that is kept so it can
 	// be sent again, when the request has no GetBody. The first attempt
@@ -72,7 +66,7 @@ type Policy struct {
 	// typical JSON API calls while bounding the memory held per request
 	// in flight. Negative: never copy; only requests with GetBody (or no
 	// body) are retried.
-	MaxReplayBytes Bytes `yaml:"max_replay_bytes" json:"max_replay_bytes"`
+	MaxReplayBytes harden.Bytes `yaml:"max_replay_bytes" json:"max_replay_bytes"`
 
 	// RetryUnsafe allows resending requests whose method is not idempotent
 	// (POST, PATCH) and that carry no Idempotency-Key header, after they
@@ -105,7 +99,7 @@ type BudgetConfig struct {
 
 	// Window is the span over which requests and retries are counted.
 	// Zero: 10s, Finagle's default ttl.
-	Window time.Duration `yaml:"window" json:"window"`
+	Window harden.Duration `yaml:"window" json:"window"`
 }
 
 // DefaultPolicy returns a fresh Policy with every default filled in.
@@ -113,15 +107,15 @@ func DefaultPolicy() Policy { return Policy{}.withDefaults() }
 
 const (
 	defaultMaxAttempts    = 3
-	defaultInitialBackoff = 100 * time.Millisecond
-	defaultMaxBackoff     = 2 * time.Second
+	defaultInitialBackoff = 100 * harden.Millisecond
+	defaultMaxBackoff     = 2 * harden.Second
 	defaultMultiplier     = 2
 	defaultJitter         = 1
-	defaultMaxRetryAfter  = 30 * time.Second
+	defaultMaxRetryAfter  = 30 * harden.Second
 	defaultMaxReplayBytes = 64 * harden.KiB
 	defaultBudgetRatio    = 0.2
 	defaultBudgetMin      = 10
-	defaultBudgetWindow   = 10 * time.Second
+	defaultBudgetWindow   = 10 * harden.Second
 
 	// maxAttemptsLimit keeps a typo (300 for 3) from being a retry storm.
 	maxAttemptsLimit = 10
@@ -174,45 +168,45 @@ func (p Policy) Validate() error {
 // PerAttemptTimeout must not exceed it, and the worst-case sum of backoff
 // waits between MaxAttempts attempts must leave time for the attempts
 // themselves, or the last retries a policy promises can never happen.
-func (p Policy) ValidateWithin(total time.Duration) error {
+func (p Policy) ValidateWithin(total harden.Duration) error {
 	return errors.Join(p.withDefaults().problems(total)...)
 }
 
-func (p Policy) problems(total time.Duration) []error {
+func (p Policy) problems(total harden.Duration) []error {
 	ps := &problems{Prefix: "client.retry."}
 	if p.MaxAttempts < 1 || p.MaxAttempts > maxAttemptsLimit {
-		ps.Add("max_attempts", RuleRange, "is %d; set 1 (no retries) to %d; 3 is the default", p.MaxAttempts, maxAttemptsLimit)
+		ps.Add("max_attempts", harden.RuleRange, "is %d; set 1 (no retries) to %d; 3 is the default", p.MaxAttempts, maxAttemptsLimit)
 	}
 	if p.InitialBackoff < 0 {
-		ps.Add("initial_backoff", RuleRange, "is negative (%v); set a first wait such as 100ms", p.InitialBackoff)
+		ps.Add("initial_backoff", harden.RuleRange, "is negative (%v); set a first wait such as 100ms", p.InitialBackoff)
 	}
 	if p.MaxBackoff < 0 {
-		ps.Add("max_backoff", RuleRange, "is negative (%v); set a cap such as 2s", p.MaxBackoff)
+		ps.Add("max_backoff", harden.RuleRange, "is negative (%v); set a cap such as 2s", p.MaxBackoff)
 	} else if p.InitialBackoff > 0 && p.MaxBackoff < p.InitialBackoff {
 		ps.Add("max_backoff", RuleBackoffOrder, "%v is below initial_backoff (%v); raise it to at least %v", p.MaxBackoff, p.InitialBackoff, p.InitialBackoff)
 	}
 	if p.Multiplier < 1 || math.IsNaN(p.Multiplier) || math.IsInf(p.Multiplier, 0) {
-		ps.Add("multiplier", RuleRange, "is %v; waits must not shrink: set 1 (constant) or more, 2 is the default", p.Multiplier)
+		ps.Add("multiplier", harden.RuleRange, "is %v; waits must not shrink: set 1 (constant) or more, 2 is the default", p.Multiplier)
 	}
 	if p.Jitter > 1 || math.IsNaN(p.Jitter) {
-		ps.Add("jitter", RuleRange, "is %v; it is a fraction of the wait: set 1 (full jitter, the default) or less, or -1 for none", p.Jitter)
+		ps.Add("jitter", harden.RuleRange, "is %v; it is a fraction of the wait: set 1 (full jitter, the default) or less, or -1 for none", p.Jitter)
 	}
 	if b := p.Budget; b.Ratio > 1 || math.IsNaN(b.Ratio) {
-		ps.Add("budget.ratio", RuleRange, "is %v; it is a fraction of requests: set 0.2 (the default) or at most 1, or -1 for no budget", b.Ratio)
+		ps.Add("budget.ratio", harden.RuleRange, "is %v; it is a fraction of requests: set 0.2 (the default) or at most 1, or -1 for no budget", b.Ratio)
 	}
 	if math.IsNaN(p.Budget.MinPerSecond) || math.IsInf(p.Budget.MinPerSecond, 0) {
-		ps.Add("budget.min_per_second", RuleRange, "is %v; set a number of retries per second such as 10", p.Budget.MinPerSecond)
+		ps.Add("budget.min_per_second", harden.RuleRange, "is %v; set a number of retries per second such as 10", p.Budget.MinPerSecond)
 	}
-	if p.Budget.Window < time.Second {
-		ps.Add("budget.window", RuleRange, "is %v; set at least 1s, 10s is the default", p.Budget.Window)
+	if p.Budget.Window < harden.Second {
+		ps.Add("budget.window", harden.RuleRange, "is %v; set at least 1s, 10s is the default", p.Budget.Window)
 	}
 	if total > 0 {
 		if p.PerAttemptTimeout > total {
 			ps.Add("per_attempt_timeout", RuleRetriesWithinDeadline,
 				"%v exceeds the overall timeout (%v), so the first attempt can use all of it and no retry ever happens; set it to at most %v",
-				p.PerAttemptTimeout, total, total/time.Duration(max(p.MaxAttempts, 1)))
+				p.PerAttemptTimeout, total, total/harden.Duration(max(p.MaxAttempts, 1)))
 		}
-		if waits := p.worstWaits(); p.MaxAttempts > 1 && waits >= total {
+		if waits := p.worstWaits(); p.MaxAttempts > 1 && harden.Duration(waits) >= total {
 			ps.Add("max_backoff", RuleRetriesWithinDeadline,
 				"the waits between %d attempts can add up to %v, not less than the overall timeout (%v), so the last attempts never start; lower max_backoff or max_attempts",
 				p.MaxAttempts, waits, total)
@@ -239,8 +233,8 @@ func (p Policy) worstWaits() time.Duration {
 // bounds the retries. c is the Transport's clock.
 func (p Policy) schedule(c backoff.Clock) *backoff.ExponentialBackOff {
 	return backoff.NewExponentialBackOff(
-		backoff.WithInitialInterval(p.InitialBackoff),
-		backoff.WithMaxInterval(p.MaxBackoff),
+		backoff.WithInitialInterval(p.InitialBackoff.Std()),
+		backoff.WithMaxInterval(p.MaxBackoff.Std()),
 		backoff.WithMultiplier(p.Multiplier),
 		backoff.WithRandomizationFactor(0),
 		backoff.WithMaxElapsedTime(0),

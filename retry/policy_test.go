@@ -7,15 +7,16 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+	"github.com/harden-go/harden"
 	"go.yaml.in/yaml/v3"
 )
 
 func TestDefaultPolicy(t *testing.T) {
 	p := DefaultPolicy()
 	want := Policy{
-		MaxAttempts: 3, InitialBackoff: 100 * time.Millisecond, MaxBackoff: 2 * time.Second,
-		Multiplier: 2, Jitter: 1, MaxRetryAfter: 30 * time.Second, MaxReplayBytes: 64 * KiB,
-		Budget: BudgetConfig{Ratio: 0.2, MinPerSecond: 10, Window: 10 * time.Second},
+		MaxAttempts: 3, InitialBackoff: 100 * harden.Millisecond, MaxBackoff: 2 * harden.Second,
+		Multiplier: 2, Jitter: 1, MaxRetryAfter: 30 * harden.Second, MaxReplayBytes: 64 * harden.KiB,
+		Budget: BudgetConfig{Ratio: 0.2, MinPerSecond: 10, Window: 10 * harden.Second},
 	}
 	if p != want {
 		t.Errorf("DefaultPolicy() = %+v, want %+v", p, want)
@@ -33,22 +34,22 @@ func TestValidate(t *testing.T) {
 		field string
 		rule  string
 	}{
-		{"attempts negative", Policy{MaxAttempts: -1}, 0, "client.retry.max_attempts", RuleRange},
-		{"attempts storm", Policy{MaxAttempts: 300}, 0, "client.retry.max_attempts", RuleRange},
-		{"initial negative", Policy{InitialBackoff: -time.Second}, 0, "client.retry.initial_backoff", RuleRange},
-		{"max negative", Policy{MaxBackoff: -time.Second}, 0, "client.retry.max_backoff", RuleRange},
-		{"max below initial", Policy{InitialBackoff: time.Second, MaxBackoff: time.Millisecond}, 0, "client.retry.max_backoff", RuleBackoffOrder},
-		{"multiplier shrinks", Policy{Multiplier: 0.5}, 0, "client.retry.multiplier", RuleRange},
-		{"jitter above 1", Policy{Jitter: 1.5}, 0, "client.retry.jitter", RuleRange},
-		{"ratio above 1", Policy{Budget: BudgetConfig{Ratio: 2}}, 0, "client.retry.budget.ratio", RuleRange},
-		{"window too short", Policy{Budget: BudgetConfig{Window: time.Millisecond}}, 0, "client.retry.budget.window", RuleRange},
-		{"attempt timeout above total", Policy{PerAttemptTimeout: 20 * time.Second}, 10 * time.Second, "client.retry.per_attempt_timeout", RuleRetriesWithinDeadline},
-		{"waits above total", Policy{MaxAttempts: 5, MaxBackoff: 5 * time.Second, InitialBackoff: 5 * time.Second}, 10 * time.Second, "client.retry.max_backoff", RuleRetriesWithinDeadline},
+		{"attempts negative", Policy{MaxAttempts: -1}, 0, "client.retry.max_attempts", harden.RuleRange},
+		{"attempts storm", Policy{MaxAttempts: 300}, 0, "client.retry.max_attempts", harden.RuleRange},
+		{"initial negative", Policy{InitialBackoff: -harden.Second}, 0, "client.retry.initial_backoff", harden.RuleRange},
+		{"max negative", Policy{MaxBackoff: -harden.Second}, 0, "client.retry.max_backoff", harden.RuleRange},
+		{"max below initial", Policy{InitialBackoff: harden.Second, MaxBackoff: harden.Millisecond}, 0, "client.retry.max_backoff", RuleBackoffOrder},
+		{"multiplier shrinks", Policy{Multiplier: 0.5}, 0, "client.retry.multiplier", harden.RuleRange},
+		{"jitter above 1", Policy{Jitter: 1.5}, 0, "client.retry.jitter", harden.RuleRange},
+		{"ratio above 1", Policy{Budget: BudgetConfig{Ratio: 2}}, 0, "client.retry.budget.ratio", harden.RuleRange},
+		{"window too short", Policy{Budget: BudgetConfig{Window: harden.Millisecond}}, 0, "client.retry.budget.window", harden.RuleRange},
+		{"attempt timeout above total", Policy{PerAttemptTimeout: 20 * harden.Second}, 10 * time.Second, "client.retry.per_attempt_timeout", RuleRetriesWithinDeadline},
+		{"waits above total", Policy{MaxAttempts: 5, MaxBackoff: 5 * harden.Second, InitialBackoff: 5 * harden.Second}, 10 * time.Second, "client.retry.max_backoff", RuleRetriesWithinDeadline},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := tc.p.ValidateWithin(tc.total)
-			var ce *ConfigError
+			err := tc.p.ValidateWithin(harden.Duration(tc.total))
+			var ce *harden.ConfigError
 			if !errors.As(err, &ce) || ce.Field != tc.field || ce.Rule != tc.rule {
 				t.Fatalf("ValidateWithin = %v, want %s: %s", err, tc.field, tc.rule)
 			}
@@ -63,7 +64,7 @@ func TestValidateReportsAll(t *testing.T) {
 	err := Policy{MaxAttempts: -1, Multiplier: 0.5, Jitter: 2}.Validate()
 	var n int
 	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
-		var ce *ConfigError
+		var ce *harden.ConfigError
 		if errors.As(e, &ce) {
 			n++
 		}
@@ -74,7 +75,7 @@ func TestValidateReportsAll(t *testing.T) {
 }
 
 func TestValidateWithinAcceptsDefaults(t *testing.T) {
-	if err := DefaultPolicy().ValidateWithin(10 * time.Second); err != nil {
+	if err := DefaultPolicy().ValidateWithin(10 * harden.Second); err != nil {
 		t.Errorf("defaults within 10s: %v", err)
 	}
 }
@@ -93,15 +94,15 @@ budget:
 	if err := yaml.Unmarshal([]byte(doc), &p); err != nil {
 		t.Fatal(err)
 	}
-	if p.MaxAttempts != 4 || p.InitialBackoff != 50*time.Millisecond || p.MaxReplayBytes != 16*KiB || !p.RetryUnsafe || p.Budget.Ratio != 0.1 {
+	if p.MaxAttempts != 4 || p.InitialBackoff != 50*harden.Millisecond || p.MaxReplayBytes != 16*harden.KiB || !p.RetryUnsafe || p.Budget.Ratio != 0.1 {
 		t.Errorf("decoded %+v", p)
 	}
-	b, err := json.Marshal(Policy{MaxReplayBytes: 64 * KiB})
+	b, err := json.Marshal(Policy{MaxReplayBytes: 64 * harden.KiB})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var back Policy
-	if err := json.Unmarshal(b, &back); err != nil || back.MaxReplayBytes != 64*KiB {
+	if err := json.Unmarshal(b, &back); err != nil || back.MaxReplayBytes != 64*harden.KiB {
 		t.Errorf("JSON round trip: %s -> %+v, %v", b, back, err)
 	}
 }
@@ -123,7 +124,7 @@ func TestBackoff(t *testing.T) {
 	for range 64 {
 		bo.NextBackOff()
 	}
-	if got := bo.NextBackOff(); got != p.MaxBackoff {
+	if got := bo.NextBackOff(); got != p.MaxBackoff.Std() {
 		t.Errorf("after many retries: %v, want the cap %v", got, p.MaxBackoff)
 	}
 	p.Jitter = 0.5
@@ -136,7 +137,7 @@ func TestBackoff(t *testing.T) {
 	}
 	p.Multiplier = 1
 	bo = p.schedule(backoff.SystemClock)
-	if a, b := bo.NextBackOff(), bo.NextBackOff(); a != p.InitialBackoff || b != p.InitialBackoff {
+	if a, b := bo.NextBackOff(), bo.NextBackOff(); a != p.InitialBackoff.Std() || b != p.InitialBackoff.Std() {
 		t.Errorf("multiplier 1: %v, %v; want constant %v", a, b, p.InitialBackoff)
 	}
 }

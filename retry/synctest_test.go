@@ -7,6 +7,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/harden-go/harden"
 )
 
 // In a synctest bubble time moves only when every goroutine is blocked, so
@@ -18,7 +20,7 @@ func TestRealClockDeadline(t *testing.T) {
 			calls++
 			return nil, errors.New("connection reset")
 		})
-		p := Policy{InitialBackoff: time.Second, MaxBackoff: time.Second, Jitter: -1, Budget: BudgetConfig{Ratio: -1}}
+		p := Policy{InitialBackoff: harden.Second, MaxBackoff: harden.Second, Jitter: -1, Budget: BudgetConfig{Ratio: -1}}
 		tr := mustTransport(t, base, p)
 		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 		defer cancel()
@@ -42,7 +44,7 @@ func TestRealClockBackoff(t *testing.T) {
 			at = append(at, time.Since(start))
 			return nil, errors.New("connection reset")
 		})
-		p := Policy{InitialBackoff: time.Second, MaxBackoff: 10 * time.Second, Jitter: -1, Budget: BudgetConfig{Ratio: -1}}
+		p := Policy{InitialBackoff: harden.Second, MaxBackoff: 10 * harden.Second, Jitter: -1, Budget: BudgetConfig{Ratio: -1}}
 		tr := mustTransport(t, base, p)
 		req, _ := http.NewRequest(http.MethodGet, "http://127.0.0.1/", nil)
 		if _, err := tr.RoundTrip(req); err == nil {

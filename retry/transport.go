@@ -183,7 +183,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		wait := t.p.jitter(bo.NextBackOff(), t.rand())
 		if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
 			if ra, ok := parseRetryAfter(resp.Header.Get("Retry-After"), t.clock.Now()); ok {
-				if t.p.MaxRetryAfter >= 0 && ra > t.p.MaxRetryAfter {
+				if t.p.MaxRetryAfter >= 0 && ra > t.p.MaxRetryAfter.Std() {
 					t.giveUp(req, class, "retry-after above max_retry_after", attempts, lastStatus)
 					return t.finish(req, resp, nil, attempts, lastStatus)
 				}
@@ -249,7 +249,7 @@ func (t *Transport) giveUp(req *http.Request, class Class, reason string, attemp
 func (t *Transport) attemptRequest(req *http.Request, rb *replay) (*http.Request, context.CancelFunc, error) {
 	ctx := req.Context()
 	var cancel context.CancelFunc
-	if d := t.p.PerAttemptTimeout; d > 0 {
+	if d := t.p.PerAttemptTimeout.Std(); d > 0 {
 		if dl, ok := ctx.Deadline(); !ok || dl.Sub(t.clock.Now()) > d {
 			ctx, cancel = context.WithTimeout(ctx, d)
 		}

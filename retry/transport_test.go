@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/harden-go/harden"
 )
 
 // failN answers status to the first n requests and 200 "ok" after.
@@ -350,7 +352,7 @@ func TestBodyClosedWhenNothingSent(t *testing.T) {
 // One deadline covers every attempt: no wait starts that cannot end before
 // it.
 func TestNoWaitPastDeadline(t *testing.T) {
-	p := Policy{InitialBackoff: time.Second, MaxBackoff: time.Second, Jitter: -1, Budget: BudgetConfig{Ratio: -1}}
+	p := Policy{InitialBackoff: harden.Second, MaxBackoff: harden.Second, Jitter: -1, Budget: BudgetConfig{Ratio: -1}}
 
 	t.Run("response", func(t *testing.T) {
 		srv := newServer(t, "h1", failN(100, http.StatusServiceUnavailable))
@@ -429,7 +431,7 @@ func TestPerAttemptTimeout(t *testing.T) {
 		io.WriteString(w, "ok")
 	})
 	p := fastPolicy()
-	p.PerAttemptTimeout = 100 * time.Millisecond
+	p.PerAttemptTimeout = 100 * harden.Millisecond
 	tr := mustTransport(t, srv.base(t), p, withClock(&fakeClock{}))
 	req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
 	resp, err := tr.RoundTrip(req)
@@ -545,7 +547,7 @@ func TestCallerRequestUnchanged(t *testing.T) {
 	srv := newServer(t, "h1", failN(1, http.StatusUnauthorized))
 	auth := TokenAuth(func(context.Context, string) (Token, error) { return Token{Value: "t"}, nil })
 	p := fastPolicy()
-	p.PerAttemptTimeout = time.Minute
+	p.PerAttemptTimeout = harden.Minute
 	tr := mustTransport(t, srv.base(t), p, WithAuthenticator(auth), withClock(&fakeClock{}))
 	ctx := context.Background()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPut, srv.URL, bytes.NewReader([]byte("x")))

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"go.uber.org/goleak"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/internal/servertest"
 	"github.com/harden-go/harden/retry"
 	"github.com/harden-go/harden/retry/sigv4"
@@ -40,7 +41,7 @@ func client(t testing.TB, base *http.Transport, a retry.Authenticator) *http.Cli
 	t.Helper()
 	base = base.Clone()
 	t.Cleanup(base.CloseIdleConnections)
-	p := retry.Policy{InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond, Jitter: -1,
+	p := retry.Policy{InitialBackoff: harden.Millisecond, MaxBackoff: harden.Millisecond, Jitter: -1,
 		Budget: retry.BudgetConfig{Ratio: -1}}
 	tr, err := retry.NewTransport(base, p, retry.WithAuthenticator(a))
 	if err != nil {

@@ -35,21 +35,14 @@ type Config struct {
 	// a third of the shortest session STS issues (900s) and longer than
 	// any single request, so credentials never expire in flight.
 	// Negative: renewed only once expired or rejected.
-	RenewBefore time.Duration `yaml:"renew_before" json:"renew_before"`
+	RenewBefore harden.Duration `yaml:"renew_before" json:"renew_before"`
 }
 
-// ConfigError is one problem found by [Config.Validate]; it is the same
-// type as retry's and httpx's ConfigError.
-type ConfigError = harden.ConfigError
-
-// RuleRequired: a field that has no default is empty.
-const RuleRequired = "required"
-
-const defaultRenewBefore = 5 * time.Minute
+const defaultRenewBefore = 5 * harden.Minute
 
 var errNoProvider = errors.New("sigv4: nil credentials provider")
 
-// Validate reports every problem of c at once, as *[ConfigError] values
+// Validate reports every problem of c at once, as *[harden.ConfigError] values
 // joined with errors.Join.
 func (c Config) Validate() error {
 	return errors.Join(c.problems()...)
@@ -58,10 +51,10 @@ func (c Config) Validate() error {
 func (c Config) problems() []error {
 	ps := &configerr.Problems{Prefix: "sigv4."}
 	if strings.TrimSpace(c.Region) == "" {
-		ps.Add("region", RuleRequired, "is empty; set the region of the credential scope, such as us-east-1")
+		ps.Add("region", harden.RuleRequired, "is empty; set the region of the credential scope, such as us-east-1")
 	}
 	if strings.TrimSpace(c.Service) == "" {
-		ps.Add("service", RuleRequired, "is empty; set the service's signing name, such as s3")
+		ps.Add("service", harden.RuleRequired, "is empty; set the service's signing name, such as s3")
 	}
 	return ps.Errs()
 }
@@ -118,7 +111,7 @@ func New(cfg Config, provider aws.CredentialsProvider, opts ...Option) (*Authent
 	return &Authenticator{
 		cfg:    cfg,
 		signer: signer,
-		creds:  &cache{provider: provider, early: max(cfg.RenewBefore, 0), now: o.now},
+		creds:  &cache{provider: provider, early: max(cfg.RenewBefore.Std(), 0), now: o.now},
 		now:    o.now,
 	}, nil
 }

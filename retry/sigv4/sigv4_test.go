@@ -17,6 +17,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/internal/servertest"
 	"github.com/harden-go/harden/retry/sigv4"
 	"github.com/harden-go/harden/retry/sigv4/sigv4test"
@@ -190,7 +191,7 @@ func TestRenewsBeforeExpiry(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := &counting{now: time.Now, ttl: 10 * time.Minute, gate: make(chan struct{}, 1)}
 		cfg := testConfig
-		cfg.RenewBefore = 5 * time.Minute
+		cfg.RenewBefore = 5 * harden.Minute
 		a := newAuth(t, cfg, p)
 
 		p.gate <- struct{}{}
@@ -358,10 +359,10 @@ func TestNewRefusesInvalidConfig(t *testing.T) {
 	_, err := sigv4.New(sigv4.Config{}, nil)
 	var fields []string
 	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
-		var ce *sigv4.ConfigError
+		var ce *harden.ConfigError
 		if errors.As(e, &ce) {
-			if ce.Rule != sigv4.RuleRequired {
-				t.Errorf("%s: rule %q, want %q", ce.Field, ce.Rule, sigv4.RuleRequired)
+			if ce.Rule != harden.RuleRequired {
+				t.Errorf("%s: rule %q, want %q", ce.Field, ce.Rule, harden.RuleRequired)
 			}
 			fields = append(fields, ce.Field)
 		}
