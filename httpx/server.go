@@ -34,6 +34,8 @@ type Server struct {
 	done         chan struct{}
 
 	addr atomic.Pointer[net.Addr]
+
+	ages *connAges // nil when limits.max_connection_age is disabled
 }
 
 var _ Readiness = (*Server)(nil)
@@ -75,7 +77,8 @@ func NewServer(cfg ServerConfig, h http.Handler, opts ...ServerOption) (*Server,
 	}
 	o := newServerOptions(opts)
 	c := cfg.withDefaults()
-	s := &Server{cfg: c, log: o.logger, mwOpts: o.middleware(), done: make(chan struct{})}
+	s := &Server{cfg: c, log: o.logger, mwOpts: o.middleware(), done: make(chan struct{}),
+		ages: newConnAges(c.Limits.MaxConnectionAge, c.Limits.MaxConnectionAgeGrace, defaultAgeRand)}
 	s.hs = &http.Server{
 		Addr:              c.Addr,
 		Handler:           s.chain(h),
@@ -91,6 +94,7 @@ func NewServer(cfg ServerConfig, h http.Handler, opts ...ServerOption) (*Server,
 		s.hs.ErrorLog = withoutHandshakeLines(s.hs.ErrorLog)
 	}
 	c.HTTP2.apply(s.hs)
+	s.ages.install(s.hs)
 	return s, nil
 }
 
@@ -109,7 +113,7 @@ func (s *Server) chain(h http.Handler) http.Handler {
 			Window:       l.BodyRateWindow,
 		},
 	}, append(opts, middleware.WithLogger(s.log))...)(h)
-	return s.drainMarker(h)
+	return s.drainMarker(s.ages.marker(h))
 }
 
 // drainMarker asks HTTP/1.x clients to close their connection after each
