@@ -218,6 +218,9 @@ func (p Policy) problems(total time.Duration) []error {
 	if p.Throttle.Window < time.Second {
 		ps.Add("throttle.window", RuleRange, "is %v; set at least 1s, 2m is the default", p.Throttle.Window)
 	}
+	if m := p.Throttle.MaxRejection; m > 1 || math.IsNaN(m) {
+		ps.Add("throttle.max_rejection", RuleRange, "is %v; it is a probability: set 0.8 (the default) or at most 1, or -1 for no cap", m)
+	}
 	if m := p.Throttle.MinPerSecond; math.IsNaN(m) || math.IsInf(m, 0) {
 		ps.Add("throttle.min_per_second", RuleRange, "is %v; set a number of requests per second such as 1", m)
 	}

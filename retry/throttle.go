@@ -38,12 +38,23 @@ type ThrottleConfig struct {
 	// next ones. It plays the part of Envoy's admission control
 	// rps_threshold. Zero: 1. Negative: no floor.
 	MinPerSecond float64 `yaml:"min_per_second" json:"min_per_second"`
+
+	// MaxRejection caps the probability of refusing an attempt, so that
+	// a share of the attempts still reach a failed host and see it
+	// recover: refused attempts count as requests, so without a cap the
+	// client refuses nearly everything and, once the host is back, lets
+	// go only as the outage leaves the window and the few attempts it
+	// sends are accepted. Zero: 0.8, the default of Envoy's admission
+	// control (max_rejection_probability), which implements the same
+	// formula. At most 1; 1 or negative: no cap, the book's formula.
+	MaxRejection float64 `yaml:"max_rejection" json:"max_rejection"`
 }
 
 const (
 	defaultThrottleK      = 2
 	defaultThrottleWindow = 2 * time.Minute
 	defaultThrottleMin    = 1
+	defaultMaxRejection   = 0.8
 )
 
 func (c ThrottleConfig) withDefaults() ThrottleConfig {
@@ -55,6 +66,9 @@ func (c ThrottleConfig) withDefaults() ThrottleConfig {
 	}
 	if c.MinPerSecond == 0 {
 		c.MinPerSecond = defaultThrottleMin
+	}
+	if c.MaxRejection == 0 {
+		c.MaxRejection = defaultMaxRejection
 	}
 	return c
 }
@@ -70,12 +84,16 @@ const (
 type throttle struct {
 	k     float64
 	floor float64 // requests per window below which nothing is refused
+	cap   float64 // highest probability of refusal
 	*hostWindows
 	active bool
 }
 
 func newThrottle(c ThrottleConfig, now func() time.Time) *throttle {
-	t := &throttle{k: c.K, hostWindows: newHostWindows(c.Window, now), active: c.K > 0}
+	t := &throttle{k: c.K, cap: 1, hostWindows: newHostWindows(c.Window, now), active: c.K > 0}
+	if c.MaxRejection > 0 {
+		t.cap = c.MaxRejection
+	}
 	if c.MinPerSecond > 0 {
 		t.floor = c.MinPerSecond * c.Window.Seconds()
 	}
@@ -93,7 +111,7 @@ func (t *throttle) allow(host string, u float64) bool {
 	ok := true
 	t.update(host, func(h *hostWindow, cur int64) {
 		reqs, accepts := h.sums()
-		if reqs >= t.floor && u < (reqs-t.k*accepts)/(reqs+1) {
+		if reqs >= t.floor && u < min(t.cap, (reqs-t.k*accepts)/(reqs+1)) {
 			ok = false
 			h.series[throttleRequests][cur]++
 		}

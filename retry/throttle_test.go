@@ -14,7 +14,7 @@ import (
 func TestThrottleProbability(t *testing.T) {
 	now := time.Unix(1000, 0)
 	clock := func() time.Time { return now }
-	th := newThrottle(ThrottleConfig{K: 2, Window: time.Minute, MinPerSecond: -1}, clock)
+	th := newThrottle(ThrottleConfig{K: 2, Window: time.Minute, MinPerSecond: -1, MaxRejection: 1}, clock)
 	for range 10 {
 		th.done("h", false)
 	}
@@ -52,6 +52,13 @@ func TestThrottleProbability(t *testing.T) {
 	if floor.allow("h", 0) {
 		t.Error("10 failures at the floor: not refused")
 	}
+	capped := newThrottle(ThrottleConfig{K: 2, Window: time.Minute, MinPerSecond: -1, MaxRejection: 0.8}, clock)
+	for range 100 {
+		capped.done("h", false)
+	}
+	if !capped.allow("h", 0.8) || capped.allow("h", 0.79) {
+		t.Error("100 failures with max_rejection 0.8: want draws from 0.8 up sent, below refused")
+	}
 	off := newThrottle(ThrottleConfig{K: -1, Window: time.Second}, clock)
 	for range 100 {
 		off.done("h", false)
@@ -85,7 +92,7 @@ func TestThrottleBacksOffFailingHost(t *testing.T) {
 	clk := &fakeClock{}
 	p := fastPolicy()
 	p.MaxAttempts = 2
-	p.Throttle = ThrottleConfig{Window: 10 * time.Second, MinPerSecond: -1}
+	p.Throttle = ThrottleConfig{Window: 10 * time.Second, MinPerSecond: -1, MaxRejection: -1}
 	tr := mustTransport(t, srv.base(t), p, withClock(clk), withRand(cycle()))
 	const requests = 500
 	var throttled, unavailable int
@@ -167,6 +174,7 @@ func TestThrottleValidate(t *testing.T) {
 	}{
 		{"k below 1", func(p *Policy) { p.Throttle.K = 0.5 }, "client.retry.throttle.k"},
 		{"window below 1s", func(p *Policy) { p.Throttle.Window = 500 * time.Millisecond }, "client.retry.throttle.window"},
+		{"max_rejection above 1", func(p *Policy) { p.Throttle.MaxRejection = 1.5 }, "client.retry.throttle.max_rejection"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var p Policy
