@@ -103,17 +103,48 @@ func (rs *replicaSet) get(t *testing.T, m mode) string {
 	return string(body)
 }
 
-// untilB sends requests, pausing pause between them, until one is served
-// by b or n have been sent; it returns how many were sent.
-func (rs *replicaSet) untilB(t *testing.T, m mode, n int, pause time.Duration) (int, bool) {
+// scaleOut adds replica b to the service, as a scale-out does, and
+// checks where requests go, one every period/10: when moves, one reaches
+// b within 400 of them (about 40 periods; one is expected); otherwise
+// none of 80 (8 periods) does, and the one warm connection served them
+// all.
+func (rs *replicaSet) scaleOut(t *testing.T, m mode, period time.Duration, moves bool) {
 	t.Helper()
+	rs.svc.set(rs.a, rs.b)
+	n := 80
+	if moves {
+		n = 400
+	}
 	for i := 1; i <= n; i++ {
 		if rs.get(t, m) == "b" {
-			return i, true
+			if !moves {
+				t.Fatalf("request %d reached b, with connections kept forever", i)
+			}
+			return
 		}
-		time.Sleep(pause)
+		time.Sleep(period / 10)
 	}
-	return n, false
+	if moves {
+		t.Fatalf("after %d requests none reached replica b; the warm pool stayed on a", n)
+	}
+	if d := rs.svc.dialCount(); d != 1 {
+		t.Errorf("%d dials, want the one warm connection", d)
+	}
+}
+
+// lifetimeClient makes NewClient's transport, with the pool's
+// max_connection_lifetime set to life, over a net/http transport on the
+// service's dialer.
+func lifetimeClient(t *testing.T, life time.Duration) func(func(context.Context, string, string) (net.Conn, error), *tls.Config) http.RoundTripper {
+	return func(dial func(context.Context, string, string) (net.Conn, error), tc *tls.Config) http.RoundTripper {
+		cfg := ClientConfig{}
+		cfg.Pool.MaxConnectionLifetime = life
+		c, err := NewClient(cfg, WithBaseTransport(plainTransport(dial, tc)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Transport
+	}
 }
 
 // plainTransport is a net/http transport on the service's dialer, as any
@@ -132,25 +163,12 @@ func TestMaxConnectionAgeSpreadsWarmPool(t *testing.T) {
 		t.Run("age", func(t *testing.T) {
 			cfg := ServerConfig{Shutdown: ShutdownConfig{DrainDelay: -1}}
 			cfg.Limits.MaxConnectionAge = age
-			rs := newReplicaSet(t, m, cfg, plainTransport)
-			rs.svc.set(rs.a, rs.b)
-			// Bounded: about 40 ages; b is expected after one.
-			if n, ok := rs.untilB(t, m, 400, age/10); !ok {
-				t.Fatalf("after %d requests none reached replica b; the warm pool stayed on a", n)
-			}
+			newReplicaSet(t, m, cfg, plainTransport).scaleOut(t, m, age, true)
 		})
 		t.Run("off", func(t *testing.T) {
 			cfg := ServerConfig{Shutdown: ShutdownConfig{DrainDelay: -1}}
 			cfg.Limits.MaxConnectionAge = -1
-			rs := newReplicaSet(t, m, cfg, plainTransport)
-			rs.svc.set(rs.a, rs.b)
-			// Spans 8 ages: with the age on, b would have been reached.
-			if n, ok := rs.untilB(t, m, 40, age/5); ok {
-				t.Fatalf("request %d reached b without a connection age", n)
-			}
-			if d := rs.svc.dialCount(); d != 1 {
-				t.Errorf("%d dials, want the one warm connection", d)
-			}
+			newReplicaSet(t, m, cfg, plainTransport).scaleOut(t, m, age, false)
 		})
 	})
 }
@@ -239,34 +257,12 @@ func TestClientMaxConnectionLifetimeFollowsDNS(t *testing.T) {
 	const lifetime = 50 * time.Millisecond
 	srv := ServerConfig{Shutdown: ShutdownConfig{DrainDelay: -1}}
 	srv.Limits.MaxConnectionAge = -1
-	client := func(t *testing.T, life time.Duration) func(func(context.Context, string, string) (net.Conn, error), *tls.Config) http.RoundTripper {
-		return func(dial func(context.Context, string, string) (net.Conn, error), tc *tls.Config) http.RoundTripper {
-			cfg := ClientConfig{}
-			cfg.Pool.MaxConnectionLifetime = life
-			c, err := NewClient(cfg, WithBaseTransport(plainTransport(dial, tc)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return c.Transport
-		}
-	}
 	run(t, func(t *testing.T, m mode) {
 		t.Run("lifetime", func(t *testing.T) {
-			rs := newReplicaSet(t, m, srv, client(t, lifetime))
-			rs.svc.set(rs.a, rs.b)
-			if n, ok := rs.untilB(t, m, 400, lifetime/10); !ok {
-				t.Fatalf("after %d requests none reached replica b; the pool stayed on a", n)
-			}
+			newReplicaSet(t, m, srv, lifetimeClient(t, lifetime)).scaleOut(t, m, lifetime, true)
 		})
 		t.Run("off", func(t *testing.T) {
-			rs := newReplicaSet(t, m, srv, client(t, -1))
-			rs.svc.set(rs.a, rs.b)
-			if n, ok := rs.untilB(t, m, 40, lifetime/5); ok {
-				t.Fatalf("request %d reached b without a connection lifetime", n)
-			}
-			if d := rs.svc.dialCount(); d != 1 {
-				t.Errorf("%d dials, want the one warm connection", d)
-			}
+			newReplicaSet(t, m, srv, lifetimeClient(t, -1)).scaleOut(t, m, lifetime, false)
 		})
 	})
 }
@@ -278,15 +274,7 @@ func TestClientMaxConnectionLifetimeUnderLoad(t *testing.T) {
 	srv := ServerConfig{Shutdown: ShutdownConfig{DrainDelay: -1}}
 	srv.Limits.MaxConnectionAge = -1
 	run(t, func(t *testing.T, m mode) {
-		rs := newReplicaSet(t, m, srv, func(dial func(context.Context, string, string) (net.Conn, error), tc *tls.Config) http.RoundTripper {
-			cfg := ClientConfig{}
-			cfg.Pool.MaxConnectionLifetime = lifetime
-			c, err := NewClient(cfg, WithBaseTransport(plainTransport(dial, tc)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return c.Transport
-		})
+		rs := newReplicaSet(t, m, srv, lifetimeClient(t, lifetime))
 		rs.svc.set(rs.a, rs.b)
 		rs.hammer(t)
 		if d := rs.svc.dialCount(); d < 2 {
