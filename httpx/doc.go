@@ -76,9 +76,9 @@
 // the client is sending on it. Requests still running
 // max_connection_age_grace after the age are cut with their connection.
 // An age far below a second is a reconnection storm: on HTTP/2 it sends a
-// GOAWAY on connections that have just opened, where Go 1.26's client has
-// been seen to leave a request racing the GOAWAY unanswered until its
-// timeout.
+// GOAWAY on connections that have just opened, where, between Go 1.26's
+// own HTTP/2 client and server, a request racing the GOAWAY has been seen
+// to go unanswered until its timeout.
 //
 // # Connection lifetime
 //
