@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"maps"
 	"time"
 
 	"github.com/harden-go/harden/tlsx"
@@ -29,6 +30,7 @@ func Lint(docs []Document, opts ...LintOption) []Finding {
 		services  []*File
 		hops      []hop
 		workloads []workload
+		hpas      = map[string]string{}
 		static    bool
 	)
 	for _, doc := range docs {
@@ -51,8 +53,10 @@ func Lint(docs []Document, opts ...LintOption) []Finding {
 			findings = append(findings, validate(f, o)...)
 		case KindKubernetes:
 			var ws []workload
-			ws, fs = readKubernetes(doc.Name, nodes)
+			var hs map[string]string
+			ws, hs, fs = readKubernetes(doc.Name, nodes)
 			workloads = append(workloads, ws...)
+			maps.Copy(hpas, hs)
 		case KindTraefikStatic, KindTraefikDynamic:
 			static = static || kind == KindTraefikStatic
 			var hs []hop
@@ -68,6 +72,7 @@ func Lint(docs []Document, opts ...LintOption) []Finding {
 		}
 		findings = append(findings, fs...)
 	}
+	scaleWorkloads(workloads, hpas)
 	for _, f := range services {
 		for _, callee := range services {
 			if f.Service.Client != nil && callee != f && callee.Service.Server != nil {

@@ -79,6 +79,11 @@ func TestEachRuleFires(t *testing.T) {
 			file: "svc.yaml", key: "server.timeouts.upstream_idle", line: 2, words: []string{"60s", "90s"}},
 		{rule: RuleCopyMatches, docs: []string{"server:\n  shutdown: {termination_grace: 60s}\n", deployment("", "")},
 			file: "svc.yaml", key: "server.shutdown.termination_grace", line: 2, words: []string{"60s", "30s"}},
+		{rule: RuleConnectionAgeReplicas, docs: []string{"server:\n  limits: {max_connection_age: -1s}\n", strings.Replace(deployment("", ""), "spec:\n", "spec:\n  replicas: 3\n", 1)},
+			file: "svc.yaml", key: "server.limits.max_connection_age", line: 2, words: []string{"Deployment/api", "replicas 3 (other.yaml:5)", "5m"}},
+		{rule: RuleConnectionAgeReplicas, docs: []string{"server:\n  limits: {max_connection_age: -1s}\n", deployment("", ""),
+			"apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: api}\nspec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: api}\n"},
+			file: "svc.yaml", key: "server.limits.max_connection_age", line: 2, words: []string{"HorizontalPodAutoscaler/api (third.yaml:2)"}},
 		{rule: RuleUnknownKind, docs: []string{"server: {}\n", "hello: world\n"}, file: "other.yaml"},
 		{rule: RuleUnknownKey, docs: []string{"server:\n  idle: 1s\n"}, file: "svc.yaml", key: "server.idle", line: 2},
 		{rule: RuleDuplicateKey, docs: []string{"server: {}\nserver: {}\n"}, file: "svc.yaml", key: "server", line: 2},
@@ -135,7 +140,7 @@ func TestEachRuleFires(t *testing.T) {
 	}
 	for _, rule := range []string{RuleSyntax, RuleUnknownKey, RuleDuplicateKey, RuleType, RuleAlias, RuleRange, RuleUnknownKind,
 		RuleIdleAboveUpstream, RuleAttemptAboveHandler, RuleShutdownInGrace, RuleReadinessInDrain, RuleProbeReachesAdmin,
-		RuleContainerFound, RuleCopyMatches, RuleBodyWithinProxyRead} {
+		RuleContainerFound, RuleCopyMatches, RuleBodyWithinProxyRead, RuleConnectionAgeReplicas} {
 		if !covered[rule] {
 			t.Errorf("rule %s has no case", rule)
 		}
@@ -289,4 +294,18 @@ func FuzzLint(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Several replicas with harden's default connection age, or one replica
+// with the age off, give no connection-age-replicas finding.
+func TestConnectionAgeReplicasQuiet(t *testing.T) {
+	three := strings.Replace(deployment("", ""), "spec:\n", "spec:\n  replicas: 3\n", 1)
+	for _, docs := range [][]Document{
+		{{Name: "svc.yaml", Data: []byte("server: {}\n")}, {Name: "deployment.yaml", Data: []byte(three)}},
+		{{Name: "svc.yaml", Data: []byte("server:\n  limits: {max_connection_age: -1s}\n")}, {Name: "deployment.yaml", Data: []byte(deployment("", ""))}},
+	} {
+		if fs := Lint(docs, WithEnviron(nil)); len(fs) != 0 {
+			t.Errorf("findings:%s", dump(fs))
+		}
+	}
 }

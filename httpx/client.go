@@ -29,6 +29,9 @@ var ErrTooManyRedirects = errors.New("httpx: too many redirects")
 //     attempt and renewing rejected credentials once;
 //   - one OpenTelemetry client span per attempt, under the caller's span,
 //     with the trace context injected;
+//   - the retirement of pooled connections older than
+//     cfg.Pool.MaxConnectionLifetime, so that new connections resolve the
+//     host's name again (see "Connection lifetime" in the package doc);
 //   - the transport of [NewTransport], or the one of [WithBaseTransport].
 //
 // The client's Timeout is cfg.Timeouts.Total, and its redirect policy
@@ -60,7 +63,7 @@ func NewClient(cfg ClientConfig, opts ...ClientOption) (*http.Client, error) {
 		base = tr
 	}
 	c := cfg.withDefaults()
-	traced := middleware.TraceTransport(base, o.middleware()...)
+	traced := middleware.TraceTransport(withLifetime(base, c.Pool.MaxConnectionLifetime), o.middleware()...)
 	rt, err := retry.NewTransport(traced, cfg.Retry,
 		retry.WithAuthenticator(o.auth), retry.WithLogger(o.transport.logger), retry.WithMeterProvider(o.mp))
 	if err != nil {

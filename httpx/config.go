@@ -150,6 +150,21 @@ type ServerLimits struct {
 	// its few addresses: raise it above MaxConnections divided by their
 	// number, or disable it. Negative: no per-address cap.
 	MaxConnectionsPerIP int `yaml:"max_connections_per_ip" json:"max_connections_per_ip"`
+
+	// MaxConnectionAge retires a keep-alive connection once it is this
+	// old (±10% jitter): its next response carries Connection: close
+	// (HTTP/2: a graceful GOAWAY) and it is closed as soon as it is idle,
+	// so clients reconnect and a load balancer or Service spreads them
+	// over replicas added since (see "Connection age" in the package
+	// doc). Zero: 5m. Negative: connections live until idle or closed by
+	// the client.
+	MaxConnectionAge time.Duration `yaml:"max_connection_age" json:"max_connection_age"`
+
+	// MaxConnectionAgeGrace is how long a connection past its age may
+	// keep serving the requests in flight before it is closed under them.
+	// Zero: timeouts.write, the longest a response may take anyway (no
+	// bound when that is disabled). Negative: no bound.
+	MaxConnectionAgeGrace time.Duration `yaml:"max_connection_age_grace" json:"max_connection_age_grace"`
 }
 
 // listener returns the connection caps of the server's limits.ConnBudget.
@@ -260,6 +275,10 @@ func (c ServerConfig) withDefaults() ServerConfig {
 	}
 	if l.MaxConnections == 0 {
 		l.MaxConnections = deriveMaxConnections(openFileLimit())
+	}
+	setDefault(&l.MaxConnectionAge, defaultMaxConnectionAge)
+	if l.MaxConnectionAgeGrace == 0 {
+		l.MaxConnectionAgeGrace = t.Write // negative when disabled: no bound
 	}
 	if l.MaxConnectionsPerIP == 0 {
 		l.MaxConnectionsPerIP = -1

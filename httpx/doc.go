@@ -54,6 +54,61 @@
 // [Server.HTTPServer] returns the underlying *http.Server for everything
 // harden does not wrap.
 //
+// # Connection age
+//
+// Keep-alive pins traffic: after a scale-out, the connections that clients,
+// L4 load balancers and kube-proxy opened before it stay on the old
+// replicas, which overload while the new ones idle. gRPC bounds a
+// connection's life with MaxConnectionAge and Envoy with
+// max_connection_duration; net/http has no such knob. A server retires
+// each connection after server.limits.max_connection_age, drawn ±10% per
+// connection so replicas started together do not reconnect in step (the
+// jitter gRPC's gRFC A9 specifies). gRPC leaves the age infinite by
+// default; harden's 5m is the Kubernetes HorizontalPodAutoscaler's default
+// scale-down stabilization window, so a scale-out is spread over the new
+// replicas within the time the autoscaler itself waits, at the cost of
+// one reconnection (and TLS handshake) per connection every 5 minutes.
+//
+// A request that starts on an aged connection is answered with
+// Connection: close. On HTTP/1.1 the connection closes after that
+// response; on HTTP/2 net/http's server turns the header into a graceful
+// GOAWAY (h2_bundle.go, "respect Connection: close"), the client opens a
+// new connection for its next request and the streams in flight finish.
+// An aged HTTP/1.1 connection that is idle is closed at once (Go's client
+// resends a request that finds its reused connection closed before
+// writing anything, as it must for server.timeouts.idle). An aged HTTP/2
+// connection that is idle is left to the GOAWAY of its next request or to
+// the idle timeout's: closing it without a GOAWAY could fail a request
+// the client is sending on it. Requests still running
+// max_connection_age_grace after the age are cut with their connection.
+// An age far below a second is a reconnection storm: on HTTP/2 it sends a
+// GOAWAY on connections that have just opened, where, between Go 1.26's
+// own HTTP/2 client and server, a request racing the GOAWAY has been seen
+// to go unanswered until its timeout.
+//
+// # Connection lifetime
+//
+// The client-side twin: a Go client with a warm pool keeps talking to the
+// addresses it dialled, so a headless Service's or a DNS name's new
+// addresses never see its traffic (golang/go#23427; proposals for a
+// Transport lifetime: golang/go#43905, golang/go#54429). .NET's
+// SocketsHttpHandler.PooledConnectionLifetime is the same remedy.
+// [NewClient] retires a pooled connection after
+// client.pool.max_connection_lifetime: it learns each request's connection
+// from net/http/httptrace (so it works over any base RoundTripper that
+// reports GotConn), counts the requests using it until their bodies are
+// closed or read to the end, and closes an old connection as soon as none
+// does; the next request dials and resolves the name again.
+//
+// http.Transport offers no way to stop a pooled HTTP/2 connection from
+// taking new streams (the bundled http2 ClientConn's SetDoNotReuse is not
+// exported), so an HTTP/2 connection that always has a stream in flight
+// keeps taking them past its lifetime; the server's
+// max_connection_age, whose GOAWAY the client obeys, covers that case.
+// An HTTP/1.1 request that takes an old connection in the instant it is
+// closed is resent by net/http, since nothing was written; on HTTP/2 that
+// instant can fail the request.
+//
 // # Clients
 //
 // http.DefaultTransport waits for response headers as long as the overall

@@ -39,6 +39,8 @@ type Server struct {
 	done         chan struct{}
 
 	addr atomic.Pointer[net.Addr]
+
+	ages *connAges // nil when limits.max_connection_age is disabled
 }
 
 var _ Readiness = (*Server)(nil)
@@ -83,7 +85,8 @@ func NewServer(cfg ServerConfig, h http.Handler, opts ...ServerOption) (*Server,
 	}
 	o := newServerOptions(opts)
 	c := cfg.withDefaults()
-	s := &Server{cfg: c, log: o.logger, mwOpts: o.middleware(), done: make(chan struct{}), tracked: newConnTracker()}
+	s := &Server{cfg: c, log: o.logger, mwOpts: o.middleware(), done: make(chan struct{}), tracked: newConnTracker(),
+		ages: newConnAges(c.Limits.MaxConnectionAge, c.Limits.MaxConnectionAgeGrace, defaultAgeRand)}
 	if lc := c.Limits.listener(); lc.Max > 0 || lc.MaxPerIP > 0 {
 		s.conns = limits.NewConnBudget(lc)
 	}
@@ -109,6 +112,7 @@ func NewServer(cfg ServerConfig, h http.Handler, opts ...ServerOption) (*Server,
 		s.hs.ErrorLog = withoutHandshakeLines(s.hs.ErrorLog)
 	}
 	c.HTTP2.apply(s.hs)
+	s.ages.install(s.hs)
 	return s, nil
 }
 
@@ -133,7 +137,7 @@ func (s *Server) chain(h http.Handler) http.Handler {
 			Window:       harden.Duration(l.BodyRateWindow),
 		},
 	}, opts...)(h)
-	return s.drainMarker(h)
+	return s.drainMarker(s.ages.marker(h))
 }
 
 // drainMarker asks HTTP/1.x clients to close their connection after each

@@ -14,6 +14,17 @@
 //     per-host budget ([BudgetConfig], after Finagle's and Envoy's retry
 //     budgets) caps retries at a fraction of requests, and waits use
 //     exponential backoff with full jitter.
+//   - First attempts piling onto a failing host. The budget bounds
+//     retries, but every caller keeps sending first attempts at full
+//     rate. Adaptive throttling ([ThrottleConfig], "Client-Side
+//     Throttling" in chapter 21 of Google's SRE book) refuses attempts
+//     locally, with [ErrThrottled], in proportion to how many more the
+//     client sends than the host accepts; retries count as requests, and
+//     a retry it refuses hands back the last answer. It works over a
+//     sliding window, so it lets go within one window of a recovery
+//     (2 minutes by default, the book's history) and does not engage at
+//     all while the window's accepted requests still outnumber half of
+//     its requests.
 //   - Duplicated side effects. A POST whose body was written may have
 //     been executed even if no answer came back. Only requests that
 //     provably never reached a handler, idempotent methods, requests with
@@ -103,7 +114,8 @@
 // # Observability
 //
 // A Transport records OpenTelemetry counters for attempts, retries by
-// reason, budget refusals and renewals ([MetricAttempts] and the others),
+// reason, budget refusals, throttled attempts and renewals
+// ([MetricAttempts] and the others),
 // and logs every retry decision at debug level to a zap logger
 // ([WithLogger]). Errors are typed: the final error of a request is an
 // [*Error] naming the method, the URL with its password, query values and

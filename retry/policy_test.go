@@ -16,7 +16,8 @@ func TestDefaultPolicy(t *testing.T) {
 	want := Policy{
 		MaxAttempts: 3, InitialBackoff: 100 * harden.Millisecond, MaxBackoff: 2 * harden.Second,
 		Multiplier: 2, Jitter: 1, MaxRetryAfter: 30 * harden.Second, MaxReplayBytes: 64 * harden.KiB,
-		Budget: BudgetConfig{Ratio: 0.2, MinPerSecond: 10, Window: 10 * harden.Second},
+		Budget:   BudgetConfig{Ratio: 0.2, MinPerSecond: 10, Window: 10 * harden.Second},
+		Throttle: ThrottleConfig{K: 2, Window: 2 * harden.Minute, MinPerSecond: 1, MaxRejection: 0.8},
 	}
 	if p != want {
 		t.Errorf("DefaultPolicy() = %+v, want %+v", p, want)

@@ -22,6 +22,7 @@ type Transport struct {
 	classify Classifier
 	auth     Authenticator
 	budget   *budget
+	throttle *throttle
 	clock    clock
 	rand     func() float64
 	ins      *instruments
@@ -70,7 +71,8 @@ func NewTransport(base http.RoundTripper, p Policy, opts ...Option) (*Transport,
 	}
 	return &Transport{
 		base: base, p: p, classify: o.classify, auth: o.auth,
-		budget: newBudget(p.Budget, o.clock.Now), clock: o.clock, rand: o.rand,
+		budget: newBudget(p.Budget, o.clock.Now), throttle: newThrottle(p.Throttle, o.clock.Now),
+		clock: o.clock, rand: o.rand,
 		ins: ins, log: o.logger,
 	}, nil
 }
@@ -104,6 +106,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	// RoundTripper may still be sending (full-duplex streaming).
 	defer rb.release()
 	host := req.URL.Host
+	if !t.throttle.allow(host, t.rand()) {
+		rb.close()
+		t.ins.throttled.Add(ctx, 1)
+		return nil, t.fail(req, 0, 0, ErrThrottled)
+	}
 	t.budget.request(host)
 
 	var (
@@ -137,6 +144,8 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		} else {
 			lastStatus = resp.StatusCode
 		}
+		// The caller's own cancellation says nothing of the host.
+		t.throttle.done(host, !overloaded(resp, err) || ctx.Err() != nil)
 		class := t.classify(resp, err)
 
 		switch class {
@@ -205,6 +214,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if !t.budget.tryRetry(host) {
 			t.ins.budget.Add(ctx, 1)
 			t.giveUp(req, class, "retry budget exhausted", attempts, lastStatus)
+			return t.finish(req, resp, err, attempts, lastStatus)
+		}
+		if !t.throttle.allow(host, t.rand()) {
+			t.ins.throttled.Add(ctx, 1)
+			t.giveUp(req, class, "throttled locally", attempts, lastStatus)
 			return t.finish(req, resp, err, attempts, lastStatus)
 		}
 		if resp != nil {

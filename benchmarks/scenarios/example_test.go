@@ -36,4 +36,5 @@ func ExampleAll() {
 	// client dead-http2-connection: a call succeeds on a new connection within http2.ping_after + ping_timeout + 1s of the silence
 	// client retry-storm: sends at most 1.5 attempts per call to a service that fails every call
 	// client expired-token-storm: fetches one new token for the whole storm and loses no call
+	// client backend-outage: sends the failing service at most 50% of its healthy rate and recovers before 3.0s
 }

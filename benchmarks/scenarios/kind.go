@@ -97,7 +97,7 @@ var registry = []kind{
 			}
 			return ""
 		},
-		scenarios: []func() Scenario{connectionChurn, slowHeader, deadHTTP2, retryStorm, tokenStorm},
+		scenarios: []func() Scenario{connectionChurn, slowHeader, deadHTTP2, retryStorm, tokenStorm, backendOutage},
 	},
 }
 

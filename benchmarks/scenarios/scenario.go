@@ -222,8 +222,14 @@ type Outcome struct {
 	// AttemptsPerRequest is the attempts that reached a failing service
 	// per call the client's users made.
 	AttemptsPerRequest float64 `json:"attempts_per_request,omitempty"`
+	// HealthyRate and OutageRate are the attempts per second that
+	// reached a service before and during its outage.
+	HealthyRate float64 `json:"healthy_rate_per_s,omitempty"`
+	OutageRate  float64 `json:"outage_rate_per_s,omitempty"`
 	// ModelledPeers are figures computed from other libraries'
-	// documented defaults rather than measured, by library name.
+	// documented defaults rather than measured, by library name (and,
+	// after an underscore, the figure's name when it is not the main
+	// one).
 	ModelledPeers map[string]float64 `json:"modelled_peers,omitempty"`
 	// TokenFetches counts the fetches of a new token.
 	TokenFetches int `json:"token_fetches,omitempty"`

@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/benchmarks/scenarios"
 	"github.com/harden-go/harden/httpx"
 	"github.com/harden-go/harden/retry"
@@ -78,13 +79,16 @@ func defaultBench() (bench, error) {
 // that the client scenarios wait on shortened, in the defaults'
 // proportions (response_header above ping_after + ping_timeout), so the
 // client table takes seconds instead of the minutes the defaults of 35s
-// and 10s + 5s would: the scenarios show the mechanism, and the bounds
-// they judge by are the values given here.
+// and 10s + 5s would, and the throttle's window is 1s instead of 2m, so
+// a client throttled during a 3s outage lets go within seconds of it: the
+// scenarios show the mechanism, and the bounds they judge by are the
+// values given here.
 func scorecardClientConfig() httpx.ClientConfig {
 	cfg := httpx.DefaultClientConfig()
 	cfg.Timeouts.ResponseHeader = 3 * time.Second
 	cfg.HTTP2.PingAfter = time.Second
 	cfg.HTTP2.PingTimeout = time.Second
+	cfg.Retry.Throttle.Window = harden.Second
 	return cfg
 }
 
@@ -136,8 +140,9 @@ func clientBoundsOf(cfg httpx.ClientConfig) scenarios.ClientBounds {
 // describeClient names the settings of cfg that the client scenarios
 // measure, with the config file's keys.
 func describeClient(cfg httpx.ClientConfig) string {
-	return fmt.Sprintf("timeouts.response_header %v, http2.ping_after %v, http2.ping_timeout %v (shortened for the scorecard), pool.max_idle_per_host %d, retry.max_attempts %d, retry.budget.ratio %v",
-		cfg.Timeouts.ResponseHeader, cfg.HTTP2.PingAfter, cfg.HTTP2.PingTimeout, cfg.Pool.MaxIdlePerHost, cfg.Retry.MaxAttempts, cfg.Retry.Budget.Ratio)
+	return fmt.Sprintf("timeouts.response_header %v, http2.ping_after %v, http2.ping_timeout %v (shortened for the scorecard), pool.max_idle_per_host %d, retry.max_attempts %d, retry.budget.ratio %v, retry.throttle.k %v, retry.throttle.window %v (shortened for the scorecard)",
+		cfg.Timeouts.ResponseHeader, cfg.HTTP2.PingAfter, cfg.HTTP2.PingTimeout, cfg.Pool.MaxIdlePerHost, cfg.Retry.MaxAttempts, cfg.Retry.Budget.Ratio,
+		cfg.Retry.Throttle.K, cfg.Retry.Throttle.Window)
 }
 
 // hardenTLSTarget serves with a [tlsx.ServerSource] over the files and
