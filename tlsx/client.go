@@ -47,7 +47,7 @@ func NewClientSource(ctx context.Context, cfg ClientConfig, opts ...ClientOption
 		o.logger.Warn("tlsx: TLS client does not verify servers (rule tls-verify opted out)",
 			zap.String("reason", cfg.InsecureSkipVerifyReason))
 	}
-	c.r = &reloader{spec: cfg.spec(), side: "client", interval: cfg.ReloadInterval, o: o, onSwap: func(*material) {}}
+	c.r = &reloader{spec: cfg.spec(), side: "client", interval: cfg.ReloadInterval.Std(), o: o, onSwap: func(*material) {}}
 	c.conf = c.newConfig()
 	if err := c.r.start(ctx); err != nil {
 		return nil, err

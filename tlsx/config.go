@@ -2,7 +2,8 @@ package tlsx
 
 import (
 	"crypto/tls"
-	"time"
+
+	"github.com/harden-go/harden"
 )
 
 // ServerConfig is everything about a TLS server that can be written in a
@@ -55,7 +56,7 @@ type ServerConfig struct {
 	// Kubernetes secret volume takes to update, so a rotated certificate
 	// is served soon after it lands. Negative: never poll; only
 	// [ServerSource.Reload] reloads.
-	ReloadInterval time.Duration `yaml:"reload_interval" json:"reload_interval"`
+	ReloadInterval harden.Duration `yaml:"reload_interval" json:"reload_interval"`
 
 	// TicketKeysFile is a file of session ticket keys shared by the
 	// replicas of a service, so a client resumes its TLS session on
@@ -120,7 +121,7 @@ type ClientConfig struct {
 
 	// ReloadInterval is as [ServerConfig.ReloadInterval]. Zero: 10s.
 	// Negative: only [ClientSource.Reload] reloads.
-	ReloadInterval time.Duration `yaml:"reload_interval" json:"reload_interval"`
+	ReloadInterval harden.Duration `yaml:"reload_interval" json:"reload_interval"`
 
 	// InsecureSkipVerify accepts any server certificate, which lets
 	// anyone on the path read and change the traffic. It is refused
@@ -184,7 +185,7 @@ var clientAuthTypes = map[string]tls.ClientAuthType{
 
 // DefaultReloadInterval is how often files are polled when
 // ReloadInterval is zero.
-const DefaultReloadInterval = 10 * time.Second
+const DefaultReloadInterval = 10 * harden.Second
 
 var tlsVersions = map[string]uint16{
 	"1.0": tls.VersionTLS10,
@@ -194,9 +195,11 @@ var tlsVersions = map[string]uint16{
 }
 
 // DefaultServerConfig returns the defaults of a server with the given
-// certificate and key files, with every derived field spelled out.
+// certificate and key files. ClientAuth is left empty: it is derived from
+// ClientCAFile when the config is used, so setting ClientCAFile on the
+// result turns on mTLS.
 func DefaultServerConfig(certFile, keyFile string) ServerConfig {
-	return ServerConfig{CertFile: certFile, KeyFile: keyFile}.withDefaults()
+	return ServerConfig{CertFile: certFile, KeyFile: keyFile}.withFixedDefaults()
 }
 
 // DefaultClientConfig returns the defaults of a client, with every
@@ -205,18 +208,26 @@ func DefaultClientConfig() ClientConfig {
 	return ClientConfig{}.withDefaults()
 }
 
-func (c ServerConfig) withDefaults() ServerConfig {
-	if c.ClientAuth == "" {
-		c.ClientAuth = ClientAuthNone
-		if c.ClientCAFile != "" {
-			c.ClientAuth = ClientAuthRequireAndVerify
-		}
-	}
+// DefaultServerConfig's fields, without the derived ClientAuth.
+func (c ServerConfig) withFixedDefaults() ServerConfig {
 	if c.MinVersion == "" {
 		c.MinVersion = "1.2"
 	}
 	if c.ReloadInterval == 0 {
 		c.ReloadInterval = DefaultReloadInterval
+	}
+	return c
+}
+
+// withDefaults is c as it is used: every default, ClientAuth derived
+// from ClientCAFile when empty.
+func (c ServerConfig) withDefaults() ServerConfig {
+	c = c.withFixedDefaults()
+	if c.ClientAuth == "" {
+		c.ClientAuth = ClientAuthNone
+		if c.ClientCAFile != "" {
+			c.ClientAuth = ClientAuthRequireAndVerify
+		}
 	}
 	return c
 }

@@ -16,7 +16,7 @@
 //
 // [ServerConfig] and [ClientConfig] hold what a config file can say
 // under the key "tls", with yaml and json tags. Validate returns every
-// problem at once as [*ConfigError] values, each naming the key path, a
+// problem at once as [*harden.ConfigError] values, each naming the key path, a
 // stable rule name and the fix:
 //
 //	client-auth-ignores-ca  client_ca_file with client_auth none, request or require-any

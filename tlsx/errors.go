@@ -3,23 +3,13 @@ package tlsx
 import (
 	"errors"
 
-	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/internal/configerr"
 )
 
-// ConfigError is one problem found by Validate or refused by a
-// constructor: Field is the key path as written in a config file
-// ("tls.client_ca_file"), Rule a stable rule name that programs and tests
-// can match ("client-auth-ignores-ca"), and Reason says what is wrong and
-// how to fix it. It is the same type as httpx's and retry's
-// ConfigError.
-type ConfigError = harden.ConfigError
-
-// Rule names reported in [ConfigError.Rule]. They are stable across
-// versions.
+// Rule names of Validate problems, reported in [harden.ConfigError.Rule]
+// besides [harden.RuleRange] and [harden.RuleRequired]. They are stable
+// across versions.
 const (
-	// RuleRequired: a field that must be set is empty.
-	RuleRequired = "required"
 	// RuleFile: a file cannot be read or holds no usable PEM data.
 	RuleFile = "file"
 	// RuleClientAuth: client_auth names no known mode.
@@ -53,8 +43,6 @@ const (
 	// RuleTicketKeys: the session ticket keys file holds a line that is
 	// not a base64 32-byte key, a repeated key, or no key at all.
 	RuleTicketKeys = "ticket-keys"
-	// RuleRange: a value is out of range, such as a negative duration.
-	RuleRange = "range"
 )
 
 // ErrClosed is returned by Reload after Close.
@@ -65,7 +53,7 @@ type problems = configerr.Problems
 
 // joinFlat joins errs like errors.Join, but lifts the members of joined
 // errors to the top, so a caller ranging over Unwrap() []error sees
-// every *ConfigError directly.
+// every *harden.ConfigError directly.
 func joinFlat(errs ...error) error {
 	var flat []error
 	for _, err := range errs {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/tlsx"
 	"github.com/harden-go/harden/tlsx/tlstest"
 )
@@ -84,7 +85,7 @@ func ExampleServerConfig_Validate() {
 		MinVersion:   "1.1",
 	}
 	for _, err := range cfg.Validate().(interface{ Unwrap() []error }).Unwrap() {
-		var ce *tlsx.ConfigError
+		var ce *harden.ConfigError
 		if errors.As(err, &ce) {
 			fmt.Println(ce.Field, ce.Rule)
 		}

@@ -115,7 +115,7 @@ type fileSpec struct {
 
 // load reads and checks every file of spec at now, calling onRead (when
 // not nil) after each file is read. It returns the material, or every
-// problem found as *ConfigError joined; the hash identifies the version
+// problem found as *harden.ConfigError joined; the hash identifies the version
 // read either way.
 func (spec fileSpec) load(now time.Time, onRead func(path string)) (*material, [sha256.Size]byte, error) {
 	p := &problems{Prefix: spec.prefix}

@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/tlsx"
 	"github.com/harden-go/harden/tlsx/tlstest"
 )
@@ -40,7 +41,7 @@ func rules(err error) []string {
 	var out []string
 	var walk func(error)
 	walk = func(err error) {
-		if ce, ok := err.(*tlsx.ConfigError); ok {
+		if ce, ok := err.(*harden.ConfigError); ok {
 			out = append(out, ce.Field+" "+ce.Rule)
 			return
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/tlsx/tlstest"
 )
 
@@ -30,7 +31,7 @@ func TestPollBacksOffAfterFailure(t *testing.T) {
 
 	ticks := make(chan time.Time)
 	delays := make(chan time.Duration, 10)
-	src, err := NewServerSource(t.Context(), ServerConfig{CertFile: certFile, KeyFile: keyFile, ReloadInterval: time.Minute},
+	src, err := NewServerSource(t.Context(), ServerConfig{CertFile: certFile, KeyFile: keyFile, ReloadInterval: harden.Minute},
 		optionFunc(func(o *options) {
 			o.ticks = ticks
 			o.onWait = func(d time.Duration) { delays <- d }

@@ -50,7 +50,7 @@ func NewServerSource(ctx context.Context, cfg ServerConfig, opts ...ServerOption
 		return &s.snap.Load().Certificates[0], nil
 	}
 	s.r = &reloader{
-		spec: cfg.spec(), side: "server", interval: cfg.ReloadInterval, o: o,
+		spec: cfg.spec(), side: "server", interval: cfg.ReloadInterval.Std(), o: o,
 		onSwap: func(m *material) {
 			s.snap.Store(s.newConfig(m))
 			if cfg.TicketKeysFile != "" {
@@ -59,9 +59,9 @@ func NewServerSource(ctx context.Context, cfg ServerConfig, opts ...ServerOption
 		},
 	}
 	if cfg.TicketKeysFile != "" {
-		s.tickets.phase = cfg.ReloadInterval
+		s.tickets.phase = cfg.ReloadInterval.Std()
 		if s.tickets.phase <= 0 {
-			s.tickets.phase = DefaultReloadInterval
+			s.tickets.phase = DefaultReloadInterval.Std()
 		}
 		s.r.onCheck = s.rotateTicketKeys
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/tlsx"
 	"github.com/harden-go/harden/tlsx/tlstest"
 )
@@ -91,6 +92,30 @@ func TestServerRequiresClientCertificate(t *testing.T) {
 	var unknown x509.UnknownAuthorityError
 	if !errors.As(r.ServerErr, &unknown) {
 		t.Errorf("server error = %v, want x509.UnknownAuthorityError", r.ServerErr)
+	}
+}
+
+// The sequence a user writes: the defaults, then a client CA. ClientAuth,
+// never set, is derived when the config is used, so this is mTLS; an
+// explicit mode that ignores the CA is still refused.
+func TestDefaultServerConfigThenClientCA(t *testing.T) {
+	ca := tlstest.NewCA(t)
+	srv := ca.Server(t)
+	cfg := tlsx.DefaultServerConfig(srv.CertFile, srv.KeyFile)
+	cfg.ClientCAFile = ca.CertFile
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("Validate() = %v", err)
+	}
+	src := newServer(t, cfg)
+	ok(t, handshake(t, src.TLSConfig(), ca.ClientConfig(ca.Client(t))))
+	if r := handshake(t, src.TLSConfig(), ca.ClientConfig(nil)); r.ServerErr == nil {
+		t.Error("a client without certificate was accepted")
+	}
+
+	cfg.ClientAuth = tlsx.ClientAuthRequest
+	var ce *harden.ConfigError
+	if err := cfg.Validate(); !errors.As(err, &ce) || ce.Rule != tlsx.RuleClientAuthIgnoresCA {
+		t.Errorf("explicit client_auth request with a CA: Validate() = %v, want rule %s", err, tlsx.RuleClientAuthIgnoresCA)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/tlsx"
 	"github.com/harden-go/harden/tlsx/tlstest"
 )
@@ -52,7 +53,7 @@ func replica(t *testing.T, srv *tlstest.Cert, keysFile string, clock *fakeClock)
 	t.Helper()
 	return newServer(t, tlsx.ServerConfig{
 		CertFile: srv.CertFile, KeyFile: srv.KeyFile,
-		TicketKeysFile: keysFile, ReloadInterval: time.Minute,
+		TicketKeysFile: keysFile, ReloadInterval: harden.Minute,
 	}, tlsx.WithClock(clock.Now), tlsx.WithTicks(make(chan time.Time)))
 }
 

@@ -7,9 +7,11 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/harden-go/harden"
 )
 
-// Validate reports every problem of c at once, as *ConfigError values
+// Validate reports every problem of c at once, as *harden.ConfigError values
 // joined with errors.Join, after zero fields take their defaults. It
 // reads the files c names and checks what [NewServerSource] checks
 // before serving them: the certificate is valid now, has the serverAuth
@@ -25,10 +27,10 @@ func (c ServerConfig) validate(now time.Time) error {
 	c = c.withDefaults()
 	p := &problems{Prefix: "tls."}
 	if c.CertFile == "" {
-		p.Add("cert_file", RuleRequired, "is empty; a TLS server needs a certificate file")
+		p.Add("cert_file", harden.RuleRequired, "is empty; a TLS server needs a certificate file")
 	}
 	if c.KeyFile == "" {
-		p.Add("key_file", RuleRequired, "is empty; a TLS server needs the certificate's key file")
+		p.Add("key_file", harden.RuleRequired, "is empty; a TLS server needs the certificate's key file")
 	}
 	mode, ok := clientAuthTypes[c.ClientAuth]
 	switch {
@@ -67,7 +69,7 @@ func (c ClientConfig) validate(now time.Time) error {
 		if c.CertFile == "" {
 			field, other = "cert_file", "key_file"
 		}
-		p.Add(field, RuleRequired, "is empty while %s is set; a client certificate needs both files", other)
+		p.Add(field, harden.RuleRequired, "is empty while %s is set; a client certificate needs both files", other)
 	}
 	if c.InsecureSkipVerify {
 		if strings.TrimSpace(c.InsecureSkipVerifyReason) == "" {

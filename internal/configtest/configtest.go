@@ -40,7 +40,7 @@ func RoundTrip[T any](t *testing.T, cfg T) {
 		if err := codec.unmarshal(data, &back); err != nil {
 			t.Fatalf("%s decoding of\n%s: %v", codec.name, data, err)
 		}
-		if !reflect.DeepEqual(back, cfg) {
+		if !same(reflect.ValueOf(back), reflect.ValueOf(cfg)) {
 			t.Errorf("%s round trip:\n got %+v\nwant %+v\nfrom\n%s", codec.name, back, cfg, data)
 		}
 		var tree any
@@ -101,6 +101,31 @@ func raw(t reflect.Type, prefix string) []string {
 		}
 	}
 	return out
+}
+
+// same is reflect.DeepEqual for config values, except that a nil slice
+// equals an empty one: YAML and JSON write both as [].
+func same(a, b reflect.Value) bool {
+	switch a.Kind() {
+	case reflect.Struct:
+		for i := range a.NumField() {
+			if !same(a.Field(i), b.Field(i)) {
+				return false
+			}
+		}
+		return true
+	case reflect.Slice:
+		if a.Len() != b.Len() {
+			return false
+		}
+		for i := range a.Len() {
+			if !same(a.Index(i), b.Index(i)) {
+				return false
+			}
+		}
+		return true
+	}
+	return reflect.DeepEqual(a.Interface(), b.Interface())
 }
 
 // lookup follows the dotted key through maps decoded from JSON or YAML.
