@@ -4,6 +4,20 @@
 // replay what they must not, certificates that cannot rotate, profiles
 // reachable from the internet.
 //
+// # Vocabulary
+//
+// This package holds what every config of the module shares. [Duration],
+// [Bytes] and [Rate] are the fields' types for lengths of time, sizes and
+// transfer rates; they marshal as text, so a config reads and writes
+// "30s", "1MiB" and "35KiB/s" in YAML and JSON alike, and Go code writes
+// them with constants (30 * harden.Second, 8 * harden.MiB). Every Validate
+// method and constructor of the module reports its problems as
+// [*ConfigError] values, each naming the key path, a stable rule and the
+// fix, joined so that [ConfigErrors] lists them all. The package imports
+// the standard library only, so that any package can use it.
+//
+// # Packages
+//
 // The module is a set of packages that compose with plain net/http:
 //
 //   - [github.com/harden-go/harden/httpx] builds *http.Server values from

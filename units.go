@@ -15,17 +15,19 @@ import (
 // [ParseRate] through [errors.Is].
 var ErrSyntax = errors.New("harden: invalid value")
 
-// syntaxError says which kind of value was malformed, quotes the input and
-// says what is wrong with it.
-type syntaxError struct {
-	kind, in, reason string
+// SyntaxError is the error of [ParseDuration], [ParseBytes] and
+// [ParseRate]: Kind is "duration", "size" or "rate", Input the text as
+// given, and Reason what is wrong with it.
+type SyntaxError struct {
+	Kind, Input, Reason string
 }
 
-func (e *syntaxError) Error() string {
-	return fmt.Sprintf("harden: invalid %s %q: %s", e.kind, e.in, e.reason)
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("harden: invalid %s %q: %s", e.Kind, e.Input, e.Reason)
 }
 
-func (e *syntaxError) Is(target error) bool { return target == ErrSyntax }
+// Is reports whether target is [ErrSyntax].
+func (e *SyntaxError) Is(target error) bool { return target == ErrSyntax }
 
 // Duration is a length of time in a config file. In text it is what
 // [time.ParseDuration] reads ("30s", "1m30s", "100ms", "-1s"), and a whole
@@ -52,7 +54,7 @@ func (d Duration) Std() time.Duration { return time.Duration(d) }
 func ParseDuration(s string) (Duration, error) {
 	d, err := time.ParseDuration(strings.TrimSpace(s))
 	if err != nil {
-		return 0, &syntaxError{"duration", s, "want a number with a unit such as 30s, 1m30s or 100ms (ns, us, ms, s, m, h), at most about 292 years"}
+		return 0, &SyntaxError{"duration", s, "want a number and a unit (ns, us, ms, s, m or h)"}
 	}
 	return Duration(d), nil
 }
@@ -116,21 +118,21 @@ func ParseBytes(s string) (Bytes, error) {
 	}
 	num, unit := in[:i], strings.ToLower(strings.TrimSpace(in[i:]))
 	if num == "" || num == "-" {
-		return 0, &syntaxError{"size", s, "want an integer with an optional unit such as 512KiB or 2MiB"}
+		return 0, &SyntaxError{"size", s, "want an integer with an optional unit such as 512KiB or 2MiB"}
 	}
 	mult, ok := multipliers[unit]
 	if !ok {
-		return 0, &syntaxError{"size", s, fmt.Sprintf("unknown unit %q (use B, KB, MB, GB, KiB, MiB or GiB)", in[i:])}
+		return 0, &SyntaxError{"size", s, fmt.Sprintf("unknown unit %q (use B, KB, MB, GB, KiB, MiB or GiB)", strings.TrimSpace(in[i:]))}
 	}
 	n, err := strconv.ParseInt(num, 10, 64)
 	if err != nil {
-		return 0, &syntaxError{"size", s, errors.Unwrap(err).Error()}
+		return 0, &SyntaxError{"size", s, errors.Unwrap(err).Error()}
 	}
 	if n < 0 && unit != "" {
-		return 0, &syntaxError{"size", s, "a negative size takes no unit (write -1 to disable)"}
+		return 0, &SyntaxError{"size", s, "a negative size takes no unit (write -1 to disable)"}
 	}
 	if n > math.MaxInt64/mult {
-		return 0, &syntaxError{"size", s, fmt.Sprintf("larger than %d bytes", int64(math.MaxInt64))}
+		return 0, &SyntaxError{"size", s, fmt.Sprintf("larger than %d bytes", int64(math.MaxInt64))}
 	}
 	return Bytes(n * mult), nil
 }
@@ -171,7 +173,7 @@ type Rate int64
 func ParseRate(s string) (Rate, error) {
 	size, ok := strings.CutSuffix(strings.TrimSpace(s), "/s")
 	if !ok {
-		return 0, &syntaxError{"rate", s, "a rate ends in /s, such as 1KiB/s"}
+		return 0, &SyntaxError{"rate", s, "a rate ends in /s, such as 1KiB/s"}
 	}
 	b, err := ParseBytes(size)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
-	"time"
 
 	"github.com/harden-go/harden/httpx"
 	"github.com/harden-go/harden/tlsx"
@@ -143,8 +142,6 @@ func (f *File) explain(out []Setting, key string, raw, eff reflect.Value, derive
 // format writes v as a config file would.
 func format(v reflect.Value) string {
 	switch x := v.Interface().(type) {
-	case time.Duration:
-		return seconds(x)
 	case string:
 		if x == "" {
 			return `""`

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"time"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/tlsx"
 )
 
@@ -115,7 +116,7 @@ func loadFindings(err error) []Finding {
 				f.File = "$" + pe.Source.Env
 			}
 		}
-		var ce *ConfigError
+		var ce *harden.ConfigError
 		if errors.As(e, &ce) {
 			f.Rule, f.Key, f.Message = ce.Rule, ce.Field, ce.Reason
 		}
@@ -161,7 +162,7 @@ func validate(f *File, o options) []Finding {
 func (o options) withoutTLSFiles(err error) []error {
 	var out []error
 	for _, e := range flatten(err) {
-		var ce *ConfigError
+		var ce *harden.ConfigError
 		if !o.tlsFiles && errors.As(e, &ce) && ce.Rule == tlsx.RuleFile {
 			continue
 		}
@@ -175,8 +176,8 @@ func (o options) withoutTLSFiles(err error) []error {
 func (f *File) findings(errs []error, suffix string) []Finding {
 	var out []Finding
 	for _, err := range errs {
-		fd := Finding{Rule: RuleRange, Severity: SeverityError, File: f.Name, Message: err.Error() + suffix}
-		var ce *ConfigError
+		fd := Finding{Rule: harden.RuleRange, Severity: SeverityError, File: f.Name, Message: err.Error() + suffix}
+		var ce *harden.ConfigError
 		if errors.As(err, &ce) {
 			fd.Rule, fd.Key, fd.Message = ce.Rule, ce.Field, ce.Reason+suffix
 			fd.File, fd.Line = f.location(ce.Field)
@@ -207,11 +208,11 @@ func (f *File) upstreamHops() []hop {
 	}
 	h := hop{name: u.name()}
 	if u.IdleTimeout > 0 {
-		s := f.setting("upstream.idle_timeout", u.IdleTimeout)
+		s := f.setting("upstream.idle_timeout", u.IdleTimeout.Std())
 		h.idle = &s
 	}
 	if u.RequestTimeout > 0 {
-		h.waits = append(h.waits, f.setting("upstream.request_timeout", u.RequestTimeout))
+		h.waits = append(h.waits, f.setting("upstream.request_timeout", u.RequestTimeout.Std()))
 	}
 	return []hop{h}
 }

@@ -5,6 +5,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/harden-go/harden"
+	"github.com/harden-go/harden/httpx"
 )
 
 // deployment is a Deployment of one container listening on 8080, with
@@ -47,27 +50,27 @@ func TestEachRuleFires(t *testing.T) {
 		line  int
 		words []string // fragments the message or fix must hold: the numbers
 	}{
-		{rule: RuleIdleAboveUpstream, docs: []string{"server:\n  timeouts:\n    idle: 60s\n", "serversTransport: {}\n"},
+		{rule: httpx.RuleIdleAboveUpstream, docs: []string{"server:\n  timeouts:\n    idle: 60s\n", "serversTransport: {}\n"},
 			file: "svc.yaml", key: "server.timeouts.idle", line: 3, words: []string{"60s", "idleConnTimeout 90s (not written: Traefik v3's default"}},
-		{rule: RuleIdleAboveUpstream, docs: []string{"server: {}\n", "http:\n  serversTransports:\n    api:\n      forwardingTimeouts: {idleConnTimeout: 0}\n"},
+		{rule: httpx.RuleIdleAboveUpstream, docs: []string{"server: {}\n", "http:\n  serversTransports:\n    api:\n      forwardingTimeouts: {idleConnTimeout: 0}\n"},
 			file: "svc.yaml", key: "server.timeouts.idle", words: []string{"120s (not written: harden's default)", "never closes idle connections"}},
-		{rule: RuleIdleAboveUpstream, docs: []string{"server: {}\n", "static_resources:\n  clusters:\n    - name: api\n      connect_timeout: 1s\n"},
+		{rule: httpx.RuleIdleAboveUpstream, docs: []string{"server: {}\n", "static_resources:\n  clusters:\n    - name: api\n      connect_timeout: 1s\n"},
 			file: "svc.yaml", key: "server.timeouts.idle", words: []string{`Envoy cluster "api"`, "idle_timeout 3600s (not written: Envoy's default"}},
-		{rule: RuleIdleAboveUpstream, docs: []string{"server: {}\nupstream: {name: nlb, idle_timeout: 350s}\n"},
+		{rule: httpx.RuleIdleAboveUpstream, docs: []string{"server: {}\nupstream: {name: nlb, idle_timeout: 350s}\n"},
 			file: "svc.yaml", key: "server.timeouts.idle", words: []string{"nlb", "upstream.idle_timeout 350s (svc.yaml:2)"}},
-		{rule: RuleAttemptAboveHandler, docs: []string{"server: {}\n", "serversTransport:\n  forwardingTimeouts:\n    responseHeaderTimeout: 30\n"},
+		{rule: httpx.RuleAttemptAboveHandler, docs: []string{"server: {}\n", "serversTransport:\n  forwardingTimeouts:\n    responseHeaderTimeout: 30\n"},
 			file: "other.yaml", key: "serversTransport.forwardingTimeouts.responseHeaderTimeout", line: 3, words: []string{"responseHeaderTimeout 30s", "handler 30s", "at least 35s"}},
-		{rule: RuleAttemptAboveHandler, docs: []string{"server: {}\n", "entryPoints:\n  web:\n    transport:\n      respondingTimeouts: {writeTimeout: 20s}\n"},
+		{rule: httpx.RuleAttemptAboveHandler, docs: []string{"server: {}\n", "entryPoints:\n  web:\n    transport:\n      respondingTimeouts: {writeTimeout: 20s}\n"},
 			file: "other.yaml", key: "entryPoints.web.transport.respondingTimeouts.writeTimeout", line: 4, words: []string{`entry point "web"`, "20s"}},
-		{rule: RuleAttemptAboveHandler, docs: []string{"server: {}\n", "resources:\n  - name: r\n    virtual_hosts:\n      - routes:\n          - match: {prefix: /}\n            route: {cluster: api}\n"},
+		{rule: httpx.RuleAttemptAboveHandler, docs: []string{"server: {}\n", "resources:\n  - name: r\n    virtual_hosts:\n      - routes:\n          - match: {prefix: /}\n            route: {cluster: api}\n"},
 			file: "other.yaml", key: "resources[0].virtual_hosts[0].routes[0].route.timeout", words: []string{"route.timeout 15s (not written: Envoy's default"}},
-		{rule: RuleAttemptAboveHandler, docs: []string{"server:\n  timeouts: {handler: 90s}\nupstream: {request_timeout: 60s}\n"},
+		{rule: httpx.RuleAttemptAboveHandler, docs: []string{"server:\n  timeouts: {handler: 90s}\nupstream: {request_timeout: 60s}\n"},
 			file: "svc.yaml", key: "upstream.request_timeout", line: 3, words: []string{"60s", "handler 90s (svc.yaml:2)"}},
 		{rule: RuleBodyWithinProxyRead, docs: []string{"server:\n  limits: {max_body_bytes: 64MiB, min_body_rate: 512KiB/s}\n  timeouts: {handler: 5m}\n", "entryPoints:\n  web:\n    address: \":80\"\n"},
 			file: "other.yaml", key: "entryPoints.web.transport.respondingTimeouts.readTimeout", words: []string{"64MiB", "512KiB/s", "128s", "readTimeout 60s (not written: Traefik v3's default)"}},
-		{rule: RuleShutdownInGrace, docs: []string{exposedAdmin, deployment("lifecycle:\n  preStop:\n    exec:\n      command: [/bin/sh, -c, sleep 10]\n", "")},
+		{rule: httpx.RuleShutdownInGrace, docs: []string{exposedAdmin, deployment("lifecycle:\n  preStop:\n    exec:\n      command: [/bin/sh, -c, sleep 10]\n", "")},
 			file: "other.yaml", key: "spec.template.spec.terminationGracePeriodSeconds", words: []string{"preStop.exec.command 10s", "drain_delay 10s", "timeout 15s", "= 35s", "30s (not written: Kubernetes' default", "to 40"}},
-		{rule: RuleShutdownInGrace, docs: []string{"server:\n  shutdown: {drain_delay: 5s, timeout: 20s}\n", deployment("lifecycle: {preStop: {sleep: {seconds: 5}}}\n", "terminationGracePeriodSeconds: 30\n")},
+		{rule: httpx.RuleShutdownInGrace, docs: []string{"server:\n  shutdown: {drain_delay: 5s, timeout: 20s}\n", deployment("lifecycle: {preStop: {sleep: {seconds: 5}}}\n", "terminationGracePeriodSeconds: 30\n")},
 			file: "other.yaml", key: "spec.template.spec.terminationGracePeriodSeconds", line: 7, words: []string{"= 30s", "30s (other.yaml:7)"}},
 		{rule: RuleReadinessInDrain, docs: []string{exposedAdmin, "apiVersion: v1\nkind: Service\nmetadata: {name: api}\n---\n" + deployment("readinessProbe:\n  httpGet: {path: /readyz, port: admin}\n", "")},
 			file: "svc.yaml", key: "server.shutdown.drain_delay", words: []string{"periodSeconds 10s x failureThreshold 3 = 30s", "drain_delay 10s"}},
@@ -92,12 +95,12 @@ func TestEachRuleFires(t *testing.T) {
 			file: "other.yaml", key: "serversTransport.forwardingTimeouts.idleConnTimeout", line: 2},
 		{rule: RuleAlias, docs: []string{"server: &s {}\n"}, file: "svc.yaml", key: "server", line: 1},
 		{rule: RuleSyntax, docs: []string{"server: [\n"}, file: "svc.yaml", line: 1},
-		{rule: RuleRange, docs: []string{"upstream: {idle_timeout: -1s}\n"}, file: "svc.yaml", key: "upstream.idle_timeout", line: 1},
-		{rule: RuleIdleAboveUpstream, docs: []string{"server: {}\n", "upstream: {name: nlb, idle_timeout: 350s}\n"},
+		{rule: harden.RuleRange, docs: []string{"upstream: {idle_timeout: -1s}\n"}, file: "svc.yaml", key: "upstream.idle_timeout", line: 1},
+		{rule: httpx.RuleIdleAboveUpstream, docs: []string{"server: {}\n", "upstream: {name: nlb, idle_timeout: 350s}\n"},
 			file: "svc.yaml", key: "server.timeouts.idle", words: []string{"nlb", "upstream.idle_timeout 350s (other.yaml:1)"}},
 		// The client rules, between a client and the server of another file.
 		{rule: "idle-below-server", docs: []string{"client:\n  timeouts: {idle: 90s}\n", "server:\n  timeouts: {idle: 60s}\n"},
-			file: "svc.yaml", key: "client.timeouts.idle", line: 2, words: []string{"1m30s", "1m0s", "(the server of other.yaml)"}},
+			file: "svc.yaml", key: "client.timeouts.idle", line: 2, words: []string{"90s", "60s", "(the server of other.yaml)"}},
 		{rule: "attempt-above-handler", docs: []string{"client:\n  timeouts: {response_header: 20s}\n", "server: {}\n"},
 			file: "svc.yaml", key: "client.timeouts.response_header", line: 2, words: []string{"20s", "30s", "(the server of other.yaml)"}},
 		{rule: "idle-below-server", docs: []string{"client:\n  timeouts: {idle: 200s}\n", "entryPoints:\n  web:\n    address: \":80\"\n"},
@@ -138,8 +141,8 @@ func TestEachRuleFires(t *testing.T) {
 			}
 		})
 	}
-	for _, rule := range []string{RuleSyntax, RuleUnknownKey, RuleDuplicateKey, RuleType, RuleAlias, RuleRange, RuleUnknownKind,
-		RuleIdleAboveUpstream, RuleAttemptAboveHandler, RuleShutdownInGrace, RuleReadinessInDrain, RuleProbeReachesAdmin,
+	for _, rule := range []string{RuleSyntax, RuleUnknownKey, RuleDuplicateKey, RuleType, RuleAlias, harden.RuleRange, RuleUnknownKind,
+		httpx.RuleIdleAboveUpstream, httpx.RuleAttemptAboveHandler, httpx.RuleShutdownInGrace, RuleReadinessInDrain, RuleProbeReachesAdmin,
 		RuleContainerFound, RuleCopyMatches, RuleBodyWithinProxyRead, RuleConnectionAgeReplicas} {
 		if !covered[rule] {
 			t.Errorf("rule %s has no case", rule)
@@ -188,7 +191,7 @@ func TestDefaultsBehindEnvoy(t *testing.T) {
 	for _, f := range bad {
 		rules = append(rules, f.Rule)
 	}
-	if want := []string{RuleAttemptAboveHandler, RuleIdleAboveUpstream}; !slices.Equal(rules, want) {
+	if want := []string{httpx.RuleAttemptAboveHandler, httpx.RuleIdleAboveUpstream}; !slices.Equal(rules, want) {
 		t.Fatalf("rules %v, want %v:%s", rules, want, dump(bad))
 	}
 	fixed := fmt.Appendf(nil, envoy, "      common_http_protocol_options: {idle_timeout: 60s}\n", ", timeout: 35s")
@@ -204,7 +207,7 @@ func TestTraefikDefaultTransport(t *testing.T) {
 	svc := Document{Name: "svc.yaml", Data: []byte("server:\n  timeouts: {idle: 60s}\n")}
 	dynamic := Document{Name: "dynamic.yaml", Data: []byte("http:\n  services:\n    api:\n      loadBalancer:\n        servers: [{url: \"http://api:8080\"}]\n")}
 	static := Document{Name: "static.yaml", Data: []byte("serversTransport:\n  forwardingTimeouts: {idleConnTimeout: 30s}\n")}
-	if fs := Lint([]Document{svc, dynamic}, WithEnviron(nil)); len(fs) != 1 || fs[0].Rule != RuleIdleAboveUpstream {
+	if fs := Lint([]Document{svc, dynamic}, WithEnviron(nil)); len(fs) != 1 || fs[0].Rule != httpx.RuleIdleAboveUpstream {
 		t.Fatalf("dynamic file alone:%s", dump(fs))
 	}
 	if fs := Lint([]Document{svc, dynamic, static}, WithEnviron(nil)); len(fs) != 0 {

@@ -13,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/httpx"
 	"github.com/harden-go/harden/tlsx"
 )
@@ -69,7 +70,7 @@ func (s Source) String() string {
 
 // Error is a problem of a config file at a position: a syntax error, an
 // unknown or repeated key, a value of the wrong type, or a problem found
-// by a section's Validate. Err is a *[ConfigError] naming the key path
+// by a section's Validate. Err is a *[harden.ConfigError] naming the key path
 // and rule, so errors.As finds it.
 type Error struct {
 	Source Source
@@ -77,7 +78,7 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	if ce, ok := e.Err.(*ConfigError); ok && ce.Field == "" {
+	if ce, ok := e.Err.(*harden.ConfigError); ok && ce.Field == "" {
 		return e.Source.String() + ": " + ce.Rule + ": " + ce.Reason // the position names what is wrong
 	}
 	return e.Source.String() + ": " + e.Err.Error()
@@ -187,7 +188,7 @@ func parse(name string, data []byte, o options) (*File, error) {
 	}
 	f := &File{Name: name, sources: w.sources}
 	if err := root.Decode(&f.Service); err != nil {
-		return nil, &Error{Source: Source{File: name}, Err: &ConfigError{Rule: RuleType, Reason: cleanYAMLError(err)}}
+		return nil, &Error{Source: Source{File: name}, Err: &harden.ConfigError{Rule: RuleType, Reason: cleanYAMLError(err)}}
 	}
 	return f, nil
 }
@@ -209,7 +210,7 @@ func parseDocument(name string, data []byte) (*yaml.Node, error) {
 		if err != nil {
 			return nil, syntaxError(name, err)
 		}
-		return nil, &Error{Source: src, Err: &ConfigError{Rule: RuleSyntax, Reason: "a second YAML document (---); a service config is one document"}}
+		return nil, &Error{Source: src, Err: &harden.ConfigError{Rule: RuleSyntax, Reason: "a second YAML document (---); a service config is one document"}}
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
@@ -220,7 +221,7 @@ func parseDocument(name string, data []byte) (*yaml.Node, error) {
 	}
 	if root.Kind != yaml.MappingNode {
 		return nil, &Error{Source: Source{File: name, Line: root.Line, Column: root.Column},
-			Err: &ConfigError{Rule: RuleType, Reason: "the file must be a mapping of sections (server:, tls:, client:, upstream:)"}}
+			Err: &harden.ConfigError{Rule: RuleType, Reason: "the file must be a mapping of sections (server:, tls:, client:, upstream:)"}}
 	}
 	return root, nil
 }
@@ -235,7 +236,7 @@ func syntaxError(name string, err error) error {
 		src.Line, _ = strconv.Atoi(m[1])
 		msg = msg[len(m[0]):]
 	}
-	return &Error{Source: src, Err: &ConfigError{Rule: RuleSyntax, Reason: strings.TrimPrefix(msg, "yaml: ")}}
+	return &Error{Source: src, Err: &harden.ConfigError{Rule: RuleSyntax, Reason: strings.TrimPrefix(msg, "yaml: ")}}
 }
 
 // cleanYAMLError is err's message without the decoder's prefixes and line

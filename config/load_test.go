@@ -5,8 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/httpx"
 )
 
@@ -22,9 +22,9 @@ func problemsOf(t *testing.T, err error) []problem {
 	var out []problem
 	for _, e := range flatten(err) {
 		var pe *Error
-		var ce *ConfigError
+		var ce *harden.ConfigError
 		if !errors.As(e, &pe) || !errors.As(e, &ce) {
-			t.Fatalf("%v is not an *Error wrapping a *ConfigError", e)
+			t.Fatalf("%v is not an *Error wrapping a *harden.ConfigError", e)
 		}
 		out = append(out, problem{rule: ce.Rule, key: ce.Field, line: pe.Source.Line, column: pe.Source.Column, reason: ce.Reason})
 	}
@@ -47,6 +47,14 @@ func TestParseRefusesWithPositionAndKey(t *testing.T) {
 			[]problem{{RuleType, "server.timeouts.idle", 3, 11, "duration"}}},
 		{"size with an unknown unit", "server:\n  limits:\n    max_body_bytes: 1XB\n",
 			[]problem{{RuleType, "server.limits.max_body_bytes", 3, 21, "unknown unit"}}},
+		{"size in words", "server:\n  limits:\n    max_body_bytes: 1 megabyte\n",
+			[]problem{{RuleType, "server.limits.max_body_bytes", 3, 21, `"1 megabyte" is not a size (such as 64KiB or 1MiB): unknown unit "megabyte"`}}},
+		{"negative size with a unit", "client:\n  retry:\n    max_replay_bytes: -1KiB\n",
+			[]problem{{RuleType, "client.retry.max_replay_bytes", 3, 23, "a negative size takes no unit"}}},
+		{"rate without /s", "server:\n  limits:\n    min_body_rate: 1KiB\n",
+			[]problem{{RuleType, "server.limits.min_body_rate", 3, 20, "a rate ends in /s"}}},
+		{"duration without a unit", "client:\n  retry:\n    throttle:\n      window: 120\n",
+			[]problem{{RuleType, "client.retry.throttle.window", 4, 15, `"120" is not a duration`}}},
 		{"mapping where a value belongs", "server:\n  addr:\n    host: x\n",
 			[]problem{{RuleType, "server.addr", 3, 5, "want a single value"}}},
 		{"value where a mapping belongs", "server:\n  timeouts: 30s\n",
@@ -99,7 +107,7 @@ func TestParseOneChangedField(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := httpx.ServerConfig{}
-	want.Timeouts.Handler = time.Minute
+	want.Timeouts.Handler = harden.Minute
 	if *f.Service.Server != want {
 		t.Fatalf("Service.Server = %+v, want %+v", *f.Service.Server, want)
 	}
@@ -126,7 +134,7 @@ func TestParseEnvironment(t *testing.T) {
 			t.Fatal(err)
 		}
 		s := f.Service
-		if s.Server.Addr != ":9000" || s.Server.Shutdown.TerminationGrace != time.Minute || s.TLS == nil || s.TLS.CertFile != "/run/tls/tls.crt" {
+		if s.Server.Addr != ":9000" || s.Server.Shutdown.TerminationGrace != harden.Minute || s.TLS == nil || s.TLS.CertFile != "/run/tls/tls.crt" {
 			t.Fatalf("Service = %+v, TLS %+v", *s.Server, s.TLS)
 		}
 		if src, _ := f.Source("server.addr"); src.Env != "HARDEN_SERVER_ADDR" || src.String() != "$HARDEN_SERVER_ADDR" {
@@ -185,7 +193,7 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		for _, e := range flatten(err) {
-			var ce *ConfigError
+			var ce *harden.ConfigError
 			if !errors.As(e, &ce) || ce.Rule == "" {
 				t.Fatalf("problem without a rule: %v", e)
 			}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/httpx"
 )
 
@@ -16,7 +17,7 @@ import (
 func checkClient(f, server *File) []Finding {
 	var errs []error
 	for _, err := range flatten(f.Service.Client.ValidateAgainst(*server.Service.Server)) {
-		var ce *ConfigError
+		var ce *harden.ConfigError
 		if errors.As(err, &ce) && (ce.Rule == httpx.RuleIdleBelowServer || ce.Rule == httpx.RuleAttemptAboveHandler) {
 			errs = append(errs, err)
 		}
@@ -32,10 +33,10 @@ func checkClientHop(f *File, h hop) []Finding {
 	if idle == 0 {
 		idle = httpx.DefaultClientConfig().Timeouts.Idle
 	}
-	if h.clientIdle.d <= 0 || (idle > 0 && idle < h.clientIdle.d) {
+	if h.clientIdle.d <= 0 || (idle > 0 && idle.Std() < h.clientIdle.d) {
 		return nil
 	}
-	s := f.setting("client.timeouts.idle", idle)
+	s := f.setting("client.timeouts.idle", idle.Std())
 	return []Finding{at(s, httpx.RuleIdleBelowServer, SeverityError,
 		fmt.Sprintf("%s is not below the idle timeout of %s, %s: the proxy may close a connection just as the client sends on it, and the request fails", s, h.name, h.clientIdle),
 		fmt.Sprintf("set client.timeouts.idle below %s", seconds(h.clientIdle.d)))}
@@ -51,8 +52,8 @@ type serverView struct {
 	adminLoopback                  bool
 	// maxBody and minRate are the effective body limits, known when the
 	// server section is valid (some are derived by httpx).
-	maxBody httpx.Bytes
-	minRate httpx.Rate
+	maxBody harden.Bytes
+	minRate harden.Rate
 }
 
 func newServerView(f *File) serverView {
@@ -72,11 +73,11 @@ func newServerView(f *File) serverView {
 	}
 	v := serverView{
 		f:        f,
-		idle:     f.setting("server.timeouts.idle", or(c.Timeouts.Idle, d.Timeouts.Idle)),
-		handler:  f.setting("server.timeouts.handler", or(c.Timeouts.Handler, d.Timeouts.Handler)),
-		drain:    f.setting("server.shutdown.drain_delay", max(or(c.Shutdown.DrainDelay, d.Shutdown.DrainDelay), 0)),
-		shutdown: f.setting("server.shutdown.timeout", or(c.Shutdown.Timeout, d.Shutdown.Timeout)),
-		age:      f.setting("server.limits.max_connection_age", or(c.Limits.MaxConnectionAge, d.Limits.MaxConnectionAge)),
+		idle:     f.setting("server.timeouts.idle", or(c.Timeouts.Idle.Std(), d.Timeouts.Idle.Std())),
+		handler:  f.setting("server.timeouts.handler", or(c.Timeouts.Handler.Std(), d.Timeouts.Handler.Std())),
+		drain:    f.setting("server.shutdown.drain_delay", max(or(c.Shutdown.DrainDelay.Std(), d.Shutdown.DrainDelay.Std()), 0)),
+		shutdown: f.setting("server.shutdown.timeout", or(c.Shutdown.Timeout.Std(), d.Shutdown.Timeout.Std())),
+		age:      f.setting("server.limits.max_connection_age", or(c.Limits.MaxConnectionAge.Std(), d.Limits.MaxConnectionAge.Std())),
 		port:     port(addr),
 	}
 	if srv, err := httpx.NewServer(c, http.NotFoundHandler()); err == nil {
@@ -98,11 +99,8 @@ func port(addr string) int {
 
 // seconds prints d the way config files write it: "90s" rather than
 // "1m30s".
-func seconds(d time.Duration) string {
-	if d%time.Second == 0 {
-		return strconv.FormatInt(int64(d/time.Second), 10) + "s"
-	}
-	return d.String()
+func seconds[D time.Duration | harden.Duration](d D) string {
+	return harden.Duration(d).String()
 }
 
 // at is a finding located at s.
@@ -119,7 +117,7 @@ func (v serverView) checkHop(h hop) []Finding {
 		if h.idle.d <= 0 {
 			theirs += ", which never closes idle connections"
 		}
-		out = append(out, at(v.idle, RuleIdleAboveUpstream, SeverityError,
+		out = append(out, at(v.idle, httpx.RuleIdleAboveUpstream, SeverityError,
 			fmt.Sprintf("%s is not above the idle timeout of %s, %s: it may send a request on a connection the server is closing, and answer 502",
 				v.idle, h.name, theirs),
 			fmt.Sprintf("make %s close idle connections before %s (such as %s), or raise %s above %s", h.name, seconds(v.idle.d), seconds(v.idle.d/2), v.idle.key, seconds(h.idle.d))))
@@ -139,7 +137,7 @@ func (v serverView) checkHop(h hop) []Finding {
 		if v.handler.d <= 0 || w.d <= 0 || w.d > v.handler.d {
 			continue
 		}
-		out = append(out, at(w, RuleAttemptAboveHandler, SeverityError,
+		out = append(out, at(w, httpx.RuleAttemptAboveHandler, SeverityError,
 			fmt.Sprintf("%s gives up on the server's response after %s, not after %s: it answers the client itself before the server's own 503 problem+json arrives",
 				h.name, w, v.handler),
 			fmt.Sprintf("raise %s to at least %s (handler + 5s), or lower %s below %s", w.key, seconds(v.handler.d+5*time.Second), v.handler.key, seconds(w.d))))
@@ -158,15 +156,15 @@ func (v serverView) checkCopies(hops []hop, workloads []workload) []Finding {
 			idles = append(idles, *h.idle)
 		}
 	}
-	if copied := c.Timeouts.UpstreamIdle; copied > 0 && len(idles) == 1 && idles[0].d != copied {
-		s := v.f.setting("server.timeouts.upstream_idle", copied)
+	if copied := c.Timeouts.UpstreamIdle; copied > 0 && len(idles) == 1 && idles[0].d != copied.Std() {
+		s := v.f.setting("server.timeouts.upstream_idle", copied.Std())
 		out = append(out, at(s, RuleCopyMatches, SeverityWarning,
 			fmt.Sprintf("%s differs from the idle timeout of the proxy in front, %s", s, idles[0]),
 			fmt.Sprintf("write %s, or remove %s and lint with the proxy's file", seconds(idles[0].d), s.key)))
 	}
 	for _, w := range workloads {
-		if copied := c.Shutdown.TerminationGrace; copied > 0 && w.grace.d != copied {
-			s := v.f.setting("server.shutdown.termination_grace", copied)
+		if copied := c.Shutdown.TerminationGrace; copied > 0 && w.grace.d != copied.Std() {
+			s := v.f.setting("server.shutdown.termination_grace", copied.Std())
 			out = append(out, at(s, RuleCopyMatches, SeverityWarning,
 				fmt.Sprintf("%s differs from the grace period of %s, %s", s, w.name, w.grace),
 				fmt.Sprintf("write %s, or remove %s and lint with the manifest", seconds(w.grace.d), s.key)))
@@ -187,7 +185,7 @@ func (v serverView) checkWorkload(w workload) []Finding {
 	var out []Finding
 	total := c.preStop.d + v.drain.d + v.shutdown.d
 	if total >= w.grace.d {
-		out = append(out, at(w.grace, RuleShutdownInGrace, SeverityError,
+		out = append(out, at(w.grace, httpx.RuleShutdownInGrace, SeverityError,
 			fmt.Sprintf("%s + %s + %s = %s does not fit inside the grace period of %s, %s: Kubernetes sends SIGKILL while requests are in flight",
 				c.preStop, v.drain, v.shutdown, seconds(total), w.name, w.grace),
 			fmt.Sprintf("raise terminationGracePeriodSeconds to %d, or shorten the preStop sleep, drain_delay or shutdown.timeout", int((total+5*time.Second)/time.Second))))

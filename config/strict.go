@@ -7,8 +7,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"time"
 
+	"github.com/harden-go/harden"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -23,7 +23,7 @@ type walker struct {
 }
 
 func (w *walker) fail(src Source, key, rule, format string, args ...any) {
-	w.errs = append(w.errs, &Error{Source: src, Err: &ConfigError{Field: key, Rule: rule, Reason: fmt.Sprintf(format, args...)}})
+	w.errs = append(w.errs, &Error{Source: src, Err: &harden.ConfigError{Field: key, Rule: rule, Reason: fmt.Sprintf(format, args...)}})
 }
 
 // source is where the value of key, held by node n, came from.
@@ -34,14 +34,11 @@ func (w *walker) source(n *yaml.Node, key string) Source {
 	return Source{File: w.file, Line: n.Line, Column: n.Column}
 }
 
-var (
-	durationType  = reflect.TypeFor[time.Duration]()
-	unmarshalText = reflect.TypeFor[encoding.TextUnmarshaler]()
-)
+var unmarshalText = reflect.TypeFor[encoding.TextUnmarshaler]()
 
 // isLeaf reports whether a value of t is written as one scalar.
 func isLeaf(t reflect.Type) bool {
-	if t == durationType || reflect.PointerTo(t).Implements(unmarshalText) {
+	if reflect.PointerTo(t).Implements(unmarshalText) {
 		return true
 	}
 	switch t.Kind() {
@@ -93,9 +90,13 @@ func (w *walker) leaf(n *yaml.Node, t reflect.Type, key string) {
 	}
 	if err := n.Decode(reflect.New(t).Interface()); err != nil {
 		var te *yaml.TypeError
-		if errors.As(err, &te) {
+		var se *harden.SyntaxError
+		switch {
+		case errors.As(err, &se):
+			w.fail(w.source(n, key), key, RuleType, "%q is not %s: %s", n.Value, typeName(t), se.Reason)
+		case errors.As(err, &te):
 			w.fail(w.source(n, key), key, RuleType, "%q is not %s", n.Value, typeName(t))
-		} else {
+		default:
 			w.fail(w.source(n, key), key, RuleType, "%q is not %s: %s", n.Value, typeName(t), cleanYAMLError(err))
 		}
 	}
@@ -228,11 +229,11 @@ func describe(n *yaml.Node) string {
 
 func typeName(t reflect.Type) string {
 	switch {
-	case t == durationType:
+	case t == reflect.TypeFor[harden.Duration]():
 		return "a duration (such as 30s or 1m30s)"
-	case t.Name() == "Bytes":
+	case t == reflect.TypeFor[harden.Bytes]():
 		return "a size (such as 64KiB or 1MiB)"
-	case t.Name() == "Rate":
+	case t == reflect.TypeFor[harden.Rate]():
 		return "a rate (such as 35KiB/s)"
 	case t.Kind() == reflect.Bool:
 		return "a boolean (true or false)"

@@ -1,8 +1,7 @@
 package config
 
 import (
-	"time"
-
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/internal/configerr"
 )
 
@@ -19,7 +18,7 @@ type Upstream struct {
 	// 600s on Google Cloud's external Application Load Balancer (its
 	// backend keepalive). The server's idle timeout must exceed it (rule
 	// idle-above-upstream). Zero: unknown, not checked. Negative: refused.
-	IdleTimeout time.Duration `yaml:"idle_timeout" json:"idle_timeout"`
+	IdleTimeout harden.Duration `yaml:"idle_timeout" json:"idle_timeout"`
 
 	// RequestTimeout is how long the load balancer waits for the
 	// server's response before answering 504 itself: Google Cloud's
@@ -27,15 +26,15 @@ type Upstream struct {
 	// timeout, since ALB answers 504 when the target sends nothing for
 	// that long. It must exceed the server's handler timeout (rule
 	// attempt-above-handler). Zero: unknown, not checked. Negative: none.
-	RequestTimeout time.Duration `yaml:"request_timeout" json:"request_timeout"`
+	RequestTimeout harden.Duration `yaml:"request_timeout" json:"request_timeout"`
 }
 
-// Validate reports every problem of u at once, as *ConfigError values
+// Validate reports every problem of u at once, as *harden.ConfigError values
 // named under "upstream".
 func (u Upstream) Validate() error {
 	p := &configerr.Problems{Prefix: "upstream."}
 	if u.IdleTimeout < 0 {
-		p.Add("idle_timeout", RuleRange, "is negative (%v); write the load balancer's idle timeout, or 0 when unknown", u.IdleTimeout)
+		p.Add("idle_timeout", harden.RuleRange, "is negative (%v); write the load balancer's idle timeout, or 0 when unknown", u.IdleTimeout)
 	}
 	return p.Err()
 }

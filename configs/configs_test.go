@@ -168,7 +168,7 @@ func TestDeploymentProbeMatchesDefaultDrain(t *testing.T) {
 	if p.PeriodSeconds != 5 || p.FailureThreshold != 2 {
 		t.Fatalf("readiness probe %+v, want 5s x 2 as httpx's DrainDelay documents", p)
 	}
-	if fail := time.Duration(p.PeriodSeconds*p.FailureThreshold) * time.Second; fail > httpx.DefaultServerConfig().Shutdown.DrainDelay {
+	if fail := time.Duration(p.PeriodSeconds*p.FailureThreshold) * time.Second; fail > httpx.DefaultServerConfig().Shutdown.DrainDelay.Std() {
 		t.Fatalf("the probe fails after %v, beyond the default drain_delay", fail)
 	}
 }

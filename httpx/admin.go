@@ -12,6 +12,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/internal/problem"
 )
 
@@ -61,7 +62,7 @@ func NewAdminServer(cfg AdminConfig, opts ...AdminOption) (*AdminServer, error) 
 	})
 	a.mux.HandleFunc("GET /readyz", a.readyz)
 	if !c.DisablePprof {
-		registerPprof(a.mux, c.MaxProfile)
+		registerPprof(a.mux, c.MaxProfile.Std())
 	}
 	a.hs = &http.Server{
 		Addr:              c.Addr,
@@ -69,7 +70,7 @@ func NewAdminServer(cfg AdminConfig, opts ...AdminOption) (*AdminServer, error) 
 		ReadHeaderTimeout: adminReadHeader,
 		// A CPU profile or trace streams for up to MaxProfile; the write
 		// deadline must not cut it.
-		WriteTimeout:   c.MaxProfile + adminWriteMargin,
+		WriteTimeout:   (c.MaxProfile + adminWriteMargin).Std(),
 		IdleTimeout:    adminIdle,
 		MaxHeaderBytes: int(defaultMaxHeaderBytes),
 		ErrorLog:       zap.NewStdLog(o.logger.Named("admin")),
@@ -117,7 +118,7 @@ func (a *AdminServer) Addr() net.Addr {
 func (a *AdminServer) Serve(l net.Listener) error {
 	if !a.cfg.Expose && !isLoopbackAddr(l.Addr()) {
 		_ = l.Close()
-		return &ConfigError{Field: "server.admin.addr", Rule: RuleAdminLoopback, Reason: fmt.Sprintf(
+		return &harden.ConfigError{Field: "server.admin.addr", Rule: RuleAdminLoopback, Reason: fmt.Sprintf(
 			"the listener's address %s is beyond loopback, exposing pprof and health endpoints; listen on 127.0.0.1 or set admin.expose: true to say so on purpose", l.Addr())}
 	}
 	addr := l.Addr()

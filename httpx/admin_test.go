@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/harden-go/harden"
 )
 
 func TestAdminEndpoints(t *testing.T) {
@@ -75,7 +77,7 @@ func TestAdminWriteDeadlineOutlastsProfiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if wt, mp := a.HTTPServer().WriteTimeout, DefaultServerConfig().Admin.MaxProfile; wt <= mp {
+	if wt, mp := a.HTTPServer().WriteTimeout, DefaultServerConfig().Admin.MaxProfile; wt <= mp.Std() {
 		t.Fatalf("admin WriteTimeout %v does not exceed the longest profile %v", wt, mp)
 	}
 	if a.HTTPServer().Addr != "127.0.0.1:9090" {
@@ -110,9 +112,9 @@ func TestAdminServeRefusesPublicListener(t *testing.T) {
 		_ = a.Shutdown(context.Background())
 		t.Fatalf("Serve(%v) served a listener beyond loopback: %v", l.Addr(), <-served)
 	}
-	var ce *ConfigError
+	var ce *harden.ConfigError
 	if !errors.As(err, &ce) || ce.Rule != RuleAdminLoopback || ce.Field != "server.admin.addr" {
-		t.Fatalf("Serve(%v) = %v, want a ConfigError for server.admin.addr, rule admin-loopback", l.Addr(), err)
+		t.Fatalf("Serve(%v) = %v, want a harden.ConfigError for server.admin.addr, rule admin-loopback", l.Addr(), err)
 	}
 	if _, err := l.Accept(); !errors.Is(err, net.ErrClosed) {
 		t.Errorf("the refused listener is still open (Accept = %v); Serve closes it as http.Server.Serve does", err)

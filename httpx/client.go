@@ -63,7 +63,7 @@ func NewClient(cfg ClientConfig, opts ...ClientOption) (*http.Client, error) {
 		base = tr
 	}
 	c := cfg.withDefaults()
-	traced := middleware.TraceTransport(withLifetime(base, c.Pool.MaxConnectionLifetime), o.middleware()...)
+	traced := middleware.TraceTransport(withLifetime(base, c.Pool.MaxConnectionLifetime.Std()), o.middleware()...)
 	rt, err := retry.NewTransport(traced, cfg.Retry,
 		retry.WithAuthenticator(o.auth), retry.WithLogger(o.transport.logger), retry.WithMeterProvider(o.mp))
 	if err != nil {
@@ -71,7 +71,7 @@ func NewClient(cfg ClientConfig, opts ...ClientOption) (*http.Client, error) {
 	}
 	return &http.Client{
 		Transport:     &stack{RoundTripper: middleware.PropagateRequestID(rt), base: base},
-		Timeout:       noLimit(c.Timeouts.Total),
+		Timeout:       noLimit(c.Timeouts.Total).Std(),
 		CheckRedirect: redirectPolicy(c.MaxRedirects),
 	}, nil
 }

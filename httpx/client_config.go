@@ -2,8 +2,8 @@ package httpx
 
 import (
 	"reflect"
-	"time"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/retry"
 	"github.com/harden-go/harden/tlsx"
 )
@@ -26,7 +26,7 @@ type ClientConfig struct {
 	// (http.DefaultMaxHeaderBytes), ten times below the transport's own
 	// 10MB default, which a hostile or broken server can make every
 	// caller buffer. Negative: net/http's 10MB default.
-	MaxResponseHeaderBytes Bytes `yaml:"max_response_header_bytes" json:"max_response_header_bytes"`
+	MaxResponseHeaderBytes harden.Bytes `yaml:"max_response_header_bytes" json:"max_response_header_bytes"`
 
 	// MaxRedirects is how many redirects one request follows. A redirect
 	// from https to http is always refused, and Authorization, Cookie and
@@ -56,12 +56,12 @@ type ClientTimeouts struct {
 	// retransmitted twice (Linux's initial RTO is 1s), where the
 	// operating system alone waits about two minutes. Negative: only the
 	// operating system's limit.
-	Dial time.Duration `yaml:"dial" json:"dial"`
+	Dial harden.Duration `yaml:"dial" json:"dial"`
 
 	// TLSHandshake bounds the TLS handshake. Zero: 5s, half of net/http's
 	// DefaultTransport, which is generous for a handshake on any network
 	// where Dial succeeded. Negative: no limit.
-	TLSHandshake time.Duration `yaml:"tls_handshake" json:"tls_handshake"`
+	TLSHandshake harden.Duration `yaml:"tls_handshake" json:"tls_handshake"`
 
 	// ResponseHeader bounds the wait for a response's headers after the
 	// request is written (http.Transport.ResponseHeaderTimeout, which
@@ -73,13 +73,13 @@ type ClientTimeouts struct {
 	// write deadline of [DefaultServerConfig] (its 30s handler timeout
 	// plus the grace for the answer), or Total when that is shorter.
 	// Negative: no limit but Total.
-	ResponseHeader time.Duration `yaml:"response_header" json:"response_header"`
+	ResponseHeader harden.Duration `yaml:"response_header" json:"response_header"`
 
 	// ExpectContinue is how long a request with "Expect: 100-continue"
 	// waits for the server's go-ahead before sending its body anyway.
 	// Zero: 1s, net/http's DefaultTransport value. Negative: the body is
 	// sent at once, without waiting.
-	ExpectContinue time.Duration `yaml:"expect_continue" json:"expect_continue"`
+	ExpectContinue harden.Duration `yaml:"expect_continue" json:"expect_continue"`
 
 	// Idle is how long an unused connection stays in the pool. It must be
 	// below the idle timeout of the server or load balancer called, so
@@ -89,7 +89,7 @@ type ClientTimeouts struct {
 	// AWS ALB and Google Cloud's and Azure's load balancers, and below
 	// [DefaultServerConfig]'s 120s. Negative: idle connections are kept
 	// until the server closes them.
-	Idle time.Duration `yaml:"idle" json:"idle"`
+	Idle harden.Duration `yaml:"idle" json:"idle"`
 
 	// Total bounds a whole call, from the first dial through every retry
 	// and redirect to the end of reading the body (http.Client.Timeout).
@@ -97,7 +97,7 @@ type ClientTimeouts struct {
 	// retries-within-deadline). Zero: 60s, so that a retry still fits
 	// after a first attempt cut at ResponseHeader. Negative: no overall
 	// limit; the request's context is the only one.
-	Total time.Duration `yaml:"total" json:"total"`
+	Total harden.Duration `yaml:"total" json:"total"`
 }
 
 // ClientPool shapes the connection pool (rule pool-shape).
@@ -129,7 +129,7 @@ type ClientPool struct {
 	// "Connection lifetime" in the package doc for HTTP/2's limits).
 	// Enforced by [NewClient]. Zero: 5m. Negative: connections are kept
 	// until idle or closed by the server.
-	MaxConnectionLifetime time.Duration `yaml:"max_connection_lifetime" json:"max_connection_lifetime"`
+	MaxConnectionLifetime harden.Duration `yaml:"max_connection_lifetime" json:"max_connection_lifetime"`
 }
 
 // ClientHTTP2 configures HTTP/2, which the client attempts over TLS.
@@ -142,27 +142,27 @@ type ClientHTTP2 struct {
 	// (golang/go#59690, golang/go#36026). Zero: 10s, as the Azure SDK
 	// for Go's default transport sets pending golang/go#59690. Negative:
 	// no health pings.
-	PingAfter time.Duration `yaml:"ping_after" json:"ping_after"`
+	PingAfter harden.Duration `yaml:"ping_after" json:"ping_after"`
 
 	// PingTimeout is how long a health PING may go unanswered before the
 	// connection is closed. Zero: 5s, as the Azure SDK for Go sets.
 	// Negative: refused while PingAfter is set (rule range).
-	PingTimeout time.Duration `yaml:"ping_timeout" json:"ping_timeout"`
+	PingTimeout harden.Duration `yaml:"ping_timeout" json:"ping_timeout"`
 }
 
 // Defaults of a client that are not a function of other fields.
 const (
-	defaultClientDial           = 5 * time.Second
-	defaultClientKeepAlive      = 30 * time.Second
-	defaultClientTLSHandshake   = 5 * time.Second
-	defaultClientExpectContinue = time.Second
-	defaultClientIdle           = 50 * time.Second
-	defaultClientTotal          = 60 * time.Second
+	defaultClientDial           = 5 * harden.Second
+	defaultClientKeepAlive      = 30 * harden.Second
+	defaultClientTLSHandshake   = 5 * harden.Second
+	defaultClientExpectContinue = harden.Second
+	defaultClientIdle           = 50 * harden.Second
+	defaultClientTotal          = 60 * harden.Second
 	defaultClientMaxIdle        = 512
 	defaultClientMaxIdlePerHost = 64
-	defaultClientPingAfter      = 10 * time.Second
-	defaultClientPingTimeout    = 5 * time.Second
-	defaultClientMaxHeaderBytes = 1 * MiB
+	defaultClientPingAfter      = 10 * harden.Second
+	defaultClientPingTimeout    = 5 * harden.Second
+	defaultClientMaxHeaderBytes = 1 * harden.MiB
 	defaultClientMaxRedirects   = 5
 )
 
@@ -217,6 +217,6 @@ func (c ClientConfig) customTLS() bool {
 }
 
 // noLimit maps harden's "negative disables" to net/http's zero.
-func noLimit[T time.Duration | int | Bytes](v T) T {
+func noLimit[T harden.Duration | int | harden.Bytes](v T) T {
 	return max(v, 0)
 }

@@ -2,15 +2,14 @@ package httpx_test
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"time"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/configs"
 	"github.com/harden-go/harden/httpx"
 )
@@ -80,14 +79,11 @@ func ExampleNewClient() {
 // on an answer before the server's handler timeout sends its 503.
 func ExampleClientConfig_ValidateAgainst() {
 	client := httpx.DefaultClientConfig()
-	client.Timeouts.Idle = 2 * time.Minute
-	client.Timeouts.ResponseHeader = 20 * time.Second
+	client.Timeouts.Idle = 2 * harden.Minute
+	client.Timeouts.ResponseHeader = 20 * harden.Second
 	err := client.ValidateAgainst(httpx.DefaultServerConfig())
-	var ce *httpx.ConfigError
-	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
-		if errors.As(e, &ce) {
-			fmt.Println(ce.Field, ce.Rule)
-		}
+	for _, ce := range harden.ConfigErrors(err) {
+		fmt.Println(ce.Field, ce.Rule)
 	}
 	// Output:
 	// client.timeouts.idle idle-below-server

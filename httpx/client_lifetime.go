@@ -11,7 +11,7 @@ import (
 
 // defaultClientMaxConnLifetime matches the server's default connection
 // age (see "Connection lifetime" in the package doc).
-const defaultClientMaxConnLifetime = 5 * time.Minute
+const defaultClientMaxConnLifetime = defaultMaxConnectionAge
 
 // lifetime is the RoundTripper, just above the pool, that retires the
 // pool's connections once they are older than max: an old connection is

@@ -83,7 +83,7 @@ func TestNewClientDefaultsWithOneChange(t *testing.T) {
 		ts, cfg := backend(t, m, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			io.WriteString(w, "ok")
 		}))
-		cfg.Timeouts.Total = 10 * time.Second
+		cfg.Timeouts.Total = 10 * harden.Second
 		cl := newTestClient(t, cfg)
 		if cl.Timeout != 10*time.Second {
 			t.Errorf("Timeout = %v, want 10s", cl.Timeout)
@@ -160,8 +160,8 @@ func TestClientResponseHeaderTimeout(t *testing.T) {
 			<-release
 		}))
 		t.Cleanup(func() { close(release) })
-		cfg.Timeouts.ResponseHeader = 50 * time.Millisecond
-		cfg.Timeouts.Total = time.Hour
+		cfg.Timeouts.ResponseHeader = 50 * harden.Millisecond
+		cfg.Timeouts.Total = harden.Hour
 		cfg.Retry.MaxAttempts = 1
 		cl := newTestClient(t, cfg)
 
@@ -233,8 +233,8 @@ func TestClientHTTP2PingClosesSilentConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(proxy.Close)
-	cfg.HTTP2.PingAfter = 100 * time.Millisecond
-	cfg.HTTP2.PingTimeout = 100 * time.Millisecond
+	cfg.HTTP2.PingAfter = 100 * harden.Millisecond
+	cfg.HTTP2.PingTimeout = 100 * harden.Millisecond
 	cfg.Timeouts.Idle = -1 // only the PING may close the connection
 	tr, err := NewTransport(cfg, WithContext(t.Context()))
 	if err != nil {
@@ -308,7 +308,7 @@ func lazyCloser(t *testing.T, idle time.Duration) *httptest.Server {
 // fails on the same gaps, which shows the soak meets the race.
 func TestClientIdleBelowServerSoak(t *testing.T) {
 	const serverIdle = 500 * time.Millisecond
-	clientIdle := time.Duration(float64(serverIdle) * defaultClientIdle.Seconds() / DefaultServerConfig().Timeouts.Idle.Seconds())
+	clientIdle := time.Duration(float64(serverIdle) * defaultClientIdle.Std().Seconds() / DefaultServerConfig().Timeouts.Idle.Std().Seconds())
 	// Gaps below the client's idle timeout, between the two, and on both
 	// sides of the server's, in hundredths of the server's.
 	var gaps []time.Duration
@@ -318,7 +318,7 @@ func TestClientIdleBelowServerSoak(t *testing.T) {
 	soak := func(t *testing.T, idle time.Duration) (failed int) {
 		ts := lazyCloser(t, serverIdle)
 		cfg := DefaultClientConfig()
-		cfg.Timeouts.Idle = idle
+		cfg.Timeouts.Idle = harden.Duration(idle)
 		cl := newTestClient(t, cfg)
 		for _, gap := range append([]time.Duration{0}, gaps...) {
 			time.Sleep(gap)

@@ -59,15 +59,15 @@ func newTransport(cfg ClientConfig, o transportOptions, mp metric.MeterProvider)
 		context.AfterFunc(o.ctx, func() { src.Close() })
 	}
 	t := c.Timeouts
-	dialer := &net.Dialer{Timeout: noLimit(t.Dial), KeepAlive: defaultClientKeepAlive}
+	dialer := &net.Dialer{Timeout: noLimit(t.Dial).Std(), KeepAlive: defaultClientKeepAlive.Std()}
 	tr := &http.Transport{
 		Proxy:                  http.ProxyFromEnvironment,
 		DialContext:            dialer.DialContext,
 		TLSClientConfig:        src.TLSConfig(),
-		TLSHandshakeTimeout:    noLimit(t.TLSHandshake),
-		ResponseHeaderTimeout:  noLimit(t.ResponseHeader),
-		ExpectContinueTimeout:  noLimit(t.ExpectContinue),
-		IdleConnTimeout:        noLimit(t.Idle),
+		TLSHandshakeTimeout:    noLimit(t.TLSHandshake).Std(),
+		ResponseHeaderTimeout:  noLimit(t.ResponseHeader).Std(),
+		ExpectContinueTimeout:  noLimit(t.ExpectContinue).Std(),
+		IdleConnTimeout:        noLimit(t.Idle).Std(),
 		MaxIdleConns:           noLimit(c.Pool.MaxIdle),
 		MaxIdleConnsPerHost:    c.Pool.MaxIdlePerHost,
 		MaxConnsPerHost:        noLimit(c.Pool.MaxPerHost),
@@ -75,7 +75,7 @@ func newTransport(cfg ClientConfig, o transportOptions, mp metric.MeterProvider)
 		ForceAttemptHTTP2:      true,
 	}
 	if c.HTTP2.PingAfter > 0 {
-		tr.HTTP2 = &http.HTTP2Config{SendPingTimeout: c.HTTP2.PingAfter, PingTimeout: c.HTTP2.PingTimeout}
+		tr.HTTP2 = &http.HTTP2Config{SendPingTimeout: c.HTTP2.PingAfter.Std(), PingTimeout: c.HTTP2.PingTimeout.Std()}
 	}
 	return tr, nil
 }

@@ -3,13 +3,12 @@ package httpx
 import (
 	"errors"
 	"strings"
-	"time"
 
 	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/tlsx"
 )
 
-// Rule names of a client's problems, reported in [ConfigError.Rule].
+// Rule names of a client's problems, reported in [harden.ConfigError.Rule].
 // Stable across versions.
 const (
 	RuleIdleBelowServer     = "idle-below-server"
@@ -19,7 +18,7 @@ const (
 	RuleTLSVerify           = tlsx.RuleTLSVerify
 )
 
-// Validate reports every problem of c at once, as *ConfigError values
+// Validate reports every problem of c at once, as *harden.ConfigError values
 // joined with errors.Join, after zero fields take their defaults: its
 // own fields, its retry policy (which must fit inside timeouts.total)
 // and its TLS (whose files are read). A nil result means [NewClient] will
@@ -47,7 +46,7 @@ func (c ClientConfig) Validate() error {
 			"is net/http's default of 2, which makes concurrent callers of one host reopen connections on nearly every request (golang/go#13801); set it to the host's concurrency, or leave it 0 for 64")
 	}
 	if h := c.HTTP2; h.PingAfter > 0 && h.PingTimeout < 0 {
-		p.Add("http2.ping_timeout", RuleRange, "is negative (%v); a health PING needs a bound such as 5s", h.PingTimeout)
+		p.Add("http2.ping_timeout", harden.RuleRange, "is negative (%v); a health PING needs a bound such as 5s", h.PingTimeout)
 	}
 	errs := p.Errs()
 	if t.Total > 0 {
@@ -80,10 +79,10 @@ func (c ClientConfig) ValidateAgainst(server ServerConfig) error {
 	}
 	for _, f := range []struct {
 		field string
-		d     time.Duration
+		d     harden.Duration
 	}{
 		{"timeouts.response_header", t.ResponseHeader},
-		{"retry.per_attempt_timeout", c.Retry.PerAttemptTimeout.Std()},
+		{"retry.per_attempt_timeout", c.Retry.PerAttemptTimeout},
 		{"timeouts.total", t.Total},
 	} {
 		if st.Handler > 0 && f.d > 0 && f.d <= st.Handler {
@@ -101,7 +100,7 @@ func (c ClientConfig) ValidateAgainst(server ServerConfig) error {
 func underClient(err error) []error {
 	var out []error
 	for _, e := range flatten(err) {
-		if ce, ok := e.(*ConfigError); ok && !strings.HasPrefix(ce.Field, "client.") {
+		if ce, ok := e.(*harden.ConfigError); ok && !strings.HasPrefix(ce.Field, "client.") {
 			c := *ce
 			c.Field = "client." + c.Field
 			e = &c

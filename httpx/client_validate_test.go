@@ -14,9 +14,9 @@ func problemsOf(t *testing.T, err error) []string {
 	t.Helper()
 	var out []string
 	for _, e := range flatten(err) {
-		var ce *ConfigError
+		var ce *harden.ConfigError
 		if !errors.As(e, &ce) {
-			t.Fatalf("%v is not a *ConfigError", e)
+			t.Fatalf("%v is not a *harden.ConfigError", e)
 		}
 		out = append(out, ce.Field+" "+ce.Rule)
 	}
@@ -44,9 +44,9 @@ func TestClientConfigValidate(t *testing.T) {
 	}{
 		{"zero", func(*ClientConfig) {}, nil},
 		{"header above total", func(c *ClientConfig) {
-			c.Timeouts.ResponseHeader, c.Timeouts.Total = time.Minute, 10*time.Second
+			c.Timeouts.ResponseHeader, c.Timeouts.Total = harden.Minute, 10*harden.Second
 		}, []string{"client.timeouts.response_header header-within-total"}},
-		{"header derived from a short total", func(c *ClientConfig) { c.Timeouts.Total = 10 * time.Second }, nil},
+		{"header derived from a short total", func(c *ClientConfig) { c.Timeouts.Total = 10 * harden.Second }, nil},
 		{"idle per host above idle", func(c *ClientConfig) {
 			c.Pool.MaxIdle, c.Pool.MaxIdlePerHost = 10, 20
 		}, []string{"client.pool.max_idle_per_host pool-shape"}},
@@ -54,12 +54,12 @@ func TestClientConfigValidate(t *testing.T) {
 		{"net/http's 2 per host", func(c *ClientConfig) { c.Pool.MaxIdlePerHost = 2 }, []string{"client.pool.max_idle_per_host pool-shape"}},
 		{"negative ping timeout", func(c *ClientConfig) { c.HTTP2.PingTimeout = -1 }, []string{"client.http2.ping_timeout range"}},
 		{"retries beyond total", func(c *ClientConfig) {
-			c.Timeouts.Total = time.Second
+			c.Timeouts.Total = harden.Second
 			c.Retry.MaxAttempts, c.Retry.MaxBackoff = 5, 2*harden.Second
 		}, []string{"client.retry.max_backoff retries-within-deadline"}},
 		{"unverified TLS", func(c *ClientConfig) { c.TLS.InsecureSkipVerify = true }, []string{"client.tls.insecure_skip_verify tls-verify"}},
 		{"everything at once", func(c *ClientConfig) {
-			c.Timeouts.ResponseHeader, c.Timeouts.Total = time.Minute, 10*time.Second
+			c.Timeouts.ResponseHeader, c.Timeouts.Total = harden.Minute, 10*harden.Second
 			c.Pool.MaxPerHost = 8
 			c.TLS.InsecureSkipVerify = true
 		}, []string{
@@ -91,19 +91,19 @@ func TestClientConfigValidateAgainst(t *testing.T) {
 		want   []string
 	}{
 		{"defaults", func(*ClientConfig) {}, func(*ServerConfig) {}, nil},
-		{"idle at the server's", func(c *ClientConfig) { c.Timeouts.Idle = 120 * time.Second }, func(*ServerConfig) {},
+		{"idle at the server's", func(c *ClientConfig) { c.Timeouts.Idle = 120 * harden.Second }, func(*ServerConfig) {},
 			[]string{"client.timeouts.idle idle-below-server"}},
 		{"idle kept forever", func(c *ClientConfig) { c.Timeouts.Idle = -1 }, func(*ServerConfig) {},
 			[]string{"client.timeouts.idle idle-below-server"}},
-		{"idle above the load balancer in front", func(*ClientConfig) {}, func(s *ServerConfig) { s.Timeouts.UpstreamIdle = 30 * time.Second },
+		{"idle above the load balancer in front", func(*ClientConfig) {}, func(s *ServerConfig) { s.Timeouts.UpstreamIdle = 30 * harden.Second },
 			[]string{"client.timeouts.idle idle-below-server"}},
-		{"header at the handler timeout", func(c *ClientConfig) { c.Timeouts.ResponseHeader = 30 * time.Second }, func(*ServerConfig) {},
+		{"header at the handler timeout", func(c *ClientConfig) { c.Timeouts.ResponseHeader = 30 * harden.Second }, func(*ServerConfig) {},
 			[]string{"client.timeouts.response_header attempt-above-handler"}},
 		{"per-attempt timeout below the handler", func(c *ClientConfig) { c.Retry.PerAttemptTimeout = 10 * harden.Second }, func(*ServerConfig) {},
 			[]string{"client.retry.per_attempt_timeout attempt-above-handler"}},
 		{"long handler, long client", func(c *ClientConfig) {
-			c.Timeouts.ResponseHeader, c.Timeouts.Total = 2*time.Minute, 5*time.Minute
-		}, func(s *ServerConfig) { s.Timeouts.Handler = time.Minute }, nil},
+			c.Timeouts.ResponseHeader, c.Timeouts.Total = 2*harden.Minute, 5*harden.Minute
+		}, func(s *ServerConfig) { s.Timeouts.Handler = harden.Minute }, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -138,10 +138,10 @@ func TestNewTransportMapsConfig(t *testing.T) {
 		name          string
 		got, def, dis any
 	}{
-		{"tls_handshake", def.TLSHandshakeTimeout, defaultClientTLSHandshake, time.Duration(0)},
-		{"response_header", def.ResponseHeaderTimeout, defaultClientResponseHeader, time.Duration(0)},
-		{"expect_continue", def.ExpectContinueTimeout, defaultClientExpectContinue, time.Duration(0)},
-		{"idle", def.IdleConnTimeout, defaultClientIdle, time.Duration(0)},
+		{"tls_handshake", def.TLSHandshakeTimeout, defaultClientTLSHandshake.Std(), time.Duration(0)},
+		{"response_header", def.ResponseHeaderTimeout, defaultClientResponseHeader.Std(), time.Duration(0)},
+		{"expect_continue", def.ExpectContinueTimeout, defaultClientExpectContinue.Std(), time.Duration(0)},
+		{"idle", def.IdleConnTimeout, defaultClientIdle.Std(), time.Duration(0)},
 		{"max_idle", def.MaxIdleConns, defaultClientMaxIdle, 0},
 		{"max_idle_per_host", def.MaxIdleConnsPerHost, defaultClientMaxIdlePerHost, -1},
 		{"max_per_host", def.MaxConnsPerHost, 0, 0},
@@ -163,7 +163,7 @@ func TestNewTransportMapsConfig(t *testing.T) {
 			}
 		})
 	}
-	if def.HTTP2 == nil || def.HTTP2.SendPingTimeout != defaultClientPingAfter || def.HTTP2.PingTimeout != defaultClientPingTimeout || !def.ForceAttemptHTTP2 {
+	if def.HTTP2 == nil || def.HTTP2.SendPingTimeout != defaultClientPingAfter.Std() || def.HTTP2.PingTimeout != defaultClientPingTimeout.Std() || !def.ForceAttemptHTTP2 {
 		t.Errorf("HTTP/2 %+v, want health pings after %v", def.HTTP2, defaultClientPingAfter)
 	}
 	if dis.HTTP2 != nil {

@@ -3,23 +3,10 @@ package httpx
 import (
 	"math"
 	"net"
-	"time"
 
 	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/limits"
-)
-
-// Bytes is a size in bytes. In config files it is written with a unit:
-// "64KiB", "1MiB", "10MB"; in Go it is an integer (1 << 20).
-type Bytes = harden.Bytes
-
-// Rate is a transfer rate in bytes per second, written "1KiB/s" in files.
-type Rate = harden.Rate
-
-// Common sizes, for use in Go code: cfg.Limits.MaxBodyBytes = 8 * httpx.MiB.
-const (
-	KiB = harden.KiB
-	MiB = harden.MiB
+	"github.com/harden-go/harden/middleware"
 )
 
 // ServerConfig is everything about a public HTTP server that can be written
@@ -58,7 +45,7 @@ type ServerTimeouts struct {
 	// Cloudflare's guidance for Go servers on the internet ("So you want
 	// to expose Go on the Internet"). Disabling it is refused (rule
 	// header-timeout).
-	ReadHeader time.Duration `yaml:"read_header" json:"read_header"`
+	ReadHeader harden.Duration `yaml:"read_header" json:"read_header"`
 
 	// Handler is how long a handler may run before its context is
 	// cancelled and, if it has written nothing, the client is answered
@@ -66,7 +53,7 @@ type ServerTimeouts struct {
 	// timeout of Google Cloud's HTTP(S) load balancers; raise it together
 	// with the proxy's when handlers legitimately run longer. Negative: no
 	// handler timeout (long-polling or streaming servers).
-	Handler time.Duration `yaml:"handler" json:"handler"`
+	Handler harden.Duration `yaml:"handler" json:"handler"`
 
 	// Write is the write deadline of a response, counted from the end of
 	// the request headers (http.Server.WriteTimeout). It must exceed
@@ -75,7 +62,7 @@ type ServerTimeouts struct {
 	// that is already streaming when Handler expires is cut at this
 	// deadline. Zero: Handler + 5s (or disabled when Handler is).
 	// Negative: no write deadline.
-	Write time.Duration `yaml:"write" json:"write"`
+	Write harden.Duration `yaml:"write" json:"write"`
 
 	// Idle is how long a keep-alive connection may wait for its next
 	// request. It must exceed UpstreamIdle so the proxy in front closes
@@ -83,12 +70,12 @@ type ServerTimeouts struct {
 	// server has just closed (rule idle-above-upstream; AWS documents the
 	// same requirement for ALB targets). Zero: 120s, twice ALB's default
 	// idle timeout of 60s. Negative: never close idle connections.
-	Idle time.Duration `yaml:"idle" json:"idle"`
+	Idle harden.Duration `yaml:"idle" json:"idle"`
 
 	// UpstreamIdle is the idle timeout of the load balancer or proxy in
 	// front of this server (60s on AWS ALB, 350s on AWS NLB). Zero:
 	// unknown, and the rule idle-above-upstream is not checked.
-	UpstreamIdle time.Duration `yaml:"upstream_idle" json:"upstream_idle"`
+	UpstreamIdle harden.Duration `yaml:"upstream_idle" json:"upstream_idle"`
 }
 
 // ServerLimits bound what one client can make the server hold.
@@ -103,7 +90,7 @@ type ServerLimits struct {
 	// yet 16 times below net/http's 1MiB default; nginx's default
 	// large_client_header_buffers is 4 x 8KiB. Negative: net/http's 1MiB
 	// default with its plain-text 431.
-	MaxHeaderBytes Bytes `yaml:"max_header_bytes" json:"max_header_bytes"`
+	MaxHeaderBytes harden.Bytes `yaml:"max_header_bytes" json:"max_header_bytes"`
 
 	// MaxBodyBytes bounds request bodies. A larger Content-Length is
 	// answered 413 before any body byte is read; a chunked body that
@@ -112,13 +99,13 @@ type ServerLimits struct {
 	// client_max_body_size default. Negative: unlimited. Routes that need
 	// more (or less) wrap their handler in limits.Body, which replaces
 	// this limit for their requests.
-	MaxBodyBytes Bytes `yaml:"max_body_bytes" json:"max_body_bytes"`
+	MaxBodyBytes harden.Bytes `yaml:"max_body_bytes" json:"max_body_bytes"`
 
 	// BodyStallTimeout aborts a body read when no byte arrives for this
 	// long (the R-U-Dead-Yet slow POST). Zero: 10s, inside nginx's 60s
 	// client_body_timeout and Apache mod_reqtimeout's 20s. Negative:
 	// disabled.
-	BodyStallTimeout time.Duration `yaml:"body_stall_timeout" json:"body_stall_timeout"`
+	BodyStallTimeout harden.Duration `yaml:"body_stall_timeout" json:"body_stall_timeout"`
 
 	// MinBodyRate is the rate a body must average over each
 	// BodyRateWindow while it is being read. Zero: MaxBodyBytes divided by
@@ -126,11 +113,11 @@ type ServerLimits struct {
 	// so that any body the server accepts can arrive before the handler
 	// deadline (rule body-rate); with the defaults that is 35KiB/s.
 	// Negative: disabled.
-	MinBodyRate Rate `yaml:"min_body_rate" json:"min_body_rate"`
+	MinBodyRate harden.Rate `yaml:"min_body_rate" json:"min_body_rate"`
 
 	// BodyRateWindow is the window over which MinBodyRate is measured, so
 	// one slow burst is forgiven. Zero: 10s, as mod_reqtimeout measures.
-	BodyRateWindow time.Duration `yaml:"body_rate_window" json:"body_rate_window"`
+	BodyRateWindow harden.Duration `yaml:"body_rate_window" json:"body_rate_window"`
 
 	// MaxConnections caps the server's open connections, across all its
 	// listeners; beyond it new connections are closed at once so the load balancer can try another backend.
@@ -158,13 +145,13 @@ type ServerLimits struct {
 	// over replicas added since (see "Connection age" in the package
 	// doc). Zero: 5m. Negative: connections live until idle or closed by
 	// the client.
-	MaxConnectionAge time.Duration `yaml:"max_connection_age" json:"max_connection_age"`
+	MaxConnectionAge harden.Duration `yaml:"max_connection_age" json:"max_connection_age"`
 
 	// MaxConnectionAgeGrace is how long a connection past its age may
 	// keep serving the requests in flight before it is closed under them.
 	// Zero: timeouts.write, the longest a response may take anyway (no
 	// bound when that is disabled). Negative: no bound.
-	MaxConnectionAgeGrace time.Duration `yaml:"max_connection_age_grace" json:"max_connection_age_grace"`
+	MaxConnectionAgeGrace harden.Duration `yaml:"max_connection_age_grace" json:"max_connection_age_grace"`
 }
 
 // listener returns the connection caps of the server's limits.ConnBudget.
@@ -179,7 +166,7 @@ type ShutdownConfig struct {
 	// Kubernetes endpoints stop routing to it before it stops listening.
 	// Zero: 10s, covering a readiness probe period of 5s with a failure
 	// threshold of 2 plus endpoint propagation. Negative: no delay.
-	DrainDelay time.Duration `yaml:"drain_delay" json:"drain_delay"`
+	DrainDelay harden.Duration `yaml:"drain_delay" json:"drain_delay"`
 
 	// Timeout bounds the wait for in-flight requests after the listener
 	// closes; connections still busy then are force-closed. Zero: 15s, so
@@ -187,13 +174,13 @@ type ShutdownConfig struct {
 	// terminationGracePeriodSeconds of 30s with a margin before SIGKILL.
 	// Negative: refused (rule range), whatever DrainDelay says; it would
 	// cut every in-flight request.
-	Timeout time.Duration `yaml:"timeout" json:"timeout"`
+	Timeout harden.Duration `yaml:"timeout" json:"timeout"`
 
 	// TerminationGrace is the platform's grace period between SIGTERM and
 	// SIGKILL (Kubernetes terminationGracePeriodSeconds). When set,
 	// DrainDelay + Timeout must fit inside it (rule
 	// shutdown-within-grace). Zero: unknown, not checked.
-	TerminationGrace time.Duration `yaml:"termination_grace" json:"termination_grace"`
+	TerminationGrace harden.Duration `yaml:"termination_grace" json:"termination_grace"`
 }
 
 // AdminConfig is the separate listener for health checks and profiling,
@@ -216,27 +203,23 @@ type AdminConfig struct {
 	// server records; the admin write deadline is MaxProfile + 10s, so a
 	// profile is never cut off. Zero: 30s, net/http/pprof's default
 	// profile length.
-	MaxProfile time.Duration `yaml:"max_profile" json:"max_profile"`
+	MaxProfile harden.Duration `yaml:"max_profile" json:"max_profile"`
 }
 
-// Defaults that are not a function of other fields.
+// Defaults that are not a function of other fields. Those the server
+// shares with its middleware are declared in limits and middleware.
 const (
 	defaultAddr             = ":8080"
-	defaultReadHeader       = 5 * time.Second
-	defaultHandler          = 30 * time.Second
-	writeGrace              = 5 * time.Second
-	minWriteGrace           = time.Second
-	defaultIdle             = 120 * time.Second
-	defaultMaxHeaderBytes   = 64 * KiB
-	defaultMaxBodyBytes     = 1 * MiB
-	defaultBodyStall        = 10 * time.Second
-	defaultBodyRateWindow   = 10 * time.Second
-	minBodyRate             = Rate(KiB)
-	defaultDrainDelay       = 10 * time.Second
-	defaultShutdownTimeout  = 15 * time.Second
+	defaultReadHeader       = 5 * harden.Second
+	writeGrace              = 5 * harden.Second
+	minWriteGrace           = harden.Second
+	defaultIdle             = 120 * harden.Second
+	defaultMaxHeaderBytes   = 64 * harden.KiB
+	defaultDrainDelay       = 10 * harden.Second
+	defaultShutdownTimeout  = 15 * harden.Second
 	defaultAdminAddr        = "127.0.0.1:9090"
-	defaultMaxProfile       = 30 * time.Second
-	adminWriteMargin        = 10 * time.Second
+	defaultMaxProfile       = 30 * harden.Second
+	adminWriteMargin        = 10 * harden.Second
 	minReservedDescriptors  = 256
 	reservedDescriptorShare = 4 // one quarter of the open-file limit
 	perIPShare              = 4 // one client may hold a quarter of the connections
@@ -256,7 +239,7 @@ func (c ServerConfig) withDefaults() ServerConfig {
 	setDefault(&c.Addr, defaultAddr)
 	t := &c.Timeouts
 	setDefault(&t.ReadHeader, defaultReadHeader)
-	setDefault(&t.Handler, defaultHandler)
+	setDefault(&t.Handler, middleware.DefaultHandlerTimeout)
 	if t.Write == 0 {
 		t.Write = -1
 		if t.Handler > 0 {
@@ -267,9 +250,9 @@ func (c ServerConfig) withDefaults() ServerConfig {
 
 	l := &c.Limits
 	setDefault(&l.MaxHeaderBytes, defaultMaxHeaderBytes)
-	setDefault(&l.MaxBodyBytes, defaultMaxBodyBytes)
-	setDefault(&l.BodyStallTimeout, defaultBodyStall)
-	setDefault(&l.BodyRateWindow, defaultBodyRateWindow)
+	setDefault(&l.MaxBodyBytes, limits.DefaultMaxBodyBytes)
+	setDefault(&l.BodyStallTimeout, limits.DefaultStallTimeout)
+	setDefault(&l.BodyRateWindow, limits.DefaultWindow)
 	if l.MinBodyRate == 0 {
 		l.MinBodyRate = deriveMinBodyRate(l.MaxBodyBytes, t.Handler)
 	}
@@ -313,12 +296,12 @@ func setDefault[T comparable](field *T, def T) {
 // arrives within handler, rounded up to a whole KiB/s, at least 1KiB/s.
 // Without a size limit or a handler deadline there is nothing to derive
 // from and the floor applies.
-func deriveMinBodyRate(limit Bytes, handler time.Duration) Rate {
+func deriveMinBodyRate(limit harden.Bytes, handler harden.Duration) harden.Rate {
 	if limit <= 0 || handler <= 0 {
-		return minBodyRate
+		return limits.DefaultMinRate
 	}
-	kibPerSecond := math.Ceil(float64(limit) / handler.Seconds() / float64(KiB))
-	return max(Rate(kibPerSecond)*Rate(KiB), minBodyRate)
+	kibPerSecond := math.Ceil(float64(limit) / handler.Std().Seconds() / float64(harden.KiB))
+	return max(harden.Rate(kibPerSecond)*harden.Rate(harden.KiB), limits.DefaultMinRate)
 }
 
 // deriveMaxConnections keeps a quarter of the open-file limit (at least

@@ -8,11 +8,13 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/harden-go/harden"
 )
 
 // Defaults of the connection age (see "Connection age" in the package doc).
 const (
-	defaultMaxConnectionAge = 5 * time.Minute
+	defaultMaxConnectionAge = 5 * harden.Minute
 	connectionAgeJitter     = 0.1 // ±10%, as gRFC A9 spreads gRPC's MaxConnectionAge
 )
 

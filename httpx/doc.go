@@ -15,7 +15,7 @@
 // fields take the defaults of [DefaultServerConfig]; derived values (the
 // write deadline, the minimum body rate, the connection cap) follow from
 // the fields they depend on. [ServerConfig.Validate] returns every problem
-// at once as [*ConfigError] values, each naming the key path, a stable rule
+// at once as [*harden.ConfigError] values, each naming the key path, a stable rule
 // name and the fix:
 //
 //	header-timeout         timeouts.read_header must be set

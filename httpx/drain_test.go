@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/harden-go/harden"
 )
 
 // An HTTP/1.1 keep-alive connection idle when the drain starts is closed
@@ -20,9 +22,9 @@ import (
 // listener closes, possibly while it is sending.
 func TestDrainClosesIdleKeepAliveConnectionsWhileStillAccepting(t *testing.T) {
 	cfg := testConfig()
-	cfg.Timeouts.Idle = 4 * safety
-	cfg.Timeouts.ReadHeader = safety
-	cfg.Shutdown = ShutdownConfig{DrainDelay: safety, Timeout: safety}
+	cfg.Timeouts.Idle = harden.Duration(4 * safety)
+	cfg.Timeouts.ReadHeader = harden.Duration(safety)
+	cfg.Shutdown = ShutdownConfig{DrainDelay: harden.Duration(safety), Timeout: harden.Duration(safety)}
 	srv, addr := serve(t, cfg, ok)
 	idle := dial(t, addr)
 	_ = idle.SetDeadline(time.Now().Add(2 * safety)) // past the drain delay
@@ -70,9 +72,9 @@ func answeredThenClosed(t *testing.T, c net.Conn, rest string) {
 // connections already open stay with the draining server.
 func TestDrainLosesNoPOST(t *testing.T) {
 	cfg := testConfig()
-	cfg.Timeouts.Handler = safety
-	cfg.Timeouts.Idle = 4 * safety
-	cfg.Shutdown = ShutdownConfig{DrainDelay: time.Second, Timeout: safety}
+	cfg.Timeouts.Handler = harden.Duration(safety)
+	cfg.Timeouts.Idle = harden.Duration(4 * safety)
+	cfg.Shutdown = ShutdownConfig{DrainDelay: harden.Second, Timeout: harden.Duration(safety)}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		_, _ = io.WriteString(w, "ok")
@@ -185,9 +187,9 @@ func TestDrainLosesNoPOST(t *testing.T) {
 // arrive: the request is answered, with Connection: close.
 func TestDrainSparesConnectionReceivingARequest(t *testing.T) {
 	cfg := testConfig()
-	cfg.Timeouts.Idle = 4 * safety
-	cfg.Timeouts.ReadHeader = 4 * safety
-	cfg.Shutdown = ShutdownConfig{DrainDelay: safety, Timeout: safety}
+	cfg.Timeouts.Idle = harden.Duration(4 * safety)
+	cfg.Timeouts.ReadHeader = harden.Duration(4 * safety)
+	cfg.Shutdown = ShutdownConfig{DrainDelay: harden.Duration(safety), Timeout: harden.Duration(safety)}
 	srv, addr := serve(t, cfg, ok)
 	sending, quiet := dial(t, addr), dial(t, addr)
 	_ = sending.SetDeadline(time.Now().Add(2 * safety))

@@ -2,13 +2,12 @@ package httpx_test
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/configs"
 	"github.com/harden-go/harden/httpx"
 )
@@ -48,14 +47,11 @@ func Example_referenceConfig() {
 // and fix.
 func ExampleServerConfig_Validate() {
 	cfg := httpx.DefaultServerConfig()
-	cfg.Timeouts.Write = 30 * time.Second // equal to the handler timeout
+	cfg.Timeouts.Write = 30 * harden.Second // equal to the handler timeout
 	cfg.Admin.Addr = "0.0.0.0:9090"
 	err := cfg.Validate()
-	var ce *httpx.ConfigError
-	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
-		if errors.As(e, &ce) {
-			fmt.Println(ce.Field, ce.Rule)
-		}
+	for _, ce := range harden.ConfigErrors(err) {
+		fmt.Println(ce.Field, ce.Rule)
 	}
 	// Output:
 	// server.timeouts.write write-after-handler

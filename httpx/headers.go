@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/internal/problem"
 )
 
@@ -12,7 +13,7 @@ import (
 // harden enforces the configured limit in headerLimit, counted as
 // headerSize says, and leaves net/http a backstop at twice the limit that
 // bounds memory per connection against grossly oversized header blocks.
-func headerBackstop(limit Bytes) int {
+func headerBackstop(limit harden.Bytes) int {
 	if limit <= 0 {
 		return 0 // net/http's DefaultMaxHeaderBytes
 	}

@@ -2,7 +2,8 @@ package httpx
 
 import (
 	"net/http"
-	"time"
+
+	"github.com/harden-go/harden"
 )
 
 // HTTP2Config is the server's HTTP/2 settings, under "server.http2". HTTP/2
@@ -21,18 +22,18 @@ type HTTP2Config struct {
 	// MaxReadFrameSize is SETTINGS_MAX_FRAME_SIZE, the largest frame the
 	// server reads. Zero: 16KiB, the protocol's initial value (RFC 9113
 	// section 6.5.2); it must lie within 16KiB..16MiB-1.
-	MaxReadFrameSize Bytes `yaml:"max_read_frame_size" json:"max_read_frame_size"`
+	MaxReadFrameSize harden.Bytes `yaml:"max_read_frame_size" json:"max_read_frame_size"`
 
 	// StreamWindow is the flow-control window of one request body: how
 	// much a client may send before the handler reads. Zero: 64KiB,
 	// Envoy's edge initial_stream_window_size, so a client cannot park
 	// megabytes per stream in server memory. Below 4MiB.
-	StreamWindow Bytes `yaml:"stream_window" json:"stream_window"`
+	StreamWindow harden.Bytes `yaml:"stream_window" json:"stream_window"`
 
 	// ConnectionWindow is the flow-control window of a whole connection.
 	// Zero: 1MiB, Envoy's edge initial_connection_window_size. Within
 	// 64KiB..4MiB-1.
-	ConnectionWindow Bytes `yaml:"connection_window" json:"connection_window"`
+	ConnectionWindow harden.Bytes `yaml:"connection_window" json:"connection_window"`
 
 	// PingAfter sends a PING when nothing has been received on a
 	// connection for this long, and PingTimeout closes the connection when
@@ -40,14 +41,14 @@ type HTTP2Config struct {
 	// entry, a killed client) stop holding a connection. Zero: 30s and
 	// 15s (Go's PingTimeout default). Negative PingAfter: no health
 	// checks.
-	PingAfter   time.Duration `yaml:"ping_after" json:"ping_after"`
-	PingTimeout time.Duration `yaml:"ping_timeout" json:"ping_timeout"`
+	PingAfter   harden.Duration `yaml:"ping_after" json:"ping_after"`
+	PingTimeout harden.Duration `yaml:"ping_timeout" json:"ping_timeout"`
 
 	// WriteByteTimeout closes a connection on which no byte could be
 	// written for this long while data was waiting: a peer that stops
 	// reading (zero window, full TCP buffers) is dropped instead of
 	// holding a writer forever. Zero: 30s. Negative: none.
-	WriteByteTimeout time.Duration `yaml:"write_byte_timeout" json:"write_byte_timeout"`
+	WriteByteTimeout harden.Duration `yaml:"write_byte_timeout" json:"write_byte_timeout"`
 
 	// Cleartext also serves HTTP/2 without TLS (h2c, prior knowledge),
 	// for servers behind a proxy that speaks h2c to its backends. Off by
@@ -59,15 +60,15 @@ type HTTP2Config struct {
 // HTTP/2 defaults and protocol bounds.
 const (
 	defaultMaxConcurrentStreams = 100
-	minFrameSize                = 16 * KiB   // RFC 9113 section 6.5.2
-	maxFrameSize                = 16*MiB - 1 // RFC 9113 section 6.5.2: 2^24-1
-	maxWindow                   = 4*MiB - 1  // net/http's bound on receive buffers
-	minConnectionWindow         = 64 * KiB   // net/http's floor; the RFC's initial window is 65535
-	defaultStreamWindow         = 64 * KiB   // Envoy edge
-	defaultConnectionWindow     = 1 * MiB    // Envoy edge
-	defaultPingAfter            = 30 * time.Second
-	defaultPingTimeout          = 15 * time.Second // net/http's default
-	defaultWriteByteTimeout     = 30 * time.Second
+	minFrameSize                = 16 * harden.KiB   // RFC 9113 section 6.5.2
+	maxFrameSize                = 16*harden.MiB - 1 // RFC 9113 section 6.5.2: 2^24-1
+	maxWindow                   = 4*harden.MiB - 1  // net/http's bound on receive buffers
+	minConnectionWindow         = 64 * harden.KiB   // net/http's floor; the RFC's initial window is 65535
+	defaultStreamWindow         = 64 * harden.KiB   // Envoy edge
+	defaultConnectionWindow     = 1 * harden.MiB    // Envoy edge
+	defaultPingAfter            = 30 * harden.Second
+	defaultPingTimeout          = 15 * harden.Second // net/http's default
+	defaultWriteByteTimeout     = 30 * harden.Second
 )
 
 func (h HTTP2Config) withDefaults() HTTP2Config {
@@ -83,23 +84,23 @@ func (h HTTP2Config) withDefaults() HTTP2Config {
 
 func (h HTTP2Config) validate(p *problems) {
 	if h.MaxConcurrentStreams < 1 {
-		p.Add("http2.max_concurrent_streams", RuleRange,
+		p.Add("http2.max_concurrent_streams", harden.RuleRange,
 			"is %d; SETTINGS_MAX_CONCURRENT_STREAMS below 1 refuses every request (RFC 9113 section 5.1.2 recommends at least 100)", h.MaxConcurrentStreams)
 	}
 	if h.MaxReadFrameSize < minFrameSize || h.MaxReadFrameSize > maxFrameSize {
-		p.Add("http2.max_read_frame_size", RuleRange,
+		p.Add("http2.max_read_frame_size", harden.RuleRange,
 			"is %v; SETTINGS_MAX_FRAME_SIZE must lie between 16KiB (2^14) and 16MiB-1 (2^24-1), RFC 9113 section 6.5.2", h.MaxReadFrameSize)
 	}
 	if h.StreamWindow < 1 || h.StreamWindow > maxWindow {
-		p.Add("http2.stream_window", RuleRange,
+		p.Add("http2.stream_window", harden.RuleRange,
 			"is %v; a stream's flow-control window must be positive and below 4MiB, or net/http ignores it", h.StreamWindow)
 	}
 	if h.ConnectionWindow < minConnectionWindow || h.ConnectionWindow > maxWindow {
-		p.Add("http2.connection_window", RuleRange,
+		p.Add("http2.connection_window", harden.RuleRange,
 			"is %v; a connection's flow-control window must lie within 64KiB..4MiB, or net/http ignores it", h.ConnectionWindow)
 	}
 	if h.PingAfter > 0 && h.PingTimeout < 0 {
-		p.Add("http2.ping_timeout", RuleRange, "is negative (%v); a health-check PING needs a time to wait for its answer", h.PingTimeout)
+		p.Add("http2.ping_timeout", harden.RuleRange, "is negative (%v); a health-check PING needs a time to wait for its answer", h.PingTimeout)
 	}
 }
 
@@ -110,9 +111,9 @@ func (h HTTP2Config) apply(hs *http.Server) {
 		MaxReadFrameSize:              int(h.MaxReadFrameSize),
 		MaxReceiveBufferPerStream:     int(h.StreamWindow),
 		MaxReceiveBufferPerConnection: int(h.ConnectionWindow),
-		SendPingTimeout:               max(h.PingAfter, 0),
-		PingTimeout:                   h.PingTimeout,
-		WriteByteTimeout:              max(h.WriteByteTimeout, 0),
+		SendPingTimeout:               max(h.PingAfter, 0).Std(),
+		PingTimeout:                   h.PingTimeout.Std(),
+		WriteByteTimeout:              max(h.WriteByteTimeout, 0).Std(),
 	}
 	var p http.Protocols
 	p.SetHTTP1(true)

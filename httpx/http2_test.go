@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/limits"
 )
 
@@ -132,7 +133,7 @@ func TestHTTP2CleartextOnlyWhenConfigured(t *testing.T) {
 // rather than exceed it).
 func TestHTTP2ConcurrentStreamsAreCapped(t *testing.T) {
 	cfg := testConfig()
-	cfg.Timeouts.Handler = safety
+	cfg.Timeouts.Handler = harden.Duration(safety)
 	cfg.HTTP2.MaxConcurrentStreams = 3
 	var mu sync.Mutex
 	running, peak := map[string]int{}, 0

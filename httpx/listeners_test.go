@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/tlsx/tlstest"
 )
 
@@ -119,7 +120,7 @@ func TestSecondPlainListenerSpeaksHTTP(t *testing.T) {
 // in all and per client address.
 func TestConnectionCapsSpanListeners(t *testing.T) {
 	cfg := testConfig()
-	cfg.Timeouts.ReadHeader = safety // idle connections must not be closed by the header timeout here
+	cfg.Timeouts.ReadHeader = harden.Duration(safety) // idle connections must not be closed by the header timeout here
 	cfg.Limits.MaxConnections = 2
 	srv, err := NewServer(cfg, ok)
 	if err != nil {

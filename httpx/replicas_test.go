@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/tlsx/tlstest"
 )
 
@@ -138,7 +139,7 @@ func (rs *replicaSet) scaleOut(t *testing.T, m mode, period time.Duration, moves
 func lifetimeClient(t *testing.T, life time.Duration) func(func(context.Context, string, string) (net.Conn, error), *tls.Config) http.RoundTripper {
 	return func(dial func(context.Context, string, string) (net.Conn, error), tc *tls.Config) http.RoundTripper {
 		cfg := ClientConfig{}
-		cfg.Pool.MaxConnectionLifetime = life
+		cfg.Pool.MaxConnectionLifetime = harden.Duration(life)
 		c, err := NewClient(cfg, WithBaseTransport(plainTransport(dial, tc)))
 		if err != nil {
 			t.Fatal(err)
@@ -162,7 +163,7 @@ func TestMaxConnectionAgeSpreadsWarmPool(t *testing.T) {
 	run(t, func(t *testing.T, m mode) {
 		t.Run("age", func(t *testing.T) {
 			cfg := ServerConfig{Shutdown: ShutdownConfig{DrainDelay: -1}}
-			cfg.Limits.MaxConnectionAge = age
+			cfg.Limits.MaxConnectionAge = harden.Duration(age)
 			newReplicaSet(t, m, cfg, plainTransport).scaleOut(t, m, age, true)
 		})
 		t.Run("off", func(t *testing.T) {
@@ -191,8 +192,8 @@ func TestMaxConnectionAgeGrace(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				release := make(chan struct{})
 				started := make(chan struct{}, 1)
-				cfg := ServerConfig{Shutdown: ShutdownConfig{DrainDelay: -1, Timeout: safety}}
-				cfg.Limits.MaxConnectionAge, cfg.Limits.MaxConnectionAgeGrace = age, tc.grace
+				cfg := ServerConfig{Shutdown: ShutdownConfig{DrainDelay: -1, Timeout: harden.Duration(safety)}}
+				cfg.Limits.MaxConnectionAge, cfg.Limits.MaxConnectionAgeGrace = harden.Duration(age), harden.Duration(tc.grace)
 				h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					if r.URL.Path == "/slow" {
 						started <- struct{}{}
@@ -287,7 +288,7 @@ func TestClientMaxConnectionLifetimeUnderLoad(t *testing.T) {
 // them: HTTP/1.1 closes them between requests, HTTP/2 with a GOAWAY.
 func TestMaxConnectionAgeUnderLoad(t *testing.T) {
 	cfg := ServerConfig{Shutdown: ShutdownConfig{DrainDelay: -1}}
-	cfg.Limits.MaxConnectionAge = 50 * time.Millisecond
+	cfg.Limits.MaxConnectionAge = 50 * harden.Millisecond
 	run(t, func(t *testing.T, m mode) {
 		rs := newReplicaSet(t, m, cfg, plainTransport)
 		rs.svc.set(rs.a, rs.b)
@@ -321,14 +322,14 @@ func (rs *replicaSet) hammer(t *testing.T) {
 // write deadline as grace, and live 5m in a client's pool.
 func TestConnectionAgeDefaults(t *testing.T) {
 	s := DefaultServerConfig()
-	if s.Limits.MaxConnectionAge != 5*time.Minute || s.Limits.MaxConnectionAgeGrace != s.Timeouts.Write {
+	if s.Limits.MaxConnectionAge != 5*harden.Minute || s.Limits.MaxConnectionAgeGrace != s.Timeouts.Write {
 		t.Errorf("server age %v grace %v, want 5m and timeouts.write (%v)", s.Limits.MaxConnectionAge, s.Limits.MaxConnectionAgeGrace, s.Timeouts.Write)
 	}
 	noWrite := ServerConfig{Timeouts: ServerTimeouts{Handler: -1}}.withDefaults()
 	if g := noWrite.Limits.MaxConnectionAgeGrace; g >= 0 {
 		t.Errorf("grace %v without a write deadline, want none (negative)", g)
 	}
-	if c := DefaultClientConfig(); c.Pool.MaxConnectionLifetime != 5*time.Minute {
+	if c := DefaultClientConfig(); c.Pool.MaxConnectionLifetime != 5*harden.Minute {
 		t.Errorf("client lifetime %v, want 5m", c.Pool.MaxConnectionLifetime)
 	}
 	for _, tc := range []struct {

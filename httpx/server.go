@@ -72,9 +72,9 @@ func NewServer(cfg ServerConfig, h http.Handler, opts ...ServerOption) (*Server,
 	var errs []error
 	switch {
 	case h == nil:
-		errs = append(errs, &ConfigError{Field: "handler", Rule: RuleHandlerRequired, Reason: "is nil; pass the application's handler"})
+		errs = append(errs, &harden.ConfigError{Field: "handler", Rule: RuleHandlerRequired, Reason: "is nil; pass the application's handler"})
 	case h == http.Handler(http.DefaultServeMux):
-		errs = append(errs, &ConfigError{Field: "handler", Rule: RuleNoDefaultMux,
+		errs = append(errs, &harden.ConfigError{Field: "handler", Rule: RuleNoDefaultMux,
 			Reason: "is http.DefaultServeMux, where importing net/http/pprof or expvar publishes profiles and memory stats; use http.NewServeMux() and the admin server for /debug/pprof"})
 	}
 	if err := cfg.Validate(); err != nil {
@@ -86,16 +86,16 @@ func NewServer(cfg ServerConfig, h http.Handler, opts ...ServerOption) (*Server,
 	o := newServerOptions(opts)
 	c := cfg.withDefaults()
 	s := &Server{cfg: c, log: o.logger, mwOpts: o.middleware(), done: make(chan struct{}), tracked: newConnTracker(),
-		ages: newConnAges(c.Limits.MaxConnectionAge, c.Limits.MaxConnectionAgeGrace, defaultAgeRand)}
+		ages: newConnAges(c.Limits.MaxConnectionAge.Std(), c.Limits.MaxConnectionAgeGrace.Std(), defaultAgeRand)}
 	if lc := c.Limits.listener(); lc.Max > 0 || lc.MaxPerIP > 0 {
 		s.conns = limits.NewConnBudget(lc)
 	}
 	s.hs = &http.Server{
 		Addr:              c.Addr,
 		Handler:           s.chain(h),
-		ReadHeaderTimeout: c.Timeouts.ReadHeader,
-		WriteTimeout:      max(c.Timeouts.Write, 0),
-		IdleTimeout:       c.Timeouts.Idle,
+		ReadHeaderTimeout: c.Timeouts.ReadHeader.Std(),
+		WriteTimeout:      max(c.Timeouts.Write, 0).Std(),
+		IdleTimeout:       c.Timeouts.Idle.Std(),
 		MaxHeaderBytes:    headerBackstop(c.Limits.MaxHeaderBytes),
 		ErrorLog:          zap.NewStdLog(o.logger.Named("net/http")),
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
@@ -253,10 +253,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) shutdown(ctx context.Context) error {
 	sc := s.cfg.Shutdown
 	s.draining.Store(true)
-	s.log.Info("draining", zap.Duration("drain_delay", sc.DrainDelay), zap.Duration("timeout", sc.Timeout))
+	s.log.Info("draining", zap.Duration("drain_delay", sc.DrainDelay.Std()), zap.Duration("timeout", sc.Timeout.Std()))
 	if sc.DrainDelay > 0 {
-		stopSweep := s.tracked.sweepIdle(sc.DrainDelay)
-		t := time.NewTimer(sc.DrainDelay)
+		stopSweep := s.tracked.sweepIdle(sc.DrainDelay.Std())
+		t := time.NewTimer(sc.DrainDelay.Std())
 		select {
 		case <-t.C:
 		case <-ctx.Done():
@@ -264,11 +264,11 @@ func (s *Server) shutdown(ctx context.Context) error {
 		}
 		stopSweep()
 	}
-	sctx, cancel := context.WithTimeout(ctx, sc.Timeout)
+	sctx, cancel := context.WithTimeout(ctx, sc.Timeout.Std())
 	defer cancel()
 	if err := s.hs.Shutdown(sctx); err != nil {
 		closeErr := s.hs.Close()
-		s.log.Warn("shutdown timed out; connections force-closed", zap.Duration("timeout", sc.Timeout), zap.Error(err))
+		s.log.Warn("shutdown timed out; connections force-closed", zap.Duration("timeout", sc.Timeout.Std()), zap.Error(err))
 		return errors.Join(fmt.Errorf("httpx: requests still in flight after server.shutdown.timeout (%v) were cut: %w", sc.Timeout, err), closeErr)
 	}
 	s.log.Info("shut down")

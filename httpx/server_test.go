@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/internal/problem"
 	"github.com/harden-go/harden/limits"
 )
@@ -27,17 +28,17 @@ const safety = 5 * time.Second
 func testConfig() ServerConfig {
 	return ServerConfig{
 		Timeouts: ServerTimeouts{
-			ReadHeader: 200 * time.Millisecond,
-			Handler:    300 * time.Millisecond,
-			Idle:       300 * time.Millisecond,
+			ReadHeader: 200 * harden.Millisecond,
+			Handler:    300 * harden.Millisecond,
+			Idle:       300 * harden.Millisecond,
 		},
 		Limits: ServerLimits{
-			MaxHeaderBytes:   8 * KiB,
-			MaxBodyBytes:     64 * KiB,
-			BodyStallTimeout: 200 * time.Millisecond,
-			BodyRateWindow:   200 * time.Millisecond,
+			MaxHeaderBytes:   8 * harden.KiB,
+			MaxBodyBytes:     64 * harden.KiB,
+			BodyStallTimeout: 200 * harden.Millisecond,
+			BodyRateWindow:   200 * harden.Millisecond,
 		},
-		Shutdown: ShutdownConfig{DrainDelay: -1, Timeout: 2 * time.Second},
+		Shutdown: ShutdownConfig{DrainDelay: -1, Timeout: 2 * harden.Second},
 	}
 }
 
@@ -390,7 +391,7 @@ func TestHandlerOverrunGetsProblemNotEOF(t *testing.T) {
 func TestStreamingHandlerIsCutAtWriteDeadline(t *testing.T) {
 	run(t, func(t *testing.T, m mode) {
 		cfg := testConfig()
-		cfg.Timeouts.Write = cfg.Timeouts.Handler + time.Second
+		cfg.Timeouts.Write = cfg.Timeouts.Handler + harden.Second
 		stopped := make(chan error, 1)
 		_, base, client := serveMode(t, m, cfg, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			rc := http.NewResponseController(w)
@@ -428,7 +429,7 @@ func TestStreamingHandlerIsCutAtWriteDeadline(t *testing.T) {
 
 func TestConnectionCap(t *testing.T) {
 	cfg := testConfig()
-	cfg.Timeouts.ReadHeader = safety // idle connections must not be closed by the header timeout here
+	cfg.Timeouts.ReadHeader = harden.Duration(safety) // idle connections must not be closed by the header timeout here
 	cfg.Limits.MaxConnections = 2
 	cfg.Limits.MaxConnectionsPerIP = -1
 	_, addr := serve(t, cfg, ok)
@@ -443,7 +444,7 @@ func TestConnectionCap(t *testing.T) {
 
 func TestConnectionCapPerClientAddress(t *testing.T) {
 	cfg := testConfig()
-	cfg.Timeouts.ReadHeader = safety
+	cfg.Timeouts.ReadHeader = harden.Duration(safety)
 	cfg.Limits.MaxConnectionsPerIP = 1
 	_, addr := serve(t, cfg, ok)
 	served(t, dialFrom(t, "127.0.0.1", addr))
@@ -463,7 +464,7 @@ func TestNewServerRefuses(t *testing.T) {
 		{"nil handler", ServerConfig{}, nil, RuleHandlerRequired},
 		{"default mux", ServerConfig{}, http.DefaultServeMux, RuleNoDefaultMux},
 		{"invalid config", ServerConfig{Timeouts: ServerTimeouts{ReadHeader: -1}}, ok, RuleHeaderTimeout},
-		{"negative shutdown timeout", ServerConfig{Shutdown: ShutdownConfig{DrainDelay: -1, Timeout: -1}}, ok, RuleRange},
+		{"negative shutdown timeout", ServerConfig{Shutdown: ShutdownConfig{DrainDelay: -1, Timeout: -1}}, ok, harden.RuleRange},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/harden-go/harden"
 )
 
 // serveAdmin starts an admin server on a loopback listener and stops it
@@ -43,9 +45,9 @@ func TestShutdownLosesNoRequest(t *testing.T) {
 
 func testShutdownLosesNoRequest(t *testing.T, m mode) {
 	cfg := testConfig()
-	cfg.Timeouts.Handler = safety
-	cfg.Timeouts.Idle = safety
-	cfg.Shutdown = ShutdownConfig{DrainDelay: 600 * time.Millisecond, Timeout: safety}
+	cfg.Timeouts.Handler = harden.Duration(safety)
+	cfg.Timeouts.Idle = harden.Duration(safety)
+	cfg.Shutdown = ShutdownConfig{DrainDelay: 600 * harden.Millisecond, Timeout: harden.Duration(safety)}
 	holding, release := make(chan struct{}), make(chan struct{})
 	mux := http.NewServeMux()
 	mux.Handle("/", ok)
@@ -147,8 +149,8 @@ func TestShutdownForceClosesAfterTimeout(t *testing.T) {
 
 func testShutdownForceClosesAfterTimeout(t *testing.T, m mode) {
 	cfg := testConfig()
-	cfg.Timeouts.Handler = safety
-	cfg.Shutdown = ShutdownConfig{DrainDelay: -1, Timeout: 100 * time.Millisecond}
+	cfg.Timeouts.Handler = harden.Duration(safety)
+	cfg.Shutdown = ShutdownConfig{DrainDelay: -1, Timeout: 100 * harden.Millisecond}
 	holding, release := make(chan struct{}), make(chan struct{})
 	srv, base, client := serveMode(t, m, cfg, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		close(holding)

@@ -3,9 +3,11 @@ package httpx
 import (
 	"net"
 	"time"
+
+	"github.com/harden-go/harden"
 )
 
-// Validate reports every problem of c at once, as *ConfigError values
+// Validate reports every problem of c at once, as *harden.ConfigError values
 // joined with errors.Join, after zero fields take their defaults. A nil
 // result means NewServer will accept c. Fields are named as in a config
 // file under the key "server".
@@ -33,17 +35,17 @@ func (c ServerConfig) validate(nofile uint64) error {
 			t.Idle, t.UpstreamIdle, t.UpstreamIdle)
 	}
 	if t.UpstreamIdle < 0 {
-		p.Add("timeouts.upstream_idle", RuleRange, "is negative (%v); write the proxy's idle timeout, or 0 when unknown", t.UpstreamIdle)
+		p.Add("timeouts.upstream_idle", harden.RuleRange, "is negative (%v); write the proxy's idle timeout, or 0 when unknown", t.UpstreamIdle)
 	}
 	if l.BodyRateWindow < 0 {
-		p.Add("limits.body_rate_window", RuleRange, "is negative (%v); set a window such as 10s, or disable the rate with min_body_rate: -1B/s", l.BodyRateWindow)
+		p.Add("limits.body_rate_window", harden.RuleRange, "is negative (%v); set a window such as 10s, or disable the rate with min_body_rate: -1B/s", l.BodyRateWindow)
 	}
 	if l.MaxBodyBytes > 0 && l.MinBodyRate > 0 && t.Handler > 0 {
-		need := time.Duration(float64(l.MaxBodyBytes) / float64(l.MinBodyRate) * float64(time.Second))
+		need := harden.Duration(float64(l.MaxBodyBytes) / float64(l.MinBodyRate) * float64(harden.Second))
 		if need > t.Handler {
 			p.Add("limits.min_body_rate", RuleBodyRate,
 				"at %v a body of limits.max_body_bytes (%v) takes %v, longer than timeouts.handler (%v), so slow clients are cut by the handler timeout instead of the rate guard; raise min_body_rate to at least %v or leave it 0 to derive it",
-				l.MinBodyRate, l.MaxBodyBytes, need.Round(time.Second), t.Handler, deriveMinBodyRate(l.MaxBodyBytes, t.Handler))
+				l.MinBodyRate, l.MaxBodyBytes, need.Std().Round(time.Second), t.Handler, deriveMinBodyRate(l.MaxBodyBytes, t.Handler))
 		}
 	}
 	if l.MaxConnections > 0 && nofile > 0 && uint64(l.MaxConnections) >= nofile {
@@ -52,7 +54,7 @@ func (c ServerConfig) validate(nofile uint64) error {
 			l.MaxConnections, nofile, deriveMaxConnections(nofile))
 	}
 	if s.Timeout < 0 {
-		p.Add("shutdown.timeout", RuleRange, "is negative (%v), which cuts every in-flight request at once; give them a bound such as 15s", s.Timeout)
+		p.Add("shutdown.timeout", harden.RuleRange, "is negative (%v), which cuts every in-flight request at once; give them a bound such as 15s", s.Timeout)
 	}
 	if s.TerminationGrace > 0 {
 		drain := max(s.DrainDelay, 0)
@@ -78,12 +80,12 @@ func (a AdminConfig) Validate() error {
 func (a AdminConfig) validate(p *problems) {
 	host, _, err := net.SplitHostPort(a.Addr)
 	if err != nil {
-		p.Add("admin.addr", RuleRange, "%q is not host:port (%v); use 127.0.0.1:9090", a.Addr, err)
+		p.Add("admin.addr", harden.RuleRange, "%q is not host:port (%v); use 127.0.0.1:9090", a.Addr, err)
 	} else if !a.Expose && !isLoopbackHost(host) {
 		p.Add("admin.addr", RuleAdminLoopback,
 			"%q listens beyond loopback, exposing pprof and health endpoints; bind 127.0.0.1 or set admin.expose: true to say so on purpose", a.Addr)
 	}
 	if a.MaxProfile < 0 {
-		p.Add("admin.max_profile", RuleRange, "is negative (%v); set the longest profile to allow, such as 30s", a.MaxProfile)
+		p.Add("admin.max_profile", harden.RuleRange, "is negative (%v); set the longest profile to allow, such as 30s", a.MaxProfile)
 	}
 }

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/harden-go/harden"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -23,7 +23,7 @@ func TestDefaultServerConfigDerivesDependentValues(t *testing.T) {
 	if got, want := c.Timeouts.Write, c.Timeouts.Handler+writeGrace; got != want {
 		t.Errorf("Timeouts.Write = %v, want Handler+grace = %v", got, want)
 	}
-	if got, want := c.Limits.MinBodyRate, Rate(35*KiB); got != want {
+	if got, want := c.Limits.MinBodyRate, harden.Rate(35*harden.KiB); got != want {
 		t.Errorf("Limits.MinBodyRate = %v, want %v (1MiB within 30s)", got, want)
 	}
 	if c.Admin.Addr != "127.0.0.1:9090" {
@@ -46,30 +46,33 @@ func TestValidateRules(t *testing.T) {
 		rule   string
 	}{
 		{"header timeout disabled", 0, func(c *ServerConfig) { c.Timeouts.ReadHeader = -1 }, "server.timeouts.read_header", RuleHeaderTimeout},
-		{"write below handler", 0, func(c *ServerConfig) { c.Timeouts.Handler = 30 * time.Second; c.Timeouts.Write = 10 * time.Second }, "server.timeouts.write", RuleWriteAfterHandler},
-		{"write without grace", 0, func(c *ServerConfig) { c.Timeouts.Handler = 30 * time.Second; c.Timeouts.Write = 30 * time.Second }, "server.timeouts.write", RuleWriteAfterHandler},
-		{"idle below upstream", 0, func(c *ServerConfig) { c.Timeouts.Idle = 60 * time.Second; c.Timeouts.UpstreamIdle = 60 * time.Second }, "server.timeouts.idle", RuleIdleAboveUpstream},
-		{"default idle below NLB", 0, func(c *ServerConfig) { c.Timeouts.UpstreamIdle = 350 * time.Second }, "server.timeouts.idle", RuleIdleAboveUpstream},
+		{"write below handler", 0, func(c *ServerConfig) { c.Timeouts.Handler = 30 * harden.Second; c.Timeouts.Write = 10 * harden.Second }, "server.timeouts.write", RuleWriteAfterHandler},
+		{"write without grace", 0, func(c *ServerConfig) { c.Timeouts.Handler = 30 * harden.Second; c.Timeouts.Write = 30 * harden.Second }, "server.timeouts.write", RuleWriteAfterHandler},
+		{"idle below upstream", 0, func(c *ServerConfig) {
+			c.Timeouts.Idle = 60 * harden.Second
+			c.Timeouts.UpstreamIdle = 60 * harden.Second
+		}, "server.timeouts.idle", RuleIdleAboveUpstream},
+		{"default idle below NLB", 0, func(c *ServerConfig) { c.Timeouts.UpstreamIdle = 350 * harden.Second }, "server.timeouts.idle", RuleIdleAboveUpstream},
 		{"drain past grace", 0, func(c *ServerConfig) {
-			c.Shutdown.DrainDelay = 20 * time.Second
-			c.Shutdown.TerminationGrace = 30 * time.Second
+			c.Shutdown.DrainDelay = 20 * harden.Second
+			c.Shutdown.TerminationGrace = 30 * harden.Second
 		}, "server.shutdown.termination_grace", RuleShutdownInGrace},
-		{"negative shutdown timeout", 0, func(c *ServerConfig) { c.Shutdown.Timeout = -1 }, "server.shutdown.timeout", RuleRange},
+		{"negative shutdown timeout", 0, func(c *ServerConfig) { c.Shutdown.Timeout = -1 }, "server.shutdown.timeout", harden.RuleRange},
 		{"negative shutdown timeout without drain delay", 0, func(c *ServerConfig) {
 			c.Shutdown.DrainDelay = -1
-			c.Shutdown.Timeout = -time.Second
-		}, "server.shutdown.timeout", RuleRange},
-		{"body rate too low", 0, func(c *ServerConfig) { c.Limits.MinBodyRate = Rate(KiB) }, "server.limits.min_body_rate", RuleBodyRate},
+			c.Shutdown.Timeout = -harden.Second
+		}, "server.shutdown.timeout", harden.RuleRange},
+		{"body rate too low", 0, func(c *ServerConfig) { c.Limits.MinBodyRate = harden.Rate(harden.KiB) }, "server.limits.min_body_rate", RuleBodyRate},
 		{"connections above fd limit", 1024, func(c *ServerConfig) { c.Limits.MaxConnections = 5000 }, "server.limits.max_connections", RuleFDBudget},
 		{"admin on all interfaces", 0, func(c *ServerConfig) { c.Admin.Addr = ":9090" }, "server.admin.addr", RuleAdminLoopback},
 		{"admin on public address", 0, func(c *ServerConfig) { c.Admin.Addr = "0.0.0.0:9090" }, "server.admin.addr", RuleAdminLoopback},
-		{"admin address malformed", 0, func(c *ServerConfig) { c.Admin.Addr = "9090" }, "server.admin.addr", RuleRange},
-		{"negative upstream idle", 0, func(c *ServerConfig) { c.Timeouts.UpstreamIdle = -1 }, "server.timeouts.upstream_idle", RuleRange},
-		{"h2 frame below 16KiB", 0, func(c *ServerConfig) { c.HTTP2.MaxReadFrameSize = 8 * KiB }, "server.http2.max_read_frame_size", RuleRange},
-		{"h2 frame of 16MiB", 0, func(c *ServerConfig) { c.HTTP2.MaxReadFrameSize = 16 * MiB }, "server.http2.max_read_frame_size", RuleRange},
-		{"h2 no streams", 0, func(c *ServerConfig) { c.HTTP2.MaxConcurrentStreams = -1 }, "server.http2.max_concurrent_streams", RuleRange},
-		{"h2 stream window 4MiB", 0, func(c *ServerConfig) { c.HTTP2.StreamWindow = 4 * MiB }, "server.http2.stream_window", RuleRange},
-		{"h2 connection window below 64KiB", 0, func(c *ServerConfig) { c.HTTP2.ConnectionWindow = 32 * KiB }, "server.http2.connection_window", RuleRange},
+		{"admin address malformed", 0, func(c *ServerConfig) { c.Admin.Addr = "9090" }, "server.admin.addr", harden.RuleRange},
+		{"negative upstream idle", 0, func(c *ServerConfig) { c.Timeouts.UpstreamIdle = -1 }, "server.timeouts.upstream_idle", harden.RuleRange},
+		{"h2 frame below 16KiB", 0, func(c *ServerConfig) { c.HTTP2.MaxReadFrameSize = 8 * harden.KiB }, "server.http2.max_read_frame_size", harden.RuleRange},
+		{"h2 frame of 16MiB", 0, func(c *ServerConfig) { c.HTTP2.MaxReadFrameSize = 16 * harden.MiB }, "server.http2.max_read_frame_size", harden.RuleRange},
+		{"h2 no streams", 0, func(c *ServerConfig) { c.HTTP2.MaxConcurrentStreams = -1 }, "server.http2.max_concurrent_streams", harden.RuleRange},
+		{"h2 stream window 4MiB", 0, func(c *ServerConfig) { c.HTTP2.StreamWindow = 4 * harden.MiB }, "server.http2.stream_window", harden.RuleRange},
+		{"h2 connection window below 64KiB", 0, func(c *ServerConfig) { c.HTTP2.ConnectionWindow = 32 * harden.KiB }, "server.http2.connection_window", harden.RuleRange},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -99,8 +102,8 @@ func TestValidateAllowsExplicitOptOuts(t *testing.T) {
 		{"admin on ::1", func(c *ServerConfig) { c.Admin.Addr = "[::1]:9090" }},
 		{"admin on localhost", func(c *ServerConfig) { c.Admin.Addr = "localhost:9090" }},
 		{"no handler timeout", func(c *ServerConfig) { c.Timeouts.Handler = -1 }},
-		{"idle above upstream", func(c *ServerConfig) { c.Timeouts.UpstreamIdle = 60 * time.Second }},
-		{"defaults within kubernetes grace", func(c *ServerConfig) { c.Shutdown.TerminationGrace = 30 * time.Second }},
+		{"idle above upstream", func(c *ServerConfig) { c.Timeouts.UpstreamIdle = 60 * harden.Second }},
+		{"defaults within kubernetes grace", func(c *ServerConfig) { c.Shutdown.TerminationGrace = 30 * harden.Second }},
 		{"rate disabled", func(c *ServerConfig) { c.Limits.MinBodyRate = -1 }},
 		{"body unlimited", func(c *ServerConfig) { c.Limits.MaxBodyBytes = -1 }},
 	}
@@ -117,7 +120,7 @@ func TestValidateAllowsExplicitOptOuts(t *testing.T) {
 
 func TestValidateReportsEveryProblemAtOnce(t *testing.T) {
 	c := ServerConfig{
-		Timeouts: ServerTimeouts{ReadHeader: -1, Handler: time.Minute, Write: time.Minute},
+		Timeouts: ServerTimeouts{ReadHeader: -1, Handler: harden.Minute, Write: harden.Minute},
 		Admin:    AdminConfig{Addr: "0.0.0.0:9090"},
 	}
 	err := c.Validate()
@@ -158,13 +161,13 @@ server:
 		t.Fatal(err)
 	}
 	c := file.Server
-	if c.Timeouts.ReadHeader != 2*time.Second || c.Timeouts.Handler != 10*time.Second {
+	if c.Timeouts.ReadHeader != 2*harden.Second || c.Timeouts.Handler != 10*harden.Second {
 		t.Errorf("timeouts = %+v", c.Timeouts)
 	}
-	if c.Limits.MaxHeaderBytes != 32*KiB || c.Limits.MaxBodyBytes != 8*MiB || c.Limits.MinBodyRate != Rate(MiB) || c.Limits.MaxConnections != -1 {
+	if c.Limits.MaxHeaderBytes != 32*harden.KiB || c.Limits.MaxBodyBytes != 8*harden.MiB || c.Limits.MinBodyRate != harden.Rate(harden.MiB) || c.Limits.MaxConnections != -1 {
 		t.Errorf("limits = %+v", c.Limits)
 	}
-	if c.HTTP2.MaxConcurrentStreams != 50 || c.HTTP2.MaxReadFrameSize != 32*KiB || !c.HTTP2.Cleartext {
+	if c.HTTP2.MaxConcurrentStreams != 50 || c.HTTP2.MaxReadFrameSize != 32*harden.KiB || !c.HTTP2.Cleartext {
 		t.Errorf("http2 = %+v", c.HTTP2)
 	}
 	if err := c.Validate(); err != nil {
@@ -182,10 +185,10 @@ func TestConfigRejectsBadUnits(t *testing.T) {
 	}
 }
 
-func findRule(err error, rule string) *ConfigError {
-	var found *ConfigError
+func findRule(err error, rule string) *harden.ConfigError {
+	var found *harden.ConfigError
 	walk(err, func(e error) {
-		var ce *ConfigError
+		var ce *harden.ConfigError
 		if found == nil && errors.As(e, &ce) && ce.Rule == rule {
 			found = ce
 		}

@@ -161,7 +161,7 @@ func (p Policy) withDefaults() Policy {
 	return p
 }
 
-// Validate reports every problem of p at once, as *[ConfigError] values
+// Validate reports every problem of p at once, as *[harden.ConfigError] values
 // joined with errors.Join, after zero fields take their defaults. A nil
 // result means [NewTransport] will accept p. Fields are named as in a
 // config file under the key "client.retry".

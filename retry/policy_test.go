@@ -63,13 +63,7 @@ func TestValidate(t *testing.T) {
 
 func TestValidateReportsAll(t *testing.T) {
 	err := Policy{MaxAttempts: -1, Multiplier: 0.5, Jitter: 2}.Validate()
-	var n int
-	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
-		var ce *harden.ConfigError
-		if errors.As(e, &ce) {
-			n++
-		}
-	}
+	n := len(harden.ConfigErrors(err))
 	if n != 3 {
 		t.Errorf("got %d problems (%v), want 3", n, err)
 	}

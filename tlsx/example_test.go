@@ -3,7 +3,6 @@ package tlsx_test
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -84,11 +83,8 @@ func ExampleServerConfig_Validate() {
 		ClientAuth:   "require-any",
 		MinVersion:   "1.1",
 	}
-	for _, err := range cfg.Validate().(interface{ Unwrap() []error }).Unwrap() {
-		var ce *harden.ConfigError
-		if errors.As(err, &ce) {
-			fmt.Println(ce.Field, ce.Rule)
-		}
+	for _, ce := range harden.ConfigErrors(cfg.Validate()) {
+		fmt.Println(ce.Field, ce.Rule)
 	}
 	// Output:
 	// tls.client_auth client-auth-ignores-ca

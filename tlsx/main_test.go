@@ -39,20 +39,8 @@ func ok(t *testing.T, r result) {
 // rules lists the "field rule" pairs of the ConfigErrors in err, sorted.
 func rules(err error) []string {
 	var out []string
-	var walk func(error)
-	walk = func(err error) {
-		if ce, ok := err.(*harden.ConfigError); ok {
-			out = append(out, ce.Field+" "+ce.Rule)
-			return
-		}
-		if j, ok := err.(interface{ Unwrap() []error }); ok {
-			for _, e := range j.Unwrap() {
-				walk(e)
-			}
-		}
-	}
-	if err != nil {
-		walk(err)
+	for _, ce := range harden.ConfigErrors(err) {
+		out = append(out, ce.Field+" "+ce.Rule)
 	}
 	sort.Strings(out)
 	return out

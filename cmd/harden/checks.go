@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/httpx"
 )
 
@@ -185,7 +186,7 @@ func checkGOMEMLIMIT(env doctorEnv, cg cgroupLimits, cgErr error) checkResult {
 	set := env.memLimit != math.MaxInt64
 	gc := "unset"
 	if set {
-		gc = httpx.Bytes(env.memLimit).String()
+		gc = harden.Bytes(env.memLimit).String()
 	}
 	switch {
 	case cgErr != nil:
@@ -193,8 +194,8 @@ func checkGOMEMLIMIT(env doctorEnv, cg cgroupLimits, cgErr error) checkResult {
 	case cg.memory == 0:
 		r.Status, r.Found = statusOK, fmt.Sprintf("GOMEMLIMIT %s; no memory limit", gc)
 	default:
-		limit := httpx.Bytes(cg.memory).String()
-		suggest := httpx.Bytes(cg.memory / 10 * 9 &^ (1<<20 - 1)).String() // 90%, in whole MiB
+		limit := harden.Bytes(cg.memory).String()
+		suggest := harden.Bytes(cg.memory / 10 * 9 &^ (1<<20 - 1)).String() // 90%, in whole MiB
 		switch {
 		case !set:
 			r.Status = statusWarn

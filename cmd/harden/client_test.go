@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/benchmarks/scenarios"
@@ -25,7 +24,7 @@ func TestDefaultBenchClient(t *testing.T) {
 		t.Errorf("client targets %v, subject %q; want http.DefaultClient and harden", got, l.subject)
 	}
 	cfg := scorecardClientConfig()
-	if c := b.bounds.Client; c.ResponseHeader != cfg.Timeouts.ResponseHeader || c.PingAfter != cfg.HTTP2.PingAfter || c.PingTimeout != cfg.HTTP2.PingTimeout {
+	if c := b.bounds.Client; c.ResponseHeader != cfg.Timeouts.ResponseHeader.Std() || c.PingAfter != cfg.HTTP2.PingAfter.Std() || c.PingTimeout != cfg.HTTP2.PingTimeout.Std() {
 		t.Errorf("client bounds %+v do not follow the config", c)
 	}
 	if c := b.bounds.Client; c.ResponseHeader <= c.PingAfter+c.PingTimeout {
@@ -77,9 +76,9 @@ func TestClientRows(t *testing.T) {
 // further, so each client row the scorecard prints is also asserted here.
 func TestHardenClientDefendsEveryScenario(t *testing.T) {
 	cfg := httpx.DefaultClientConfig()
-	cfg.Timeouts.ResponseHeader = time.Second // above the p99 of 128 callers under -race
-	cfg.HTTP2.PingAfter = 300 * time.Millisecond
-	cfg.HTTP2.PingTimeout = 300 * time.Millisecond
+	cfg.Timeouts.ResponseHeader = harden.Second // above the p99 of 128 callers under -race
+	cfg.HTTP2.PingAfter = 300 * harden.Millisecond
+	cfg.HTTP2.PingTimeout = 300 * harden.Millisecond
 	cfg.Retry.Throttle.Window = harden.Second // lets go within the outage row's give-up
 	b := scenarios.Bounds{Client: clientBoundsOf(cfg)}
 	targets := []scenarios.Target{scenarios.DefaultClient(), hardenClientTarget(cfg)}

@@ -18,7 +18,7 @@ func TestDecodeConfig(t *testing.T) {
 		{"client section only", "client:\n  timeouts:\n    total: 1s\n", "neither a server: nor a tls: section"},
 		{"empty", "", "the file is empty"},
 		{"no section", "{}\n", "holds no section"},
-		{"bad unit", "server:\n  limits:\n    max_body_bytes: 1 megabyte\n", `invalid size "1 megabyte"`},
+		{"bad unit", "server:\n  limits:\n    max_body_bytes: 1 megabyte\n", `test.yaml:3:21: server.limits.max_body_bytes: type: "1 megabyte" is not a size`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

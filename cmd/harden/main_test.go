@@ -15,6 +15,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/benchmarks/scenarios"
 	"github.com/harden-go/harden/httpx"
 )
@@ -228,7 +229,7 @@ func TestHardenWiring(t *testing.T) {
 		t.Fatalf("targets %v, subject %q; want the zero value and harden", l.names(), l.subject)
 	}
 	cfg := httpx.DefaultServerConfig()
-	if b.bounds.ReadHeader != cfg.Timeouts.ReadHeader || b.bounds.MaxBodyBytes != int64(cfg.Limits.MaxBodyBytes) || b.bounds.Drain <= scenarios.LBPropagation {
+	if b.bounds.ReadHeader != cfg.Timeouts.ReadHeader.Std() || b.bounds.MaxBodyBytes != int64(cfg.Limits.MaxBodyBytes) || b.bounds.Drain <= scenarios.LBPropagation {
 		t.Errorf("bounds %+v do not follow the config %+v", b.bounds, cfg)
 	}
 	for _, name := range []string{"oversized-body-cl", "oversized-body-chunked", "header-bomb"} {
@@ -247,17 +248,17 @@ func TestHardenWiring(t *testing.T) {
 // each row the scorecard prints for harden is also asserted here.
 func TestHardenDefendsEveryScenario(t *testing.T) {
 	cfg := httpx.DefaultServerConfig()
-	cfg.Timeouts.ReadHeader = 300 * time.Millisecond
-	cfg.Timeouts.Handler = 600 * time.Millisecond
+	cfg.Timeouts.ReadHeader = 300 * harden.Millisecond
+	cfg.Timeouts.Handler = 600 * harden.Millisecond
 	cfg.Timeouts.Write = 0 // derived from the handler timeout
-	cfg.Limits.BodyStallTimeout = 300 * time.Millisecond
-	cfg.Limits.BodyRateWindow = 300 * time.Millisecond
+	cfg.Limits.BodyStallTimeout = 300 * harden.Millisecond
+	cfg.Limits.BodyRateWindow = 300 * harden.Millisecond
 	cfg.Limits.MinBodyRate = 0 // derived
-	cfg.Shutdown.DrainDelay = scenarios.LBPropagation + 500*time.Millisecond
-	cfg.Shutdown.Timeout = time.Second
-	cfg.HTTP2.PingAfter = 300 * time.Millisecond
-	cfg.HTTP2.PingTimeout = time.Second
-	cfg.HTTP2.WriteByteTimeout = 300 * time.Millisecond
+	cfg.Shutdown.DrainDelay = harden.Duration(scenarios.LBPropagation) + 500*harden.Millisecond
+	cfg.Shutdown.Timeout = harden.Second
+	cfg.HTTP2.PingAfter = 300 * harden.Millisecond
+	cfg.HTTP2.PingTimeout = harden.Second
+	cfg.HTTP2.WriteByteTimeout = 300 * harden.Millisecond
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

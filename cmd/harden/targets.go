@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"time"
 
 	"go.uber.org/zap"
 
@@ -85,9 +84,9 @@ func defaultBench() (bench, error) {
 // values given here.
 func scorecardClientConfig() httpx.ClientConfig {
 	cfg := httpx.DefaultClientConfig()
-	cfg.Timeouts.ResponseHeader = 3 * time.Second
-	cfg.HTTP2.PingAfter = time.Second
-	cfg.HTTP2.PingTimeout = time.Second
+	cfg.Timeouts.ResponseHeader = 3 * harden.Second
+	cfg.HTTP2.PingAfter = harden.Second
+	cfg.HTTP2.PingTimeout = harden.Second
 	cfg.Retry.Throttle.Window = harden.Second
 	return cfg
 }
@@ -131,9 +130,9 @@ func hardenClientTarget(cfg httpx.ClientConfig) scenarios.Target {
 // cfg.
 func clientBoundsOf(cfg httpx.ClientConfig) scenarios.ClientBounds {
 	return scenarios.ClientBounds{
-		ResponseHeader: cfg.Timeouts.ResponseHeader,
-		PingAfter:      cfg.HTTP2.PingAfter,
-		PingTimeout:    cfg.HTTP2.PingTimeout,
+		ResponseHeader: cfg.Timeouts.ResponseHeader.Std(),
+		PingAfter:      cfg.HTTP2.PingAfter.Std(),
+		PingTimeout:    cfg.HTTP2.PingTimeout.Std(),
 	}
 }
 
@@ -196,18 +195,18 @@ func hardenTarget(cfg httpx.ServerConfig) scenarios.Target {
 // boundsOf returns the bounds that judge a server configured by cfg.
 func boundsOf(cfg httpx.ServerConfig) scenarios.Bounds {
 	return scenarios.Bounds{
-		ReadHeader:           cfg.Timeouts.ReadHeader,
-		Idle:                 cfg.Timeouts.Idle,
-		BodyWindow:           max(cfg.Limits.BodyStallTimeout, cfg.Limits.BodyRateWindow),
-		Handler:              cfg.Timeouts.Handler,
-		Drain:                cfg.Shutdown.DrainDelay,
-		Shutdown:             cfg.Shutdown.Timeout,
+		ReadHeader:           cfg.Timeouts.ReadHeader.Std(),
+		Idle:                 cfg.Timeouts.Idle.Std(),
+		BodyWindow:           (max(cfg.Limits.BodyStallTimeout, cfg.Limits.BodyRateWindow)).Std(),
+		Handler:              cfg.Timeouts.Handler.Std(),
+		Drain:                cfg.Shutdown.DrainDelay.Std(),
+		Shutdown:             cfg.Shutdown.Timeout.Std(),
 		MaxHeaderBytes:       int64(cfg.Limits.MaxHeaderBytes),
 		MaxBodyBytes:         int64(cfg.Limits.MaxBodyBytes),
 		MaxConcurrentStreams: uint32(cfg.HTTP2.MaxConcurrentStreams),
-		PingAfter:            max(cfg.HTTP2.PingAfter, 0),
-		PingTimeout:          cfg.HTTP2.PingTimeout,
-		WriteByteTimeout:     max(cfg.HTTP2.WriteByteTimeout, 0),
+		PingAfter:            (max(cfg.HTTP2.PingAfter, 0)).Std(),
+		PingTimeout:          cfg.HTTP2.PingTimeout.Std(),
+		WriteByteTimeout:     (max(cfg.HTTP2.WriteByteTimeout, 0)).Std(),
 	}
 }
 

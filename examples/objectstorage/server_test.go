@@ -8,11 +8,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/httpx"
 	"github.com/harden-go/harden/retry/sigv4/sigv4test"
 )
@@ -52,7 +52,7 @@ func startS3Server() (s *s3Server, stop func() error, err error) {
 	s = &s3Server{issuer: sigv4test.NewIssuer(region, "s3", nil), attempts: make(map[string]int)}
 	faker := gofakes3.New(s3mem.New())
 	cfg := httpx.DefaultServerConfig()
-	cfg.Shutdown = httpx.ShutdownConfig{DrainDelay: -1, Timeout: 5 * time.Second}
+	cfg.Shutdown = httpx.ShutdownConfig{DrainDelay: -1, Timeout: 5 * harden.Second}
 	srv, err := httpx.NewServer(cfg, s.count(s.issuer.Check(s.faults(faker.Server()))))
 	if err != nil {
 		return nil, nil, err

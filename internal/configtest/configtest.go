@@ -64,6 +64,12 @@ var unitTypes = map[reflect.Type]bool{
 // units maps the key path of each unit-typed field of v to its text.
 func units(v reflect.Value, prefix string) map[string]string {
 	out := map[string]string{}
+	if v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return out
+		}
+		v = v.Elem()
+	}
 	if unitTypes[v.Type()] {
 		out[prefix] = fmt.Sprint(v.Interface())
 		return out
@@ -87,6 +93,9 @@ func units(v reflect.Value, prefix string) map[string]string {
 // raw lists the key paths of fields of t that would be written as bare
 // numbers of nanoseconds or bytes.
 func raw(t reflect.Type, prefix string) []string {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
 	switch {
 	case t == reflect.TypeFor[time.Duration](), t.Kind() == reflect.Int64 && !unitTypes[t]:
 		return []string{prefix}
@@ -107,6 +116,11 @@ func raw(t reflect.Type, prefix string) []string {
 // equals an empty one: YAML and JSON write both as [].
 func same(a, b reflect.Value) bool {
 	switch a.Kind() {
+	case reflect.Pointer:
+		if a.IsNil() || b.IsNil() {
+			return a.IsNil() == b.IsNil()
+		}
+		return same(a.Elem(), b.Elem())
 	case reflect.Struct:
 		for i := range a.NumField() {
 			if !same(a.Field(i), b.Field(i)) {

@@ -358,14 +358,11 @@ func TestReplacesExistingSignature(t *testing.T) {
 func TestNewRefusesInvalidConfig(t *testing.T) {
 	_, err := sigv4.New(sigv4.Config{}, nil)
 	var fields []string
-	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
-		var ce *harden.ConfigError
-		if errors.As(e, &ce) {
-			if ce.Rule != harden.RuleRequired {
-				t.Errorf("%s: rule %q, want %q", ce.Field, ce.Rule, harden.RuleRequired)
-			}
-			fields = append(fields, ce.Field)
+	for _, ce := range harden.ConfigErrors(err) {
+		if ce.Rule != harden.RuleRequired {
+			t.Errorf("%s: rule %q, want %q", ce.Field, ce.Rule, harden.RuleRequired)
 		}
+		fields = append(fields, ce.Field)
 	}
 	if strings.Join(fields, ",") != "sigv4.region,sigv4.service" || !strings.Contains(err.Error(), "nil credentials provider") {
 		t.Fatalf("New(Config{}, nil) = %v; want problems with sigv4.region, sigv4.service and the provider", err)
