@@ -137,11 +137,62 @@ type ServerLimits struct {
 	// its few addresses: raise it above MaxConnections divided by their
 	// number, or disable it. Negative: no per-address cap.
 	MaxConnectionsPerIP int `yaml:"max_connections_per_ip" json:"max_connections_per_ip"`
+
+	// WriteStallTimeout ends a connection whose response write makes no
+	// progress for this long: the client stopped reading (nginx's
+	// send_timeout). It is also HTTP/2's WriteByteTimeout, so the two
+	// protocols share one setting. A connection ended this way, or by the
+	// write deadline, is reset rather than closed, so the kernel frees
+	// the unsent response at once instead of holding it in FIN-WAIT-1.
+	// Zero: 10s, the same patience as body_stall_timeout for the other
+	// direction. Negative: no stall check.
+	WriteStallTimeout time.Duration `yaml:"write_stall_timeout" json:"write_stall_timeout"`
+
+	// MinWriteRate is the rate a response must average while its writes
+	// wait on the client, over each WriteRateWindow of waiting, so a
+	// client that reads a few bytes at a time (slowhttptest -X) is
+	// dropped long before the write deadline. Time the handler spends
+	// between writes does not count, so slow event streams are safe.
+	// Zero: 1KiB/s, the floor of min_body_rate. Negative: disabled.
+	MinWriteRate Rate `yaml:"min_write_rate" json:"min_write_rate"`
+
+	// WriteRateWindow is the waiting time over which MinWriteRate is
+	// measured. Zero: 10s, as body_rate_window.
+	WriteRateWindow time.Duration `yaml:"write_rate_window" json:"write_rate_window"`
+
+	// LingerTimeout is how long the server keeps reading and discarding
+	// a request body it refused (413, 408, 431, 503) before closing the
+	// connection, after a half-close: closing on unread data resets the
+	// connection, and the reset discards the refusal from the client's
+	// receive buffer, so the client would see "connection reset by peer"
+	// instead of the answer. Zero: 5s, nginx's lingering_timeout.
+	// Negative: close at once.
+	LingerTimeout time.Duration `yaml:"linger_timeout" json:"linger_timeout"`
+
+	// LingerMaxBytes bounds what one lingering close reads, so a client
+	// that sends forever costs bounded bandwidth as well as time. A
+	// client reads the refusal concurrently with its writes, but Go's
+	// transport gives up on the first write error even when the answer
+	// has arrived, so the bound must cover what a fast client sends before
+	// its reader runs. Zero: 16MiB, twice the 8MiB body of the test that
+	// motivates it and a tenth of a second at 1Gbit/s. Must not be
+	// negative.
+	LingerMaxBytes Bytes `yaml:"linger_max_bytes" json:"linger_max_bytes"`
 }
 
-// listener returns the connection caps for limits.NewListener.
+// listener returns the connection caps and guards for limits.NewListener.
 func (l ServerLimits) listener() limits.ListenerConfig {
-	return limits.ListenerConfig{Max: l.MaxConnections, MaxPerIP: l.MaxConnectionsPerIP}
+	return limits.ListenerConfig{
+		Max:      l.MaxConnections,
+		MaxPerIP: l.MaxConnectionsPerIP,
+		Conn: limits.ConnConfig{
+			WriteStallTimeout: l.WriteStallTimeout,
+			MinWriteRate:      int64(l.MinWriteRate),
+			WriteRateWindow:   l.WriteRateWindow,
+			LingerTimeout:     l.LingerTimeout,
+			LingerMaxBytes:    int64(l.LingerMaxBytes),
+		},
+	}
 }
 
 // ShutdownConfig orders a graceful stop (see [Server.Shutdown]).
@@ -201,6 +252,10 @@ const (
 	defaultMaxBodyBytes     = 1 * MiB
 	defaultBodyStall        = 10 * time.Second
 	defaultBodyRateWindow   = 10 * time.Second
+	defaultWriteStall       = 10 * time.Second
+	defaultWriteRateWindow  = 10 * time.Second
+	defaultLingerTimeout    = 5 * time.Second
+	defaultLingerMaxBytes   = 16 * MiB
 	minBodyRate             = Rate(KiB)
 	defaultDrainDelay       = 10 * time.Second
 	defaultShutdownTimeout  = 15 * time.Second
@@ -240,6 +295,11 @@ func (c ServerConfig) withDefaults() ServerConfig {
 	setDefault(&l.MaxBodyBytes, defaultMaxBodyBytes)
 	setDefault(&l.BodyStallTimeout, defaultBodyStall)
 	setDefault(&l.BodyRateWindow, defaultBodyRateWindow)
+	setDefault(&l.WriteStallTimeout, defaultWriteStall)
+	setDefault(&l.MinWriteRate, minBodyRate)
+	setDefault(&l.WriteRateWindow, defaultWriteRateWindow)
+	setDefault(&l.LingerTimeout, defaultLingerTimeout)
+	setDefault(&l.LingerMaxBytes, defaultLingerMaxBytes)
 	if l.MinBodyRate == 0 {
 		l.MinBodyRate = deriveMinBodyRate(l.MaxBodyBytes, t.Handler)
 	}

@@ -32,7 +32,11 @@
 // header size check (431), the handler timeout of package middleware (503),
 // and the body limit and progress guard of package limits (413, 408).
 // Every answer harden gives itself is application/problem+json (RFC 9457).
-// The listener is capped at limits.max_connections.
+// The listener is capped at limits.max_connections; its connections drop
+// clients that stop reading a response (limits.write_stall_timeout and
+// limits.min_write_rate, over HTTP/1.1 and HTTP/2) with a reset, and after
+// refusing a request body they keep reading it for limits.linger_timeout
+// so the client reads the refusal rather than a reset.
 //
 // # Lifecycle
 //

@@ -85,12 +85,13 @@ func NewServer(cfg ServerConfig, h http.Handler, opts ...Option) (*Server, error
 		MaxHeaderBytes:    headerBackstop(c.Limits.MaxHeaderBytes),
 		ErrorLog:          zap.NewStdLog(o.logger.Named("net/http")),
 	}
+	s.hs.ConnContext = limits.ConnContext
 	s.hs.TLSConfig = o.tls
 	if o.tlsSource != nil {
 		s.tlsSource = o.tlsSource
 		s.hs.ErrorLog = withoutHandshakeLines(s.hs.ErrorLog)
 	}
-	c.HTTP2.apply(s.hs)
+	c.HTTP2.apply(s.hs, c.Limits.WriteStallTimeout)
 	return s, nil
 }
 
@@ -154,9 +155,7 @@ func (s *Server) Addr() net.Addr {
 // Shutdown; it then returns http.ErrServerClosed, like http.Server.Serve.
 // It may be called for several listeners.
 func (s *Server) Serve(l net.Listener) error {
-	if lc := s.cfg.Limits.listener(); lc.Max > 0 || lc.MaxPerIP > 0 {
-		l = limits.NewListener(l, lc)
-	}
+	l = limits.NewListener(l, s.cfg.Limits.listener())
 	switch {
 	case s.tlsSource != nil:
 		l = s.tlsSource.Listener(l)

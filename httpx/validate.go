@@ -38,6 +38,12 @@ func (c ServerConfig) validate(nofile uint64) error {
 	if l.BodyRateWindow < 0 {
 		p.Add("limits.body_rate_window", RuleRange, "is negative (%v); set a window such as 10s, or disable the rate with min_body_rate: -1B/s", l.BodyRateWindow)
 	}
+	if l.WriteRateWindow < 0 {
+		p.Add("limits.write_rate_window", RuleRange, "is negative (%v); set a window such as 10s, or disable the rate with min_write_rate: -1B/s", l.WriteRateWindow)
+	}
+	if l.LingerMaxBytes < 0 {
+		p.Add("limits.linger_max_bytes", RuleRange, "is negative (%v); a lingering close needs a bound against a client that sends forever, such as 4MiB; disable lingering with linger_timeout: -1s", l.LingerMaxBytes)
+	}
 	if l.MaxBodyBytes > 0 && l.MinBodyRate > 0 && t.Handler > 0 {
 		need := time.Duration(float64(l.MaxBodyBytes) / float64(l.MinBodyRate) * float64(time.Second))
 		if need > t.Handler {

@@ -64,6 +64,8 @@ func TestValidateRules(t *testing.T) {
 		{"h2 frame of 16MiB", 0, func(c *ServerConfig) { c.HTTP2.MaxReadFrameSize = 16 * MiB }, "server.http2.max_read_frame_size", RuleRange},
 		{"h2 no streams", 0, func(c *ServerConfig) { c.HTTP2.MaxConcurrentStreams = -1 }, "server.http2.max_concurrent_streams", RuleRange},
 		{"h2 stream window 4MiB", 0, func(c *ServerConfig) { c.HTTP2.StreamWindow = 4 * MiB }, "server.http2.stream_window", RuleRange},
+		{"negative write rate window", 0, func(c *ServerConfig) { c.Limits.WriteRateWindow = -1 }, "server.limits.write_rate_window", RuleRange},
+		{"linger without byte bound", 0, func(c *ServerConfig) { c.Limits.LingerMaxBytes = -1 }, "server.limits.linger_max_bytes", RuleRange},
 		{"h2 connection window below 64KiB", 0, func(c *ServerConfig) { c.HTTP2.ConnectionWindow = 32 * KiB }, "server.http2.connection_window", RuleRange},
 	}
 	for _, tc := range tests {
@@ -98,6 +100,8 @@ func TestValidateAllowsExplicitOptOuts(t *testing.T) {
 		{"defaults within kubernetes grace", func(c *ServerConfig) { c.Shutdown.TerminationGrace = 30 * time.Second }},
 		{"rate disabled", func(c *ServerConfig) { c.Limits.MinBodyRate = -1 }},
 		{"body unlimited", func(c *ServerConfig) { c.Limits.MaxBodyBytes = -1 }},
+		{"no write guard", func(c *ServerConfig) { c.Limits.WriteStallTimeout = -1; c.Limits.MinWriteRate = -1 }},
+		{"no lingering", func(c *ServerConfig) { c.Limits.LingerTimeout = -1 }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

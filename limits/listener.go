@@ -1,7 +1,6 @@
 package limits
 
 import (
-	"io"
 	"net"
 	"net/netip"
 	"sync"
@@ -17,6 +16,7 @@ type Listener struct {
 	perIP    int
 	open     atomic.Int64
 	rejected atomic.Uint64
+	conn     ConnConfig
 
 	mu   sync.Mutex
 	byIP map[netip.Prefix]int // open connections per client address; nil without a per-address cap
@@ -36,6 +36,10 @@ type ListenerConfig struct {
 	// cap above Max divided by their number, or disable it. Zero or
 	// negative: no per-address cap.
 	MaxPerIP int
+
+	// Conn is what each accepted connection enforces on its writes and
+	// its close; its zero value enforces nothing.
+	Conn ConnConfig
 }
 
 var _ net.Listener = (*Listener)(nil)
@@ -56,7 +60,7 @@ var _ net.Listener = (*Listener)(nil)
 // ([http.Server.ServeTLS] does), so a rejected client costs no handshake
 // and net/http still sees the [*crypto/tls.Conn].
 func NewListener(l net.Listener, cfg ListenerConfig) *Listener {
-	ln := &Listener{inner: l, max: int64(cfg.Max), perIP: cfg.MaxPerIP}
+	ln := &Listener{inner: l, max: int64(cfg.Max), perIP: cfg.MaxPerIP, conn: cfg.Conn}
 	if cfg.MaxPerIP > 0 {
 		ln.byIP = make(map[netip.Prefix]int)
 	}
@@ -82,7 +86,7 @@ func (l *Listener) Accept() (net.Conn, error) {
 			l.reject(c)
 			continue
 		}
-		return &conn{Conn: c, l: l, client: client}, nil
+		return newConn(c, l, client), nil
 	}
 }
 
@@ -167,27 +171,3 @@ func (l *Listener) Open() int { return int(l.open.Load()) }
 // Rejected returns the number of connections closed at accept because a
 // cap was reached.
 func (l *Listener) Rejected() uint64 { return l.rejected.Load() }
-
-// conn frees its listener slots when first closed.
-type conn struct {
-	net.Conn
-	l      *Listener
-	client netip.Prefix // the per-address key, invalid when uncounted
-	once   sync.Once
-}
-
-// Close closes the connection and frees its slot; only the first call
-// frees it, however many goroutines call Close.
-func (c *conn) Close() error {
-	err := c.Conn.Close()
-	// After the close, so the open connections never exceed the cap.
-	c.once.Do(func() {
-		c.l.open.Add(-1)
-		c.l.release(c.client)
-	})
-	return err
-}
-
-// ReadFrom lets net/http keep its zero-copy path (sendfile, splice) to the
-// underlying connection when it serves files.
-func (c *conn) ReadFrom(r io.Reader) (int64, error) { return io.Copy(c.Conn, r) }

@@ -24,7 +24,7 @@ func ExampleAll() {
 	// h2-rapid-reset: never runs more handlers at once than the max_concurrent_streams it advertises, and keeps serving other clients
 	// h2-made-you-reset: never runs more handlers at once than the max_concurrent_streams it advertises, and keeps serving other clients
 	// h2-continuation-flood: closes the connection before reading more than max_header + 64KiB of the endless header block
-	// h2-ping-flood: closes the connection within http2.write_byte_timeout + 2s of the flood, once its acknowledgements stop being read, and keeps serving other clients
+	// h2-ping-flood: closes the connection within limits.write_stall_timeout + 2s of the flood, once its acknowledgements stop being read, and keeps serving other clients
 	// h2-settings-flood: keeps serving other clients during the flood (HTTP/2 gives no grounds to refuse SETTINGS; the cost is CPU)
 	// h2-stalled-headers: ends the connection (GOAWAY or close) within http2.ping_after + ping_timeout + 2s
 	// h2-stalled-body: answers the stream or resets it within body_window + 2s

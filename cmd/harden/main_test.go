@@ -247,7 +247,7 @@ func TestHardenDefendsEveryScenario(t *testing.T) {
 	cfg.Shutdown.Timeout = time.Second
 	cfg.HTTP2.PingAfter = 300 * time.Millisecond
 	cfg.HTTP2.PingTimeout = time.Second
-	cfg.HTTP2.WriteByteTimeout = 300 * time.Millisecond
+	cfg.Limits.WriteStallTimeout = 300 * time.Millisecond
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
