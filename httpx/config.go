@@ -178,6 +178,16 @@ type ServerLimits struct {
 	// motivates it and a tenth of a second at 1Gbit/s. Must not be
 	// negative.
 	LingerMaxBytes Bytes `yaml:"linger_max_bytes" json:"linger_max_bytes"`
+
+	// Concurrency bounds the requests served at once and sheds the rest
+	// with 503 problem+json and Retry-After, adaptively by default (see
+	// limits.ConcurrencyConfig for each key and its default). A request
+	// that waited in the backlog and then timed out must still get its
+	// 503 before timeouts.write, so backlog_timeout may take at most half
+	// of the grace between timeouts.handler and timeouts.write (rule
+	// backlog-within-write); zero derives it as 1s
+	// (LifoBlockingLimiter's maxBacklogTimeout) or that half when smaller.
+	Concurrency limits.ConcurrencyConfig `yaml:"concurrency" json:"concurrency"`
 }
 
 // listener returns the connection caps and guards for limits.NewListener.
@@ -256,6 +266,7 @@ const (
 	defaultWriteRateWindow  = 10 * time.Second
 	defaultLingerTimeout    = 5 * time.Second
 	defaultLingerMaxBytes   = 16 * MiB
+	defaultBacklogTimeout   = time.Second
 	minBodyRate             = Rate(KiB)
 	defaultDrainDelay       = 10 * time.Second
 	defaultShutdownTimeout  = 15 * time.Second
@@ -300,6 +311,10 @@ func (c ServerConfig) withDefaults() ServerConfig {
 	setDefault(&l.WriteRateWindow, defaultWriteRateWindow)
 	setDefault(&l.LingerTimeout, defaultLingerTimeout)
 	setDefault(&l.LingerMaxBytes, defaultLingerMaxBytes)
+	if c := &l.Concurrency; c.BacklogTimeout == 0 && t.Handler > 0 && t.Write > t.Handler {
+		c.BacklogTimeout = min(defaultBacklogTimeout, (t.Write-t.Handler)/2)
+	}
+	l.Concurrency = l.Concurrency.WithDefaults()
 	if l.MinBodyRate == 0 {
 		l.MinBodyRate = deriveMinBodyRate(l.MaxBodyBytes, t.Handler)
 	}

@@ -25,12 +25,15 @@
 //	fd-budget              max_connections stays below the open-file limit
 //	no-default-mux         the handler is not http.DefaultServeMux
 //	admin-loopback         the admin listener binds loopback unless exposed
+//	backlog-within-write   a request that waited for a slot still gets its 503
 //
 // # Request path
 //
 // [NewServer] wraps the handler, outermost first, in a drain marker, the
-// header size check (431), the handler timeout of package middleware (503),
-// and the body limit and progress guard of package limits (413, 408).
+// header size check (431), the concurrency limit of package limits (503,
+// adaptive load shedding), the handler timeout of package middleware
+// (503), and the body limit and progress guard of package limits (413,
+// 408).
 // Every answer harden gives itself is application/problem+json (RFC 9457).
 // The listener is capped at limits.max_connections; its connections drop
 // clients that stop reading a response (limits.write_stall_timeout and

@@ -49,8 +49,9 @@ var _ Readiness = (*Server)(nil)
 // middleware.Default's chain: the request ID, the trace (otelhttp, on the
 // providers of [WithTracerProvider], [WithMeterProvider] and
 // [WithPropagators]), the access log (to the logger of [WithLogger]),
-// panic recovery (500), the header size check (431), the handler timeout
-// (503), the body size limit (413) and the body progress guard (408).
+// panic recovery (500), the header size check (431), the concurrency
+// limit (503 with Retry-After), the handler timeout (503), the body size
+// limit (413) and the body progress guard (408).
 // Every early answer is problem+json carrying the request ID, and its
 // access-log line carries the same request ID, trace ID and span ID as
 // the request's span. A route wrapped in its own
@@ -112,6 +113,7 @@ func (s *Server) chain(h http.Handler) http.Handler {
 			MinRate:      int64(l.MinBodyRate),
 			Window:       l.BodyRateWindow,
 		},
+		Concurrency: l.Concurrency,
 	}, s.log, opts...)(h)
 	return s.drainMarker(h)
 }

@@ -52,6 +52,12 @@ func (c ServerConfig) validate(nofile uint64) error {
 				l.MinBodyRate, l.MaxBodyBytes, need.Round(time.Second), t.Handler, deriveMinBodyRate(l.MaxBodyBytes, t.Handler))
 		}
 	}
+	p.Nest("limits.", l.Concurrency.Validate())
+	if bt, grace := l.Concurrency.BacklogTimeout, t.Write-t.Handler; t.Handler > 0 && t.Write > 0 && grace >= minWriteGrace && bt > grace/2 {
+		p.Add("limits.concurrency.backlog_timeout", RuleBacklogInWrite,
+			"%v takes more than half of the %v between timeouts.handler and timeouts.write: a request that waited in the backlog and then timed out may get EOF instead of its 503; set it to at most %v or leave it 0 to derive it",
+			bt, grace, grace/2)
+	}
 	if l.MaxConnections > 0 && nofile > 0 && uint64(l.MaxConnections) >= nofile {
 		p.Add("limits.max_connections", RuleFDBudget,
 			"%d is not below the open-file limit (%d): at the cap accept fails with EMFILE and so does every file and outbound connection; lower it to %d or leave it 0 to derive it, or raise the limit (ulimit -n, LimitNOFILE=)",

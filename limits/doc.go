@@ -1,6 +1,7 @@
 // Package limits bounds what one client can make a server hold: how big a
 // request body may be, how slowly it may arrive, how slowly a response may
-// be read, and how many connections may be open at once.
+// be read, and how many connections may be open at once; and what all
+// clients together can: how many requests run at once.
 //
 // # What it defends against
 //
@@ -58,19 +59,69 @@
 // for at most a time and a byte count, and only then closes. The refusal
 // is recognised through [ConnContext], which package httpx installs.
 //
+// # Load shedding
+//
+// Too many good clients. net/http serves every request it reads: under
+// overload each one waits its turn for CPU, locks or a backend, latency
+// grows with the queue, and soon every request times out, so goodput
+// falls to nothing although the server is busy. [Concurrency] admits at
+// most a limit of requests at once and answers the rest at once with 503
+// and Retry-After, so the admitted ones keep the latency of the server's
+// capacity and a load balancer or client retries elsewhere.
+//
+// Requests beyond the limit may wait in a bounded backlog for a bounded
+// time, served newest first (LIFO, as Netflix concurrency-limits'
+// LifoBlockingLimiter and Facebook's adaptive LIFO queues do): under
+// overload the oldest waiters are those whose clients have most likely
+// given up, and serving them first would spend capacity on answers
+// nobody reads. A full backlog sheds its oldest waiter for the newcomer.
+//
+// The static mode is a fixed limit, like Traefik's inFlightReq or chi's
+// Throttle. The right number depends on the handler, the hardware and the
+// backends, and changes with them, so the default is adaptive: the
+// limit follows Gradient2 of concurrency-limits (Gradient2Limit.java). In
+// each sampling window (at least 100ms, Envoy adaptive concurrency's
+// update interval, and 10 requests) the mean latency of the completed
+// requests is compared with a long-term average (an exponential average
+// over 600 windows): their ratio, kept within [0.5, 1], scales the limit,
+// which may also grow by a queue of 4, the change smoothed by a factor of
+// 0.2. While latency holds, the limit grows; when requests queue inside
+// the server, latency rises and the limit falls towards the concurrency
+// at which it began to rise. The limit does not grow while fewer than
+// half of it are in flight, so a quiet period does not inflate it, but
+// unlike Gradient2 it may fall then, so that a limit starting at its
+// ceiling comes down to the capacity; and a long-term average left high
+// by a past overload is pulled down when it exceeds twice the current
+// latency. Unlike Gradient2, a window in which
+// the server failed (a handler that timed out or answered 5xx, or
+// panicked) shrinks the limit by a tenth, as AIMD does: a failing
+// backend's fast errors would otherwise read as spare capacity. 4xx
+// answers are the client's doing and count as ordinary samples; requests
+// whose client went away measure nothing and are not sampled.
+//
+// The limit starts at its ceiling (Initial defaults to Max), so a server
+// sheds nothing until its latency rises. The long-term average is
+// learned from the first windows: a server started under overload
+// learns an inflated baseline, and needs the static mode until it has
+// seen normal traffic. Long-lived requests (streams, long polls) hold a
+// slot for their whole life: exempt their routes or raise Max. Exempt
+// routes (health checks) are neither counted nor shed.
+//
 // # How it fits
 //
 // Body and Progress are plain middleware, func(http.Handler)
 // http.Handler, usable alone with any router; Listener is a
 // [net.Listener] for [http.Server.Serve]. The package imports only the
-// standard library and harden's internal helpers. The Listener's
+// standard library, harden's internal helpers and the OpenTelemetry
+// metric API, in which [Concurrency] reports its limit, in-flight, queued
+// and shed counts ([WithMeterProvider]). The Listener's
 // connections also guard writes and closes, and defer to the server's own
 // write deadline, which bounds every write.
 //
 // httpx composes them into the server chain in the order of the design's
 // request path,
 //
-//	Timeout -> Body -> Progress -> handler
+//	Concurrency -> Timeout -> Body -> Progress -> handler
 //
 // so a request is refused on its declared size before anything is read,
 // every body read is guarded against slowness, and the handler's deadline

@@ -46,29 +46,37 @@ type DefaultConfig struct {
 	// [limits.Progress] enforces it; its zero value is the hardened
 	// default.
 	Progress limits.ProgressConfig `json:"progress" yaml:"progress"`
+
+	// Concurrency is how many requests run at once, as
+	// [limits.Concurrency] sheds the rest; its zero value is the
+	// hardened default, an adaptive limit.
+	Concurrency limits.ConcurrencyConfig `json:"concurrency" yaml:"concurrency"`
 }
 
 // Default returns harden's request path as one middleware:
 //
 //	RequestID -> Trace -> AccessLog -> Recover -> guards (WithGuard)
-//	 -> Timeout -> Body -> Progress -> your middleware -> handler
+//	 -> Shed -> Timeout -> Body -> Progress -> your middleware -> handler
 //
 // The order is fixed by construction, because each position is a reason:
 // RequestID first, so that every later answer and line carries the ID;
 // Trace next, so that the access log and every problem answer carry the
 // span's IDs; AccessLog outside everything that can answer early, so that
 // a 413, 408, 431, 503 or 500 is logged with its request; Recover outside
-// Timeout, which leaves a panic on the serving goroutine; Timeout before
-// the body guards, so that a body read is bounded by the handler's
-// deadline. The concurrency limit (Shed) will take its place between
-// Timeout and Body. Application middleware goes between the result and
-// the handler:
+// Timeout, which leaves a panic on the serving goroutine; Shed
+// ([limits.Concurrency]) before Timeout, so that a request waiting for a
+// slot does not spend its handler's time and a handler timeout's 503
+// counts against the limit as a server-side failure; Timeout before the
+// body guards, so that a body read is bounded by the handler's deadline.
+// Application middleware goes between the result and the handler:
 //
 //	h := middleware.Default(cfg, logger)(middleware.Chain(auth, cors)(mux))
 //
 // logger is the access log's, [Recover]'s and [Logger]'s; nil logs
-// nothing. opts configure [RequestID], [Trace] and [AccessLog], and
-// [WithGuard] adds checks after Recover. The middleware is safe for
+// nothing. opts configure [RequestID], [Trace] and [AccessLog] (and the
+// meter provider of Shed's metrics), and [WithGuard] adds checks after
+// Recover. Default panics if cfg.Concurrency is invalid
+// ([limits.ConcurrencyConfig.Validate]). The middleware is safe for
 // concurrent use.
 func Default(cfg DefaultConfig, logger *zap.Logger, opts ...Option) func(http.Handler) http.Handler {
 	o := newOptions(opts)
@@ -88,6 +96,7 @@ func Default(cfg DefaultConfig, logger *zap.Logger, opts ...Option) func(http.Ha
 	}
 	mw = append(mw, o.guards...)
 	mw = append(mw,
+		limits.Concurrency(cfg.Concurrency, limits.WithMeterProvider(o.mp)),
 		Timeout(timeout),
 		limits.Body(maxBody),
 		limits.Progress(cfg.Progress),

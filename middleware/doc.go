@@ -36,7 +36,7 @@
 // [Default] builds the whole server chain in the order of harden's
 // design, fixed by construction:
 //
-//	RequestID -> Trace -> AccessLog -> Recover -> Timeout
+//	RequestID -> Trace -> AccessLog -> Recover -> Shed -> Timeout
 //	 -> Body -> Progress -> application middleware -> handler
 //
 // RequestID comes first so that every later answer and log line carries
@@ -45,11 +45,12 @@
 // layer that can answer early, so a 413, 408, 431, 503 or 500 is logged
 // with its request and names the guard that answered (answered_by);
 // Recover sits outside Timeout, which leaves a handler's panic on the
-// serving goroutine; Body and Progress (package limits) refuse bodies
-// that are too large or too slow. The concurrency limit will take its
-// place between Timeout and Body; [WithGuard] adds checks on the request
-// line and headers after Recover (package httpx puts its header size
-// limit there). [Chain] composes any list of middleware in reading order.
+// serving goroutine; Shed (package limits' concurrency limit) answers
+// 503 for what the server cannot take at once, before Timeout so that
+// waiting for a slot does not spend the handler's time; Body and Progress
+// (package limits) refuse bodies that are too large or too slow;
+// [WithGuard] adds checks on the request line and headers after Recover
+// (package httpx puts its header size limit there, before Shed). [Chain] composes any list of middleware in reading order.
 //
 // Package httpx installs this chain in every server it builds, with the
 // server configuration's limits and the logger and telemetry providers
