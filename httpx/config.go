@@ -179,6 +179,15 @@ type ServerLimits struct {
 	// negative.
 	LingerMaxBytes Bytes `yaml:"linger_max_bytes" json:"linger_max_bytes"`
 
+	// MemoryLimitRatio is the share of the container's memory limit
+	// (cgroup v2 or v1) that Run gives the Go runtime as its soft memory
+	// limit when GOMEMLIMIT is unset, so the garbage collector works
+	// harder near the limit instead of the OOM killer ending the
+	// process. Zero: 0.9, automemlimit's default, leaving a tenth for
+	// memory outside the Go heap. Negative: leave the runtime alone.
+	// Above 1 is refused (rule range).
+	MemoryLimitRatio float64 `yaml:"memory_limit_ratio" json:"memory_limit_ratio"`
+
 	// Concurrency bounds the requests served at once and sheds the rest
 	// with 503 problem+json and Retry-After, adaptively by default (see
 	// limits.ConcurrencyConfig for each key and its default). A request
@@ -315,6 +324,7 @@ func (c ServerConfig) withDefaults() ServerConfig {
 		c.BacklogTimeout = min(defaultBacklogTimeout, (t.Write-t.Handler)/2)
 	}
 	l.Concurrency = l.Concurrency.WithDefaults()
+	setDefault(&l.MemoryLimitRatio, limits.DefaultMemoryLimitRatio)
 	if l.MinBodyRate == 0 {
 		l.MinBodyRate = deriveMinBodyRate(l.MaxBodyBytes, t.Handler)
 	}

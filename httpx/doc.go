@@ -43,7 +43,9 @@
 //
 // # Lifecycle
 //
-// [Server.Run] listens and serves until its context ends, then
+// [Server.Run] sets the Go runtime's memory limit to a share of the
+// container's (limits.memory_limit_ratio) and logs it with GOMAXPROCS
+// once, then listens and serves until its context ends, then
 // [Server.Shutdown] drains: readiness turns 503, new connections are still
 // served for shutdown.drain_delay, in-flight requests get shutdown.timeout,
 // and the rest are force-closed. [NewAdminServer] serves /livez, /readyz

@@ -175,7 +175,24 @@ func (s *Server) Serve(l net.Listener) error {
 // delays rather than by ctx (which is already done). It returns nil after
 // a clean shutdown, the listen or serve error if serving failed, or the
 // shutdown error when requests had to be cut.
+//
+// Before listening it ties the Go runtime's memory limit to the
+// container's (limits.ApplyMemoryLimit, at limits.memory_limit_ratio,
+// unless that is negative) and logs the outcome and GOMAXPROCS once.
 func (s *Server) Run(ctx context.Context) error {
+	if r := s.cfg.Limits.MemoryLimitRatio; r > 0 {
+		rep, err := limits.ApplyMemoryLimit(limits.WithMemoryLimitRatio(r))
+		if err != nil {
+			return fmt.Errorf("httpx: server.limits.memory_limit_ratio: %w", err)
+		}
+		s.log.Info("runtime limits",
+			zap.String("memory_limit_source", rep.Source),
+			zap.Int64("memory_limit", rep.Limit),
+			zap.Uint64("cgroup_memory_limit", rep.CgroupLimit),
+			zap.Float64("memory_limit_ratio", rep.Ratio),
+			zap.String("reason", rep.Reason),
+			zap.Int("gomaxprocs", rep.GOMAXPROCS))
+	}
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("httpx: listen on server.addr %q: %w", s.cfg.Addr, err)

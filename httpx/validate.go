@@ -52,6 +52,9 @@ func (c ServerConfig) validate(nofile uint64) error {
 				l.MinBodyRate, l.MaxBodyBytes, need.Round(time.Second), t.Handler, deriveMinBodyRate(l.MaxBodyBytes, t.Handler))
 		}
 	}
+	if l.MemoryLimitRatio > 1 {
+		p.Add("limits.memory_limit_ratio", RuleRange, "is %v; the runtime cannot use more than the container's limit: write a share such as 0.9, or -1 to leave the runtime alone", l.MemoryLimitRatio)
+	}
 	p.Nest("limits.", l.Concurrency.Validate())
 	if bt, grace := l.Concurrency.BacklogTimeout, t.Write-t.Handler; t.Handler > 0 && t.Write > 0 && grace >= minWriteGrace && bt > grace/2 {
 		p.Add("limits.concurrency.backlog_timeout", RuleBacklogInWrite,

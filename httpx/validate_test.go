@@ -70,6 +70,7 @@ func TestValidateRules(t *testing.T) {
 		{"concurrency min above max", 0, func(c *ServerConfig) { c.Limits.Concurrency.Max = 10; c.Limits.Concurrency.Min = 50 }, "server.limits.concurrency.min", RuleRange},
 		{"concurrency mode unknown", 0, func(c *ServerConfig) { c.Limits.Concurrency.Mode = "fast" }, "server.limits.concurrency.mode", RuleRange},
 		{"exempt pattern invalid", 0, func(c *ServerConfig) { c.Limits.Concurrency.Exempt = []string{"GET"} }, "server.limits.concurrency.exempt", RuleRange},
+		{"memory ratio above 1", 0, func(c *ServerConfig) { c.Limits.MemoryLimitRatio = 1.5 }, "server.limits.memory_limit_ratio", RuleRange},
 		{"negative write rate window", 0, func(c *ServerConfig) { c.Limits.WriteRateWindow = -1 }, "server.limits.write_rate_window", RuleRange},
 		{"linger without byte bound", 0, func(c *ServerConfig) { c.Limits.LingerMaxBytes = -1 }, "server.limits.linger_max_bytes", RuleRange},
 		{"h2 connection window below 64KiB", 0, func(c *ServerConfig) { c.HTTP2.ConnectionWindow = 32 * KiB }, "server.http2.connection_window", RuleRange},
@@ -109,6 +110,7 @@ func TestValidateAllowsExplicitOptOuts(t *testing.T) {
 		{"no write guard", func(c *ServerConfig) { c.Limits.WriteStallTimeout = -1; c.Limits.MinWriteRate = -1 }},
 		{"no lingering", func(c *ServerConfig) { c.Limits.LingerTimeout = -1 }},
 		{"no shedding", func(c *ServerConfig) { c.Limits.Concurrency.Max = -1 }},
+		{"runtime memory left alone", func(c *ServerConfig) { c.Limits.MemoryLimitRatio = -1 }},
 		{"static shedding", func(c *ServerConfig) { c.Limits.Concurrency = limits.ConcurrencyConfig{Mode: "static", Max: 64} }},
 		{"short write grace derives the backlog", func(c *ServerConfig) { c.Timeouts.Handler = time.Second; c.Timeouts.Write = 2 * time.Second }},
 	}

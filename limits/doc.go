@@ -107,13 +107,27 @@
 // slot for their whole life: exempt their routes or raise Max. Exempt
 // routes (health checks) are neither counted nor shed.
 //
+// # Memory bounded by the container
+//
+// The Go runtime knows nothing of a container's memory limit: its heap
+// grows until the kernel's OOM killer ends the process, with every
+// in-flight request. [ApplyMemoryLimit] sets the runtime's soft memory
+// limit (debug.SetMemoryLimit) to a share of the cgroup's memory limit
+// when GOMEMLIMIT does not already say, so the garbage collector works
+// harder as the heap nears it. The cgroup (v2 or v1, the tightest limit
+// up the process's hierarchy) is read by KimMachineGun/automemlimit's
+// memlimit package, which is maintained and depends on nothing heavier
+// than a system-memory probe. GOMAXPROCS needs no such help since Go
+// 1.25, which follows the container's CPU limit itself (golang/go#73193);
+// it is reported, never changed.
+//
 // # How it fits
 //
 // Body and Progress are plain middleware, func(http.Handler)
 // http.Handler, usable alone with any router; Listener is a
 // [net.Listener] for [http.Server.Serve]. The package imports only the
-// standard library, harden's internal helpers and the OpenTelemetry
-// metric API, in which [Concurrency] reports its limit, in-flight, queued
+// standard library, harden's internal helpers, automemlimit's memlimit
+// and the OpenTelemetry metric API, in which [Concurrency] reports its limit, in-flight, queued
 // and shed counts ([WithMeterProvider]). The Listener's
 // connections also guard writes and closes, and defer to the server's own
 // write deadline, which bounds every write.
