@@ -49,11 +49,11 @@ type AdminServer struct {
 // of a config file). Tie /readyz to the public server with
 // WithReadiness(srv). It refuses a config that fails
 // [AdminConfig.Validate].
-func NewAdminServer(cfg AdminConfig, opts ...Option) (*AdminServer, error) {
+func NewAdminServer(cfg AdminConfig, opts ...AdminOption) (*AdminServer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	o := newOptions(opts)
+	o := newAdminOptions(opts)
 	c := cfg.withDefaults()
 	a := &AdminServer{cfg: c, mux: http.NewServeMux(), log: o.logger, readiness: o.readiness}
 	a.mux.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) {

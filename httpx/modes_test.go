@@ -20,7 +20,7 @@ var run = servertest.Run
 // serveMode starts a harden server for h speaking mode (HTTP/2 over TLS
 // with a certificate from an in-memory CA) and returns its base URL and a
 // client that speaks mode to it.
-func serveMode(t *testing.T, m mode, cfg ServerConfig, h http.Handler, opts ...Option) (*Server, string, *http.Client) {
+func serveMode(t *testing.T, m mode, cfg ServerConfig, h http.Handler, opts ...ServerOption) (*Server, string, *http.Client) {
 	t.Helper()
 	// A request that says Expect: 100-continue waits for the server's
 	// go-ahead, so a refused body is never written into a closing socket.

@@ -59,7 +59,7 @@ var _ Readiness = (*Server)(nil)
 // smaller:
 //
 //	mux.Handle("POST /upload", limits.Body(64<<20)(upload))
-func NewServer(cfg ServerConfig, h http.Handler, opts ...Option) (*Server, error) {
+func NewServer(cfg ServerConfig, h http.Handler, opts ...ServerOption) (*Server, error) {
 	var errs []error
 	switch {
 	case h == nil:
@@ -74,7 +74,7 @@ func NewServer(cfg ServerConfig, h http.Handler, opts ...Option) (*Server, error
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	o := newOptions(opts)
+	o := newServerOptions(opts)
 	c := cfg.withDefaults()
 	s := &Server{cfg: c, log: o.logger, mwOpts: o.middleware(), done: make(chan struct{})}
 	s.hs = &http.Server{
@@ -114,7 +114,7 @@ func (s *Server) chain(h http.Handler) http.Handler {
 			Window:       l.BodyRateWindow,
 		},
 		Concurrency: l.Concurrency,
-	}, s.log, opts...)(h)
+	}, append(opts, middleware.WithLogger(s.log))...)(h)
 	return s.drainMarker(h)
 }
 

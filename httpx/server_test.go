@@ -43,7 +43,7 @@ func testConfig() ServerConfig {
 
 // serve starts a harden server for h on a loopback listener and stops it
 // when the test ends.
-func serve(t *testing.T, cfg ServerConfig, h http.Handler, opts ...Option) (*Server, string) {
+func serve(t *testing.T, cfg ServerConfig, h http.Handler, opts ...ServerOption) (*Server, string) {
 	t.Helper()
 	srv, err := NewServer(cfg, h, opts...)
 	if err != nil {

@@ -22,7 +22,7 @@ import (
 
 // serveAdmin starts an admin server on a loopback listener and stops it
 // when the test ends.
-func serveAdmin(t *testing.T, cfg AdminConfig, opts ...Option) (*AdminServer, string) {
+func serveAdmin(t *testing.T, cfg AdminConfig, opts ...AdminOption) (*AdminServer, string) {
 	t.Helper()
 	a, err := NewAdminServer(cfg, opts...)
 	if err != nil {

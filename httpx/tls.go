@@ -18,8 +18,8 @@ import (
 //
 // The connection caps apply before the handshake, so a client refused at
 // the cap costs no TLS work.
-func WithTLSConfig(cfg *tls.Config) Option {
-	return optionFunc(func(o *options) {
+func WithTLSConfig(cfg *tls.Config) ServerOption {
+	return serverOptionFunc(func(o *serverOptions) {
 		o.tlsSource = nil
 		if cfg == nil {
 			o.tls = nil
@@ -42,8 +42,8 @@ func WithTLSConfig(cfg *tls.Config) Option {
 // net/http's own text line for them is dropped. The connection caps apply
 // before the handshake. src stays the caller's to close, after the server
 // has shut down.
-func WithTLSSource(src *tlsx.ServerSource) Option {
-	return optionFunc(func(o *options) {
+func WithTLSSource(src *tlsx.ServerSource) ServerOption {
+	return serverOptionFunc(func(o *serverOptions) {
 		o.tlsSource = src
 		o.tls = nil
 		if src != nil {

@@ -36,9 +36,9 @@ func DefaultSensitiveQuery() []string {
 // redacted replaces the value of a sensitive query parameter.
 const redacted = "REDACTED"
 
-// AccessLog returns middleware that writes one line per request to
-// logger, at info level, or error level for a 5xx answer, with message
-// "request" and the fields
+// AccessLog returns middleware that writes one line per request to the
+// logger of [WithLogger], at info level, or error level for a 5xx
+// answer, with message "request" and the fields
 //
 //	method, route, path, query, proto, status, bytes_in, bytes_out,
 //	duration, remote_addr, user_agent, answered_by,
@@ -51,7 +51,7 @@ const redacted = "REDACTED"
 // header_too_large, panic, ...): the guards record it in the request's
 // context as they answer, so no response body is parsed. The three IDs
 // are the request's and its server span's, as [Logger] gives them to the
-// handler. A nil logger logs nothing.
+// handler. Without a logger it logs nothing.
 //
 // No header but User-Agent is logged: never Authorization, Cookie or
 // Set-Cookie. query is the raw query with the value of every parameter
@@ -71,11 +71,9 @@ const redacted = "REDACTED"
 // bytes the handler read. A hijacked connection is logged with status 101
 // unless the handler wrote one. The middleware is safe for concurrent
 // use.
-func AccessLog(logger *zap.Logger, opts ...Option) func(http.Handler) http.Handler {
-	if logger == nil {
-		logger = zap.NewNop()
-	}
+func AccessLog(opts ...Option) func(http.Handler) http.Handler {
 	o := newOptions(opts)
+	logger := o.logger
 	sensitive := make(map[string]bool)
 	for _, n := range append(DefaultSensitiveQuery(), o.sensitive...) {
 		sensitive[strings.ToLower(n)] = true

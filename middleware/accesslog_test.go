@@ -27,7 +27,7 @@ func TestAccessLogLine(t *testing.T) {
 		h := middleware.Chain(
 			middleware.RequestID(),
 			middleware.Trace(middleware.WithTracerProvider(tp)),
-			middleware.AccessLog(logger, middleware.WithSensitiveQuery("session")),
+			middleware.AccessLog(middleware.WithLogger(logger), middleware.WithSensitiveQuery("session")),
 		)(mux)
 		ts := newServer(t, mode, h)
 		req, _ := http.NewRequest(http.MethodPost, ts.URL+"/items/42?page=2&access_token=tok-secret&Session=sess-secret", strings.NewReader("0123456789"))
@@ -96,13 +96,13 @@ func TestAccessLogAnsweredBy(t *testing.T) {
 		{"timeout", middleware.Timeout(shortTimeout)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			<-r.Context().Done()
 		})), nil, http.StatusServiceUnavailable, middleware.CodeHandlerTimeout},
-		{"panic", middleware.Recover(nil)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("x") })), nil, http.StatusInternalServerError, middleware.CodePanic},
+		{"panic", middleware.Recover()(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("x") })), nil, http.StatusInternalServerError, middleware.CodePanic},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			logger, logs := newLog()
 			rec := httptest.NewRecorder()
-			middleware.AccessLog(logger)(tc.h).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", tc.body))
+			middleware.AccessLog(middleware.WithLogger(logger))(tc.h).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", tc.body))
 			e := only(t, logs, "request")
 			if got := e.ContextMap()["status"]; got != int64(tc.status) {
 				t.Errorf("status %v, want %d", got, tc.status)
@@ -118,8 +118,8 @@ func TestAccessLogSamplingKeepsFailuresAndRefusals(t *testing.T) {
 	logger, logs := newLog()
 	status := http.StatusOK
 	h := middleware.Chain(
-		middleware.AccessLog(logger, middleware.WithSampling(3)),
-		middleware.Recover(nil),
+		middleware.AccessLog(middleware.WithLogger(logger), middleware.WithSampling(3)),
+		middleware.Recover(),
 		limits.Body(1),
 	)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/panic" {
@@ -159,7 +159,7 @@ func TestAccessLogSamplingKeepsFailuresAndRefusals(t *testing.T) {
 
 func TestAccessLogAbortedHandler(t *testing.T) {
 	logger, logs := newLog()
-	h := middleware.AccessLog(logger)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+	h := middleware.AccessLog(middleware.WithLogger(logger))(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		panic(http.ErrAbortHandler)
 	}))
 	func() {
@@ -177,7 +177,7 @@ func TestAccessLogAbortedHandler(t *testing.T) {
 
 func TestAccessLogIDsWithoutSDK(t *testing.T) {
 	logger, logs := newLog()
-	h := middleware.Chain(middleware.RequestID(), middleware.Trace(), middleware.AccessLog(logger))(http.NotFoundHandler())
+	h := middleware.Chain(middleware.RequestID(), middleware.Trace(), middleware.AccessLog(middleware.WithLogger(logger)))(http.NotFoundHandler())
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
 	req.Header.Set("Traceparent", traceparent)
 	req.Header.Set("X-Request-ID", "req-7")

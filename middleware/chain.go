@@ -4,8 +4,6 @@ import (
 	"net/http"
 	"time"
 
-	"go.uber.org/zap"
-
 	"github.com/harden-go/harden/limits"
 )
 
@@ -70,15 +68,15 @@ type DefaultConfig struct {
 // body guards, so that a body read is bounded by the handler's deadline.
 // Application middleware goes between the result and the handler:
 //
-//	h := middleware.Default(cfg, logger)(middleware.Chain(auth, cors)(mux))
+//	h := middleware.Default(cfg, middleware.WithLogger(logger))(middleware.Chain(auth, cors)(mux))
 //
-// logger is the access log's, [Recover]'s and [Logger]'s; nil logs
-// nothing. opts configure [RequestID], [Trace] and [AccessLog] (and the
-// meter provider of Shed's metrics), and [WithGuard] adds checks after
-// Recover. Default panics if cfg.Concurrency is invalid
-// ([limits.ConcurrencyConfig.Validate]). The middleware is safe for
-// concurrent use.
-func Default(cfg DefaultConfig, logger *zap.Logger, opts ...Option) func(http.Handler) http.Handler {
+// opts configure [RequestID], [Trace], [AccessLog] and [Recover]
+// ([WithLogger] is the logger of the last two and of [Logger]; without it
+// nothing is logged) and the meter provider of Shed's metrics, and
+// [WithGuard] adds checks after Recover. Default panics if
+// cfg.Concurrency is invalid ([limits.ConcurrencyConfig.Validate]). The
+// middleware is safe for concurrent use.
+func Default(cfg DefaultConfig, opts ...Option) func(http.Handler) http.Handler {
 	o := newOptions(opts)
 	timeout := cfg.HandlerTimeout
 	if timeout == 0 {
@@ -91,8 +89,8 @@ func Default(cfg DefaultConfig, logger *zap.Logger, opts ...Option) func(http.Ha
 	mw := []func(http.Handler) http.Handler{
 		RequestID(opts...),
 		Trace(opts...),
-		AccessLog(logger, opts...),
-		Recover(logger),
+		AccessLog(opts...),
+		Recover(opts...),
 	}
 	mw = append(mw, o.guards...)
 	mw = append(mw,

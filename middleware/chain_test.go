@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
-	"go.uber.org/zap"
 
 	"github.com/harden-go/harden/internal/servertest"
 	"github.com/harden-go/harden/limits"
@@ -106,7 +105,7 @@ func TestDefaultGuardAnswersCarryIDs(t *testing.T) {
 				if tc.code == middleware.CodeHandlerTimeout {
 					c.HandlerTimeout = shortTimeout
 				}
-				ts := newServer(t, mode, middleware.Default(c, logger, middleware.WithTracerProvider(tp))(mux))
+				ts := newServer(t, mode, middleware.Default(c, middleware.WithLogger(logger), middleware.WithTracerProvider(tp))(mux))
 				send := tc.send
 				stop := make(chan struct{})
 				if send == nil {
@@ -190,7 +189,7 @@ func TestDefaultStreams(t *testing.T) {
 				}
 			}
 		})
-		ts := newServer(t, mode, middleware.Default(middleware.DefaultConfig{}, zap.NewNop(), middleware.WithTracerProvider(tp))(h))
+		ts := newServer(t, mode, middleware.Default(middleware.DefaultConfig{}, middleware.WithTracerProvider(tp))(h))
 		resp := get(t, ts, mode)
 		br := bufio.NewReader(resp.Body)
 		for i := range 3 {
@@ -211,7 +210,7 @@ func TestDefaultNamesSpanAfterRoute(t *testing.T) {
 	logger, logs := newLog()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /items/{id}", func(w http.ResponseWriter, r *http.Request) {})
-	h := middleware.Default(middleware.DefaultConfig{}, logger, middleware.WithTracerProvider(tp))(mux)
+	h := middleware.Default(middleware.DefaultConfig{}, middleware.WithLogger(logger), middleware.WithTracerProvider(tp))(mux)
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/items/7", nil))
 	spans := exp.GetSpans()
 	if len(spans) != 1 || spans[0].Name != "GET /items/{id}" {

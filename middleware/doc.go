@@ -62,7 +62,20 @@
 // the server span after the route the mux matched. With the global
 // providers left at their no-op defaults it does not pay for spans and
 // metrics: it only reads the caller's trace context, so log lines still
-// carry the caller's trace ID. [Logger] gives a handler the request's
+// carry the caller's trace ID.
+//
+// Whether a provider records is asked at each request. A meter provider
+// is asked through the API: a synchronous instrument's Enabled reports
+// false while no SDK (or no reader) is behind it. Go's trace API has no
+// such question (the specification's Tracer Enabled operation,
+// open-telemetry/opentelemetry-specification#4063, has no Go counterpart
+// in go.opentelemetry.io/otel/trace v1.46), so a tracer provider counts
+// as idle when it is trace/noop's, or when it is still the global
+// provider the process started with and that one, probed once at start,
+// answered a request for a span with no span of its own: the otel
+// package's delegate before otel.SetTracerProvider. Until a propagator is
+// installed, W3C Trace Context and Baggage are read and written, rather
+// than the global default, which propagates nothing. [Logger] gives a handler the request's
 // logger, with request_id, trace_id and span_id, and goroutines that take
 // the request's context keep them.
 //

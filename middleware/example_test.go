@@ -57,7 +57,7 @@ func ExampleDefault() {
 		fmt.Fprintln(w, "item", r.PathValue("id"))
 	})
 	logger := exampleLogger()
-	h := middleware.Default(middleware.DefaultConfig{}, logger)(mux)
+	h := middleware.Default(middleware.DefaultConfig{}, middleware.WithLogger(logger))(mux)
 
 	req := httptest.NewRequest(http.MethodGet, "/items/42?access_token=secret", nil)
 	req.Header.Set("X-Request-ID", "req-1")
@@ -90,7 +90,7 @@ func ExampleRequestID() {
 
 // A panicking handler is answered 500 problem+json with code "panic".
 func ExampleRecover() {
-	h := middleware.RequestID()(middleware.Recover(nil)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+	h := middleware.RequestID()(middleware.Recover()(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		panic("bug")
 	})))
 	req := httptest.NewRequest(http.MethodGet, "/", nil)

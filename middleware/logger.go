@@ -26,9 +26,9 @@ type scopedLogger struct {
 }
 
 // Logger returns the logger of the request ctx belongs to: the logger
-// given to [AccessLog] (or [Default]) with the fields request_id, trace_id
-// and span_id of ctx, the same values as the request's access-log line,
-// its span and its problem answers. A handler that starts a span of its
+// given to [AccessLog] (or [Default]) by [WithLogger], with the fields
+// request_id, trace_id and span_id of ctx, the same values as the
+// request's access-log line, its span and its problem answers. A handler that starts a span of its
 // own and passes that span's context gets that span's ID. Goroutines that
 // the handler starts keep the IDs as long as they are given the context.
 //

@@ -16,7 +16,7 @@ func TestLoggerCarriesRequestIDs(t *testing.T) {
 	logger, logs := newLog()
 	done := make(chan struct{})
 	var child trace.SpanContext
-	h := middleware.Default(middleware.DefaultConfig{}, logger, middleware.WithTracerProvider(tp))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := middleware.Default(middleware.DefaultConfig{}, middleware.WithLogger(logger), middleware.WithTracerProvider(tp))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		middleware.Logger(r.Context()).Info("in handler")
 		go func(ctx context.Context) { // outlives the request, keeps its IDs
 			defer close(done)
@@ -62,5 +62,24 @@ func TestLoggerCarriesRequestIDs(t *testing.T) {
 func TestLoggerOutsideChainIsNop(t *testing.T) {
 	if l := middleware.Logger(context.Background()); l.Core().Enabled(-1) || l.Core().Enabled(5) {
 		t.Error("Logger outside a chain logs")
+	}
+}
+
+// One WithLogger reaches every layer that logs; a nil one, like none,
+// logs nothing and answers as usual.
+func TestWithLogger(t *testing.T) {
+	boom := http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") })
+	logger, logs := newLog()
+	rec := httptest.NewRecorder()
+	middleware.Default(middleware.DefaultConfig{}, middleware.WithLogger(logger))(boom).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	if rec.Code != http.StatusInternalServerError || logs.FilterMessage("request").Len() != 1 || logs.FilterMessage("handler panicked").Len() != 1 {
+		t.Errorf("status %d, lines %v; want 500, the access line and the panic line", rec.Code, logs.All())
+	}
+	for _, opts := range [][]middleware.Option{nil, {middleware.WithLogger(nil)}} {
+		rec := httptest.NewRecorder()
+		middleware.Default(middleware.DefaultConfig{}, opts...)(boom).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+		if rec.Code != http.StatusInternalServerError {
+			t.Errorf("options %v: status %d, want 500", opts, rec.Code)
+		}
 	}
 }

@@ -6,18 +6,20 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
+	"go.uber.org/zap"
 )
 
-// Option configures what cannot be written in a config file: telemetry
-// providers, and the request-ID header and log policy that [RequestID],
-// [Trace], [AccessLog], [TraceTransport] and [Default] share. Each
-// constructor uses the options that concern it and ignores the others, so
-// one list can be handed to all of them.
+// Option configures what cannot be written in a config file: the logger,
+// telemetry providers, and the request-ID header and log policy that
+// [RequestID], [Trace], [AccessLog], [Recover], [TraceTransport] and
+// [Default] share. Each constructor uses the options that concern it and
+// ignores the others, so one list can be handed to all of them.
 type Option interface {
 	apply(*options)
 }
 
 type options struct {
+	logger    *zap.Logger
 	header    string
 	tp        trace.TracerProvider
 	mp        metric.MeterProvider
@@ -38,13 +40,25 @@ const DefaultRequestIDHeader = "X-Request-ID"
 func newOptions(opts []Option) options {
 	// Canonical once here, so that reading and setting the header does
 	// not canonicalize (and allocate) on every request.
-	o := options{header: http.CanonicalHeaderKey(DefaultRequestIDHeader), sample: 1}
+	o := options{logger: zap.NewNop(), header: http.CanonicalHeaderKey(DefaultRequestIDHeader), sample: 1}
 	for _, opt := range opts {
 		if opt != nil {
 			opt.apply(&o)
 		}
 	}
 	return o
+}
+
+// WithLogger sets the logger of [AccessLog] (one line per request),
+// [Recover] (one line per panic) and so of [Default], and the base of the
+// request-scoped logger [Logger] gives handlers. Nil or absent: no
+// logging. Packages httpx, retry and tlsx take their logger the same way.
+func WithLogger(l *zap.Logger) Option {
+	return optionFunc(func(o *options) {
+		if l != nil {
+			o.logger = l
+		}
+	})
 }
 
 // WithRequestIDHeader sets the header that carries the request ID, in and

@@ -40,10 +40,10 @@ var handlerOnlyHeaders = []string{
 // the answer it meant to give. When it
 // had already written (a status, a body byte, a flush, or a hijack), its
 // answer is on the wire and cannot be replaced: nothing more is written,
-// and net/http ends the response where it stands. In both cases logger
-// gets one line at error level with the panic value, the stack and the
-// request_id, trace_id and span_id of the request. A nil logger logs
-// nothing.
+// and net/http ends the response where it stands. In both cases the
+// logger of [WithLogger] gets one line at error level with the panic
+// value, the stack and the request_id, trace_id and span_id of the
+// request. Without a logger it logs nothing.
 //
 // A panic with [http.ErrAbortHandler] is net/http's way of aborting a
 // response on purpose (httputil.ReverseProxy uses it when the backend
@@ -55,10 +55,8 @@ var handlerOnlyHeaders = []string{
 // the 500 is logged like any other answer. The ResponseWriter the handler
 // receives implements [http.Flusher], [http.Hijacker] and Unwrap for
 // [http.ResponseController]. The middleware is safe for concurrent use.
-func Recover(logger *zap.Logger) func(http.Handler) http.Handler {
-	if logger == nil {
-		logger = zap.NewNop()
-	}
+func Recover(opts ...Option) func(http.Handler) http.Handler {
+	logger := newOptions(opts).logger
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			rw := &recorder{ResponseWriter: w}

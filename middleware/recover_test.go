@@ -19,7 +19,7 @@ func TestRecoverAnswersProblemAndLogsOnce(t *testing.T) {
 			w.Header().Set("Set-Cookie", "session=1")
 			panic("boom")
 		})
-		ts := newServer(t, mode, middleware.RequestID()(middleware.Recover(logger)(boom)))
+		ts := newServer(t, mode, middleware.RequestID()(middleware.Recover(middleware.WithLogger(logger))(boom)))
 		resp := get(t, ts, mode)
 		if resp.StatusCode != http.StatusInternalServerError {
 			t.Fatalf("status %d, want 500", resp.StatusCode)
@@ -65,7 +65,7 @@ func TestRecoverWritesNothingAfterHandlerWrote(t *testing.T) {
 					tc.write(w)
 					panic("late")
 				})
-				ts := newServer(t, mode, middleware.Recover(logger)(h))
+				ts := newServer(t, mode, middleware.Recover(middleware.WithLogger(logger))(h))
 				req, _ := http.NewRequest(http.MethodGet, ts.URL, nil)
 				resp, err := ts.Client().Do(req)
 				if err != nil {
@@ -98,7 +98,7 @@ func TestRecoverRepanicsErrAbortHandler(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			logger, logs := newLog()
-			h := middleware.Recover(logger)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic(tc.v) }))
+			h := middleware.Recover(middleware.WithLogger(logger))(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic(tc.v) }))
 			rec := httptest.NewRecorder()
 			got := func() (v any) {
 				defer func() { v = recover() }()
@@ -133,7 +133,7 @@ func TestRecoverAfterHijackWritesNothing(t *testing.T) {
 	// The client has its answer before the handler panics: wait for
 	// Recover to return before reading the log.
 	returned := make(chan struct{})
-	recovered := middleware.Recover(logger)(h)
+	recovered := middleware.Recover(middleware.WithLogger(logger))(h)
 	ts := newServer(t, http1Mode, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer close(returned)
 		recovered.ServeHTTP(w, r)
@@ -157,7 +157,7 @@ func TestRecoverAfterEarlyHints(t *testing.T) {
 			w.WriteHeader(http.StatusEarlyHints)
 			panic("after hints")
 		})
-		ts := newServer(t, mode, middleware.Recover(nil)(h))
+		ts := newServer(t, mode, middleware.Recover()(h))
 		resp := get(t, ts, mode)
 		if resp.StatusCode != http.StatusInternalServerError {
 			t.Fatalf("status %d, want 500", resp.StatusCode)

@@ -1,6 +1,7 @@
 package middleware_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -8,6 +9,8 @@ import (
 
 	"go.opentelemetry.io/otel"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
@@ -165,5 +168,49 @@ func TestTraceFollowsGlobalProviders(t *testing.T) {
 	}
 	if got := spans[0].SpanContext.TraceID().String(); got != incomingTrace {
 		t.Errorf("trace ID %s, want the incoming %s", got, incomingTrace)
+	}
+}
+
+// TestTraceRealMeterWithNoopTracer checks that a meter provider that
+// records is enough to pay for otelhttp, whose request metrics it then
+// receives, and that a meter provider without a reader records nothing
+// and leaves the request to the extract-only path.
+func TestTraceRealMeterWithNoopTracer(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	t.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
+	rec := httptest.NewRecorder()
+	var gotW http.ResponseWriter
+	h := middleware.Trace(middleware.WithTracerProvider(tracenoop.NewTracerProvider()), middleware.WithMeterProvider(mp))(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		gotW = w
+	}))
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	if gotW == http.ResponseWriter(rec) {
+		t.Error("the handler got the recorder itself: otelhttp was skipped although the meter provider records")
+	}
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			found = found || m.Name == "http.server.request.duration"
+		}
+	}
+	if !found {
+		t.Errorf("metrics %+v, want otelhttp's http.server.request.duration", rm.ScopeMetrics)
+	}
+
+	// Without a reader, the SDK's instruments are disabled.
+	idle := sdkmetric.NewMeterProvider()
+	t.Cleanup(func() { _ = idle.Shutdown(context.Background()) })
+	h = middleware.Trace(middleware.WithTracerProvider(tracenoop.NewTracerProvider()), middleware.WithMeterProvider(idle))(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		gotW = w
+	}))
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	if gotW != http.ResponseWriter(rec) {
+		t.Errorf("handler got %T with a meter provider that records nothing, want the recorder itself", gotW)
 	}
 }

@@ -52,7 +52,6 @@ func TraceTransport(base http.RoundTripper, opts ...Option) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	o := newOptions(opts)
-	t := telemetry{tp: o.tp, mp: o.mp, prop: o.prop}
-	return otelhttp.NewTransport(base, append(t.otelOptions(), otelhttp.WithPropagators(transportPropagator{t}))...)
+	t := newTelemetry(newOptions(opts))
+	return otelhttp.NewTransport(base, append(t.otelOptions(), otelhttp.WithPropagators(livePropagator{t}))...)
 }

@@ -38,12 +38,12 @@ func expiryPoints(t *testing.T, r *sdkmetric.ManualReader) []metricdata.DataPoin
 func TestExpiryGauge(t *testing.T) {
 	ca := tlstest.NewCA(t)
 	srv1, srv2 := ca.Server(t), ca.Server(t)
-	v := newKubeVolume(t, map[string]string{"tls.crt": srv1.CertFile, "tls.key": srv1.KeyFile})
+	v := tlstest.NewSecretVolume(t, map[string]string{"tls.crt": srv1.CertFile, "tls.key": srv1.KeyFile})
 	reader := sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	defer mp.Shutdown(context.Background())
 	clock := &fakeClock{t: time.Now()}
-	src, err := tlsx.NewServerSource(t.Context(), tlsx.ServerConfig{CertFile: v.path("tls.crt"), KeyFile: v.path("tls.key"), ReloadInterval: -1},
+	src, err := tlsx.NewServerSource(t.Context(), tlsx.ServerConfig{CertFile: v.Path("tls.crt"), KeyFile: v.Path("tls.key"), ReloadInterval: -1},
 		tlsx.WithMeterProvider(mp), tlsx.WithClock(clock.Now))
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +65,7 @@ func TestExpiryGauge(t *testing.T) {
 	}
 	check(srv1)
 	clock.Advance(time.Hour)
-	v.update(map[string]string{"tls.crt": srv2.CertFile, "tls.key": srv2.KeyFile})
+	v.Update(t, map[string]string{"tls.crt": srv2.CertFile, "tls.key": srv2.KeyFile})
 	if err := src.Reload(); err != nil {
 		t.Fatal(err)
 	}

@@ -57,65 +57,6 @@ func rules(err error) []string {
 	return out
 }
 
-// kubeVolume is a directory laid out as the kubelet's atomic writer
-// lays out a secret volume: each file a symlink "name -> ..data/name",
-// ..data a symlink to the timestamped directory of the current version.
-type kubeVolume struct {
-	t   *testing.T
-	dir string
-	n   int
-	cur string // the current timestamped directory
-}
-
-func newKubeVolume(t *testing.T, files map[string]string) *kubeVolume {
-	v := &kubeVolume{t: t, dir: t.TempDir()}
-	v.update(files)
-	for name := range files {
-		if err := os.Symlink(filepath.Join("..data", name), filepath.Join(v.dir, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return v
-}
-
-func (v *kubeVolume) path(name string) string { return filepath.Join(v.dir, name) }
-
-// update publishes a new version as the kubelet does: write a new
-// timestamped directory, point ..data_tmp at it, rename ..data_tmp over
-// ..data, remove the old directory. files maps a name to the file whose
-// content it takes.
-func (v *kubeVolume) update(files map[string]string) {
-	t := v.t
-	t.Helper()
-	v.n++
-	ts := "..2026_11_22_01_00_00." + string(rune('0'+v.n/100%10)) + string(rune('0'+v.n/10%10)) + string(rune('0'+v.n%10))
-	if err := os.Mkdir(filepath.Join(v.dir, ts), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for name, src := range files {
-		b, err := os.ReadFile(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(v.dir, ts, name), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	tmp := filepath.Join(v.dir, "..data_tmp")
-	if err := os.Symlink(ts, tmp); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, filepath.Join(v.dir, "..data")); err != nil {
-		t.Fatal(err)
-	}
-	if v.cur != "" {
-		if err := os.RemoveAll(filepath.Join(v.dir, v.cur)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	v.cur = ts
-}
-
 // copyFile overwrites dst with src's content in place, as a careless
 // deployment script does.
 func copyFile(t *testing.T, dst, src string) {

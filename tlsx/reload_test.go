@@ -163,20 +163,20 @@ func TestReloadKubernetesRotation(t *testing.T) {
 	ca := tlstest.NewCA(t)
 	srv1, srv2 := ca.Server(t), ca.Server(t)
 	cli1, cli2 := ca.Client(t), ca.Client(t)
-	sv := newKubeVolume(t, map[string]string{"tls.crt": srv1.CertFile, "tls.key": srv1.KeyFile, "ca.crt": ca.CertFile})
-	cv := newKubeVolume(t, map[string]string{"tls.crt": cli1.CertFile, "tls.key": cli1.KeyFile, "ca.crt": ca.CertFile})
+	sv := tlstest.NewSecretVolume(t, map[string]string{"tls.crt": srv1.CertFile, "tls.key": srv1.KeyFile, "ca.crt": ca.CertFile})
+	cv := tlstest.NewSecretVolume(t, map[string]string{"tls.crt": cli1.CertFile, "tls.key": cli1.KeyFile, "ca.crt": ca.CertFile})
 	ssrc := newServer(t, tlsx.ServerConfig{
-		CertFile: sv.path("tls.crt"), KeyFile: sv.path("tls.key"), ClientCAFile: sv.path("ca.crt"), ReloadInterval: -1,
+		CertFile: sv.Path("tls.crt"), KeyFile: sv.Path("tls.key"), ClientCAFile: sv.Path("ca.crt"), ReloadInterval: -1,
 	})
 	csrc := newClient(t, tlsx.ClientConfig{
-		CertFile: cv.path("tls.crt"), KeyFile: cv.path("tls.key"), CAFile: cv.path("ca.crt"), ReloadInterval: -1,
+		CertFile: cv.Path("tls.crt"), KeyFile: cv.Path("tls.key"), CAFile: cv.Path("ca.crt"), ReloadInterval: -1,
 	})
 	s := serve(t, ssrc.TLSConfig())
 
 	progress, stop := hammer(t, s, csrc.TLSConfig(), 5000)
 	waitFor(progress, 20)
-	sv.update(map[string]string{"tls.crt": srv2.CertFile, "tls.key": srv2.KeyFile, "ca.crt": ca.CertFile})
-	cv.update(map[string]string{"tls.crt": cli2.CertFile, "tls.key": cli2.KeyFile, "ca.crt": ca.CertFile})
+	sv.Update(t, map[string]string{"tls.crt": srv2.CertFile, "tls.key": srv2.KeyFile, "ca.crt": ca.CertFile})
+	cv.Update(t, map[string]string{"tls.crt": cli2.CertFile, "tls.key": cli2.KeyFile, "ca.crt": ca.CertFile})
 	if err := ssrc.Reload(); err != nil {
 		t.Fatal(err)
 	}
@@ -285,18 +285,18 @@ func TestReloadCARotation(t *testing.T) {
 	oldCA, newCA := tlstest.NewCA(t), tlstest.NewCA(t)
 	srv := oldCA.Server(t)
 	bundle := concat(t, oldCA.CertFile, newCA.CertFile)
-	v := newKubeVolume(t, map[string]string{"ca.crt": oldCA.CertFile})
-	src := newServer(t, tlsx.ServerConfig{CertFile: srv.CertFile, KeyFile: srv.KeyFile, ClientCAFile: v.path("ca.crt"), ReloadInterval: -1})
+	v := tlstest.NewSecretVolume(t, map[string]string{"ca.crt": oldCA.CertFile})
+	src := newServer(t, tlsx.ServerConfig{CertFile: srv.CertFile, KeyFile: srv.KeyFile, ClientCAFile: v.Path("ca.crt"), ReloadInterval: -1})
 	oldCli, newCli := oldCA.ClientConfig(oldCA.Client(t)), oldCA.ClientConfig(newCA.Client(t))
 
 	ok(t, handshake(t, src.TLSConfig(), oldCli))
-	v.update(map[string]string{"ca.crt": bundle})
+	v.Update(t, map[string]string{"ca.crt": bundle})
 	if err := src.Reload(); err != nil {
 		t.Fatal(err)
 	}
 	ok(t, handshake(t, src.TLSConfig(), oldCli))
 	ok(t, handshake(t, src.TLSConfig(), newCli))
-	v.update(map[string]string{"ca.crt": newCA.CertFile})
+	v.Update(t, map[string]string{"ca.crt": newCA.CertFile})
 	if err := src.Reload(); err != nil {
 		t.Fatal(err)
 	}
@@ -312,14 +312,14 @@ func TestReloadCARotation(t *testing.T) {
 func TestPolling(t *testing.T) {
 	ca := tlstest.NewCA(t)
 	srv1, srv2 := ca.Server(t), ca.Server(t)
-	v := newKubeVolume(t, map[string]string{"tls.crt": srv1.CertFile, "tls.key": srv1.KeyFile})
+	v := tlstest.NewSecretVolume(t, map[string]string{"tls.crt": srv1.CertFile, "tls.key": srv1.KeyFile})
 	ticks := make(chan time.Time)
-	src, err := tlsx.NewServerSource(t.Context(), tlsx.ServerConfig{CertFile: v.path("tls.crt"), KeyFile: v.path("tls.key")}, tlsx.WithTicks(ticks))
+	src, err := tlsx.NewServerSource(t.Context(), tlsx.ServerConfig{CertFile: v.Path("tls.crt"), KeyFile: v.Path("tls.key")}, tlsx.WithTicks(ticks))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	v.update(map[string]string{"tls.crt": srv2.CertFile, "tls.key": srv2.KeyFile})
+	v.Update(t, map[string]string{"tls.crt": srv2.CertFile, "tls.key": srv2.KeyFile})
 	ticks <- time.Time{}
 	ticks <- time.Time{} // received only once the first poll has finished
 	if st := src.State(); st.Reloads != 1 || !st.Leaf.Equal(srv2.Certificate) {
@@ -352,21 +352,21 @@ func TestPollingStopsWithContext(t *testing.T) {
 // refused once it holds the new one only.
 func TestReloadClientCARotation(t *testing.T) {
 	oldCA, newCA := tlstest.NewCA(t), tlstest.NewCA(t)
-	v := newKubeVolume(t, map[string]string{"ca.crt": oldCA.CertFile})
-	src := newClient(t, tlsx.ClientConfig{CAFile: v.path("ca.crt"), ReloadInterval: -1})
+	v := tlstest.NewSecretVolume(t, map[string]string{"ca.crt": oldCA.CertFile})
+	src := newClient(t, tlsx.ClientConfig{CAFile: v.Path("ca.crt"), ReloadInterval: -1})
 	oldSrv, newSrv := oldCA.ServerConfig(t, nil), newCA.ServerConfig(t, nil)
 
 	ok(t, handshake(t, oldSrv, src.TLSConfig()))
 	if r := handshake(t, newSrv, src.TLSConfig()); r.ClientErr == nil {
 		t.Fatal("a server of the new CA was accepted before the rotation")
 	}
-	v.update(map[string]string{"ca.crt": concat(t, oldCA.CertFile, newCA.CertFile)})
+	v.Update(t, map[string]string{"ca.crt": concat(t, oldCA.CertFile, newCA.CertFile)})
 	if err := src.Reload(); err != nil {
 		t.Fatal(err)
 	}
 	ok(t, handshake(t, oldSrv, src.TLSConfig()))
 	ok(t, handshake(t, newSrv, src.TLSConfig()))
-	v.update(map[string]string{"ca.crt": newCA.CertFile})
+	v.Update(t, map[string]string{"ca.crt": newCA.CertFile})
 	if err := src.Reload(); err != nil {
 		t.Fatal(err)
 	}

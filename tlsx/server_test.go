@@ -202,8 +202,8 @@ func TestSetAllowedClientsValidates(t *testing.T) {
 func TestCARotationAppliesToResumption(t *testing.T) {
 	oldCA, newCA := tlstest.NewCA(t), tlstest.NewCA(t)
 	srv := oldCA.Server(t)
-	v := newKubeVolume(t, map[string]string{"ca.crt": oldCA.CertFile})
-	src := newServer(t, tlsx.ServerConfig{CertFile: srv.CertFile, KeyFile: srv.KeyFile, ClientCAFile: v.path("ca.crt"), ReloadInterval: -1})
+	v := tlstest.NewSecretVolume(t, map[string]string{"ca.crt": oldCA.CertFile})
+	src := newServer(t, tlsx.ServerConfig{CertFile: srv.CertFile, KeyFile: srv.KeyFile, ClientCAFile: v.Path("ca.crt"), ReloadInterval: -1})
 	cli := oldCA.ClientConfig(oldCA.Client(t))
 	cli.ClientSessionCache = tls.NewLRUClientSessionCache(4)
 
@@ -213,7 +213,7 @@ func TestCARotationAppliesToResumption(t *testing.T) {
 	if !r.Client.DidResume {
 		t.Fatal("the second handshake did not resume; the test would prove nothing")
 	}
-	v.update(map[string]string{"ca.crt": newCA.CertFile})
+	v.Update(t, map[string]string{"ca.crt": newCA.CertFile})
 	if err := src.Reload(); err != nil {
 		t.Fatal(err)
 	}

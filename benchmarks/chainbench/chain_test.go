@@ -60,13 +60,13 @@ func variants(b testing.TB) []variant {
 		{"RequestID", middleware.RequestID()},
 		{"Trace/noop", middleware.Trace(noop...)},
 		{"Trace/sdk", middleware.Trace(sdk...)},
-		{"AccessLog", middleware.AccessLog(jsonLogger())},
-		{"Recover", middleware.Recover(jsonLogger())},
+		{"AccessLog", middleware.AccessLog(middleware.WithLogger(jsonLogger()))},
+		{"Recover", middleware.Recover(middleware.WithLogger(jsonLogger()))},
 		{"Timeout", middleware.Timeout(time.Minute)},
 		{"Body", limits.Body(1 << 20)},
 		{"Progress", limits.Progress(limits.ProgressConfig{})},
-		{"Default/noop", middleware.Default(middleware.DefaultConfig{}, jsonLogger(), noop...)},
-		{"Default/sdk", middleware.Default(middleware.DefaultConfig{}, jsonLogger(), sdk...)},
+		{"Default/noop", middleware.Default(middleware.DefaultConfig{}, append(noop, middleware.WithLogger(jsonLogger()))...)},
+		{"Default/sdk", middleware.Default(middleware.DefaultConfig{}, append(sdk, middleware.WithLogger(jsonLogger()))...)},
 	}
 }
 
@@ -140,7 +140,7 @@ func get(b *testing.B, c *http.Client, url string) {
 func BenchmarkLoopback(b *testing.B) {
 	for _, v := range []variant{
 		{"raw", func(h http.Handler) http.Handler { return h }},
-		{"Default/noop", middleware.Default(middleware.DefaultConfig{}, jsonLogger(), noop...)},
+		{"Default/noop", middleware.Default(middleware.DefaultConfig{}, append(noop, middleware.WithLogger(jsonLogger()))...)},
 	} {
 		b.Run(v.name, func(b *testing.B) {
 			url, c := serve(b, v.mw(hello))
@@ -164,7 +164,7 @@ func BenchmarkLoopback(b *testing.B) {
 // same machine load at the same time.
 func BenchmarkLoopbackRatio(b *testing.B) {
 	rawURL, rawC := serve(b, hello)
-	chainURL, chainC := serve(b, middleware.Default(middleware.DefaultConfig{}, jsonLogger(), noop...)(hello))
+	chainURL, chainC := serve(b, middleware.Default(middleware.DefaultConfig{}, append(noop, middleware.WithLogger(jsonLogger()))...)(hello))
 	var rawNS, chainNS atomic.Int64
 	var n atomic.Int64
 	b.ReportAllocs()

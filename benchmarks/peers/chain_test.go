@@ -69,10 +69,10 @@ func BenchmarkChain(b *testing.B) {
 		{"harden/RequestID+Trace+AccessLog+Recover", middleware.Chain(
 			middleware.RequestID(),
 			middleware.Trace(hardenNoop...),
-			middleware.AccessLog(discardJSON()),
-			middleware.Recover(discardJSON()),
+			middleware.AccessLog(middleware.WithLogger(discardJSON())),
+			middleware.Recover(middleware.WithLogger(discardJSON())),
 		)(chainHello)},
-		{"harden/Default", middleware.Default(middleware.DefaultConfig{}, discardJSON(), hardenNoop...)(chainHello)},
+		{"harden/Default", middleware.Default(middleware.DefaultConfig{}, append(hardenNoop, middleware.WithLogger(discardJSON()))...)(chainHello)},
 		{"chi/RequestID+Logger+Recoverer+otelhttp", chiChain(chainHello)},
 	}
 	for _, v := range variants {
@@ -93,7 +93,7 @@ func BenchmarkChain(b *testing.B) {
 func TestChainsAnswer(t *testing.T) {
 	for name, h := range map[string]http.Handler{
 		"chi":    chiChain(chainHello),
-		"harden": middleware.Default(middleware.DefaultConfig{}, discardJSON(), hardenNoop...)(chainHello),
+		"harden": middleware.Default(middleware.DefaultConfig{}, append(hardenNoop, middleware.WithLogger(discardJSON()))...)(chainHello),
 	} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/items/1", nil))

@@ -1,16 +1,26 @@
 // Package scenarios holds the attacks and faults that the scorecard
-// (`harden scorecard`) runs on loopback against an HTTP server, and the
-// plumbing that measures what the server did about them.
+// (`harden scorecard`) runs on loopback, and the plumbing that measures
+// what each target did about them.
 //
 // # What a scenario is
 //
-// A [Scenario] attacks one [Target] (a way to serve a handler on a
-// listener) and returns an [Outcome]: whether the target did what the
-// scenario expects of harden ([Scenario.Expect]), a one-line human figure,
-// and the numbers behind it. Each run starts a fresh server of the target
-// on 127.0.0.1, so scenarios and targets never share state; [Scenario.Against]
-// attacks several targets at once, which is how the scorecard compares a
-// zero-value http.Server ([ZeroValue]) with a harden server.
+// A [Scenario] runs against one [Target] and returns an [Outcome]:
+// whether the target did what the scenario expects of harden
+// ([Scenario.Expect]), a one-line human figure, and the numbers behind
+// it. Each run starts a fresh instance of the target on 127.0.0.1, so
+// scenarios and targets never share state; [Scenario.Against] runs
+// against several targets at once, which is how the scorecard compares a
+// baseline with harden.
+//
+// Every scenario has a [Kind], and the scorecard prints one table per
+// kind: its rows are the kind's scenarios, its columns the targets the
+// command compares on that kind, the baseline first. [Server] scenarios
+// attack an HTTP server and compare a zero-value http.Server
+// ([ZeroValue]) with a harden server; [TLS] scenarios compare a server
+// that loads its certificate once ([LoadOnce]) with a tlsx source. There
+// is one [Target] type for every kind: a target sets the fields its
+// kind's scenarios use. [All] lists every scenario, [Of] those of one
+// kind, [Find] one by name.
 //
 // The package does not import harden's server packages. The command wires
 // harden in as a Target, and derives the [Bounds] (how long a scenario
@@ -18,6 +28,34 @@
 // harden's configuration, so an expectation such as "closes the
 // connection within read_header + 1s" is checked against the value the
 // server was actually given.
+//
+// # Adding a scenario
+//
+//  1. Write a function returning a [Scenario] with a unique kebab-case
+//     Name, a Description of what the attacker does, the one-line Expect,
+//     and a Run that stops by itself within a bound and leaves nothing
+//     behind (see [Scenario.Run]). Server scenarios usually wrap their
+//     body in attack, which starts and tears down the target.
+//  2. Add the function to its kind's list in the registry (kind.go), at
+//     the place its row belongs in the table.
+//  3. Add its expectation to ExampleAll's output and a check for each
+//     test target to the kind's test table; cmd/harden lists it in its
+//     help and runs it without any change.
+//
+// # Adding a kind
+//
+//  1. Add a [Kind] constant, and to [Target] the fields its scenarios
+//     call (documented "for the [YourKind] scenarios"), and to [Outcome]
+//     the figures they measure (omitempty, zero when they do not apply).
+//  2. Add an entry to the registry: the kind, the title of its table's
+//     first column ("CLIENT SCENARIO"), what its targets are (for the
+//     help), the fields a target must set, and its scenarios. Its
+//     baseline target (a function like [ZeroValue]) lives in this package.
+//  3. In cmd/harden, give the bench a lineup for the kind: the baseline,
+//     then harden, which is the subject whose verdicts decide the exit
+//     status. The renderer prints the new table, headed by the kind's
+//     title and the targets' names in capitals ("HTTP.DEFAULTCLIENT"),
+//     and --json puts it in "tables" with no further change.
 //
 // # What is measured
 //

@@ -3,27 +3,31 @@ package scenarios
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"net"
 	"net/http"
 	"sync"
 	"time"
 )
 
-// Target is a server under attack: a name for the scorecard and a way to
-// serve a handler.
+// Target is one implementation under test: a column of the scorecard.
+// A target sets the fields that the scenarios of its [Kind] use and may
+// leave the others nil; a scenario run against a target that lacks them
+// reports so in [Outcome.Err].
 type Target struct {
 	// Name labels the target's column in the scorecard: "net/http zero
-	// value", "harden".
+	// value", "crypto/tls load once", "harden".
 	Name string `json:"name"`
 
-	// Serve serves h on l in the background and returns the function the
-	// target's users call on SIGTERM (http.Server.Shutdown for the zero
-	// value, harden's drain-then-shutdown for harden). l is already
-	// wrapped by the scenario for counting and h is the scenario's
-	// handler; Serve must not replace either, may wrap both, and must
-	// return promptly. After a run the scenario closes l and every
-	// connection accepted from it, and calls shutdown (at most once) with
-	// a short deadline; the goroutine serving l must end then.
+	// Serve, for the [Server] scenarios, serves h on l in the background
+	// and returns the function the target's users call on SIGTERM
+	// (http.Server.Shutdown for the zero value, harden's
+	// drain-then-shutdown for harden). l is already wrapped by the
+	// scenario for counting and h is the scenario's handler; Serve must
+	// not replace either, may wrap both, and must return promptly. After
+	// a run the scenario closes l and every connection accepted from it,
+	// and calls shutdown (at most once) with a short deadline; the
+	// goroutine serving l must end then.
 	Serve func(l net.Listener, h http.Handler) (shutdown func(context.Context) error, err error) `json:"-"`
 
 	// ServeTLS is Serve for the HTTP/2 scenarios, which need TLS: the
@@ -35,6 +39,22 @@ type Target struct {
 	// only if each accepted connection reaches it as a *tls.Conn, which a
 	// listener wrapping the connections (a connection cap) prevents.
 	ServeTLS func(l net.Listener, h http.Handler, cfg *tls.Config) (shutdown func(context.Context) error, err error) `json:"-"`
+
+	// ServeFiles, for the [TLS] scenarios, loads the certificate and key
+	// from certFile and keyFile and completes a TLS handshake on each
+	// connection accepted from l (see [ServeHandshakes]), in the
+	// background. It returns reload, which makes the server take up new
+	// content of the files without a restart, or nil when the target can
+	// take it up only by being restarted; and stop, which closes l and
+	// every connection and returns when the server's goroutines have
+	// ended.
+	ServeFiles func(l net.Listener, certFile, keyFile string) (reload func() error, stop func(), err error) `json:"-"`
+
+	// Explain, for the [TLS] scenarios, turns the error of a failed
+	// handshake into what the operator reads: the kind of failure it
+	// names (empty when it names none) and the message. trusted are the
+	// CA certificates the side that failed trusts.
+	Explain func(err error, trusted []*x509.Certificate) (kind, message string) `json:"-"`
 }
 
 // Bounds are the limits a scenario measures against: how long it waits
@@ -94,10 +114,15 @@ func (b Bounds) scaled(n int) int {
 }
 
 // Scenario is one attack or fault, run against one target at a time.
+// Every table of the scorecard is a list of scenarios of one [Kind].
 type Scenario struct {
 	// Name is the scenario's stable, kebab-case identifier
-	// ("slow-headers"), used by `harden scorecard --scenario`.
+	// ("slow-headers"), used by `harden scorecard --scenario`. Names are
+	// unique across kinds.
 	Name string `json:"name"`
+	// Kind is the table the scenario belongs to, and so the fields of
+	// [Target] its Run uses. [All] sets it from the registry.
+	Kind Kind `json:"kind"`
 	// Description says what the attacker does, in a sentence or two.
 	Description string `json:"description"`
 	// Expect is what harden must do, in one line ("closes every connection
@@ -106,18 +131,20 @@ type Scenario struct {
 	Expect string `json:"expect"`
 	// Waits marks a scenario that spends its time waiting out a target's
 	// timer (a handler timeout, a health check) while sending almost
-	// nothing, so a runner may run it alongside others without disturbing
-	// their figures.
+	// nothing, so a runner may run it alongside the other scenarios of
+	// its kind without disturbing their figures.
 	Waits bool `json:"waits,omitempty"`
-	// Run attacks a fresh server of t and measures the outcome. It stops
-	// by itself within a bound derived from b, sooner when ctx ends, and
-	// leaves no goroutine or connection behind. It is safe to call
+	// Run runs the scenario against a fresh instance of t and measures
+	// the outcome; b bounds the [Server] scenarios and is ignored by the
+	// others. It stops by itself within a bound derived from b (a few
+	// seconds for those that ignore it), sooner when ctx ends, and leaves
+	// no goroutine, connection or file behind. It is safe to call
 	// concurrently.
 	Run func(ctx context.Context, t Target, b Bounds) Outcome `json:"-"`
 }
 
 // Outcome is what one run of a scenario measured. A figure that does not
-// apply to the scenario is zero.
+// apply to the scenario is zero, and left out of the JSON.
 type Outcome struct {
 	// Defended reports whether the scenario's expectation held.
 	Defended bool `json:"defended"`
@@ -129,25 +156,25 @@ type Outcome struct {
 	// one, for HTTP/2 to send GOAWAY or close the connection (or answer
 	// or reset the attacking stream) counted from the client preface,
 	// or, for shutdown, to return from its shutdown function.
-	TimeToClose time.Duration `json:"time_to_close_ns"`
+	TimeToClose time.Duration `json:"time_to_close_ns,omitempty"`
 	// Status is the status code the server answered the attack with.
-	Status int `json:"status"`
+	Status int `json:"status,omitempty"`
 	// ServerBytesRead is how many bytes the server had read from the
 	// attacking connection when it answered (or when the attack ended
 	// without an answer).
-	ServerBytesRead int64 `json:"server_bytes_read"`
+	ServerBytesRead int64 `json:"server_bytes_read,omitempty"`
 	// PeakConns is the most connections the server held open at once.
-	PeakConns int `json:"peak_conns"`
+	PeakConns int `json:"peak_conns,omitempty"`
 	// PeakHandlers is the most handlers that ran at once.
-	PeakHandlers int `json:"peak_handlers"`
+	PeakHandlers int `json:"peak_handlers,omitempty"`
 	// LegitP99 is the 99th-percentile latency of the ordinary requests a
 	// legitimate client sent during the attack.
-	LegitP99 time.Duration `json:"legit_p99_ns"`
+	LegitP99 time.Duration `json:"legit_p99_ns,omitempty"`
 	// Lost and Sent count ordinary requests that failed (an error or a
 	// status other than 200) and that were sent, during the attack or
 	// during shutdown.
-	Lost int `json:"lost"`
-	Sent int `json:"sent"`
+	Lost int `json:"lost,omitempty"`
+	Sent int `json:"sent,omitempty"`
 	// GoAway is the error code of the HTTP/2 GOAWAY the server sent
 	// ("NO_ERROR", "ENHANCE_YOUR_CALM"), empty when it sent none.
 	GoAway string `json:"goaway,omitempty"`
@@ -159,9 +186,40 @@ type Outcome struct {
 	// attacker and the legitimate client: it compares scenarios, not
 	// targets.
 	ProcessCPU time.Duration `json:"process_cpu_ns,omitempty"`
+	// Handshakes and Failed count the TLS handshakes the clients
+	// attempted during a certificate rotation, and those that failed.
+	Handshakes int `json:"handshakes,omitempty"`
+	Failed     int `json:"failed,omitempty"`
+	// Restarted reports that the target had to be restarted to take up
+	// a rotated certificate.
+	Restarted bool `json:"restarted,omitempty"`
+	// NewCertServedWithoutRestart reports that, right after the
+	// rotation and before any restart, a client trusting only the new
+	// CA was served the new certificate.
+	NewCertServedWithoutRestart bool `json:"new_cert_served_without_restart,omitempty"`
+	// NewCertServedAtEnd reports that such a client was served at the
+	// end of the run, after a restart if there was one.
+	NewCertServedAtEnd bool `json:"new_cert_served_at_end,omitempty"`
+	// Diagnoses are the messages of each broken handshake.
+	Diagnoses []Diagnosis `json:"diagnoses,omitempty"`
 	// Err says why the scenario could not be run (the target did not
 	// start, no connection could be made); Defended is then false.
 	Err string `json:"error,omitempty"`
+}
+
+// Diagnosis is what an operator reads about one broken handshake.
+type Diagnosis struct {
+	// Variant names the misconfiguration ("expired").
+	Variant string `json:"variant"`
+	// Want is the kind of failure that names it, as tlsx.Kind spells
+	// it; Kind is the kind the target named, empty when none.
+	Want string `json:"want_kind"`
+	Kind string `json:"kind,omitempty"`
+	// Message is what the target said.
+	Message string `json:"message"`
+	// Explained reports that the target named the right kind with a
+	// message.
+	Explained bool `json:"explained"`
 }
 
 // Against runs s against a fresh server of each target at the same time
@@ -174,38 +232,6 @@ func (s Scenario) Against(ctx context.Context, b Bounds, targets ...Target) []Ou
 	}
 	wg.Wait()
 	return out
-}
-
-// All returns every scenario, in the order the scorecard runs them.
-func All() []Scenario {
-	return []Scenario{
-		slowHeaders(),
-		idleHoarding(),
-		slowBody(),
-		oversizedBodyCL(),
-		oversizedBodyChunked(),
-		headerBomb(),
-		handlerOverrun(),
-		shutdownLoss(),
-		h2RapidReset(),
-		h2MadeYouReset(),
-		h2ContinuationFlood(),
-		h2PingFlood(),
-		h2SettingsFlood(),
-		h2StalledHeaders(),
-		h2StalledBody(),
-		h2StreamExhaustion(),
-	}
-}
-
-// Find returns the scenario called name.
-func Find(name string) (Scenario, bool) {
-	for _, s := range All() {
-		if s.Name == name {
-			return s, true
-		}
-	}
-	return Scenario{}, false
 }
 
 // attack turns the body of a scenario into its Run function: it starts a

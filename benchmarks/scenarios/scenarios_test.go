@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -238,7 +239,7 @@ func TestScenarios(t *testing.T) {
 	for i, tc := range targetCases {
 		targets[i] = tc.target
 	}
-	all := All()
+	all := Of(Server)
 
 	// The scenarios run in two waves, HTTP/1.1 then HTTP/2; within a
 	// wave every scenario runs at the same time, each against every
@@ -288,12 +289,54 @@ func TestAllDescribed(t *testing.T) {
 		if s.Description == "" || s.Expect == "" || s.Run == nil {
 			t.Errorf("scenario %q lacks a description, an expectation or a Run", s.Name)
 		}
+		if !slices.Contains(Kinds(), s.Kind) {
+			t.Errorf("scenario %q has kind %q, which is not among Kinds()", s.Name, s.Kind)
+		}
 		if got, ok := Find(s.Name); !ok || got.Name != s.Name {
 			t.Errorf("Find(%q) = %q, %v", s.Name, got.Name, ok)
 		}
 	}
 	if _, ok := Find("no-such-scenario"); ok {
 		t.Error("Find found a scenario that does not exist")
+	}
+	// All groups the scenarios by kind, in the order of Kinds, which is
+	// the order the scorecard prints its tables in.
+	var order []Kind
+	for _, s := range All() {
+		if len(order) == 0 || order[len(order)-1] != s.Kind {
+			order = append(order, s.Kind)
+		}
+	}
+	if !slices.Equal(order, Kinds()) {
+		t.Errorf("All() runs the kinds in the order %v, want %v", order, Kinds())
+	}
+	for _, k := range Kinds() {
+		if k.Title() == "" || k.Compares() == "" || len(Of(k)) == 0 {
+			t.Errorf("kind %q lacks a title, a description or scenarios", k)
+		}
+	}
+}
+
+// A scenario run against a target of another kind says which field the
+// target lacks instead of calling a nil function.
+func TestWrongKindOfTargetIsReported(t *testing.T) {
+	cases := []struct {
+		scenario string
+		target   Target
+		field    string
+	}{
+		{scenario: "header-bomb", target: LoadOnce(), field: "Serve"},
+		{scenario: "h2-rapid-reset", target: LoadOnce(), field: "Serve"},
+		{scenario: "tls-diagnosis", target: ZeroValue(), field: "ServeFiles"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.scenario, func(t *testing.T) {
+			s, _ := Find(tc.scenario)
+			o := s.Run(context.Background(), tc.target, testBounds)
+			if o.Defended || !strings.Contains(o.Err, "sets no "+tc.field) {
+				t.Errorf("outcome = %+v, want not defended and %s named", o, tc.field)
+			}
+		})
 	}
 }
 

@@ -60,6 +60,9 @@ func startTLS(t Target, b Bounds) (*server, error) {
 // [Target.ServeTLS]). TLS sits over the counting listener, so the counts
 // are of bytes on the wire.
 func startOn(t Target, b Bounds, certs *certPair) (*server, error) {
+	if certs == nil && t.Serve == nil {
+		return nil, fmt.Errorf("scenarios: target %q sets ServeTLS but no Serve, which a plain-text scenario needs", t.Name)
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("scenarios: listen on loopback: %w", err)

@@ -6,14 +6,16 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/harden-go/harden/tlsx"
+	"github.com/harden-go/harden/tlsx/tlstest"
 )
 
 // reloading is a TLS target that takes up new files with tlsx.
-func reloading() TLSTarget {
-	return TLSTarget{
+func reloading() Target {
+	return Target{
 		Name: "tlsx",
 		ServeFiles: func(l net.Listener, certFile, keyFile string) (func() error, func(), error) {
 			src, err := tlsx.NewServerSource(context.Background(), tlsx.ServerConfig{CertFile: certFile, KeyFile: keyFile, ReloadInterval: -1})
@@ -31,9 +33,9 @@ func reloading() TLSTarget {
 }
 
 func TestTLSScenarios(t *testing.T) {
-	for _, s := range AllTLS() {
+	for _, s := range Of(TLS) {
 		t.Run(s.Name, func(t *testing.T) {
-			out := s.Against(context.Background(), LoadOnce(), reloading())
+			out := s.Against(context.Background(), Bounds{}, LoadOnce(), reloading())
 			base, h := out[0], out[1]
 			if base.Err != "" || h.Err != "" {
 				t.Fatalf("errors: %q, %q", base.Err, h.Err)
@@ -43,23 +45,26 @@ func TestTLSScenarios(t *testing.T) {
 			}
 		})
 	}
-	if _, ok := FindTLS("tls-rotation"); !ok {
-		t.Error("FindTLS does not find tls-rotation")
+	if s, ok := Find("tls-rotation"); !ok || s.Kind != TLS {
+		t.Errorf("Find(tls-rotation) = %+v, %v; want the TLS scenario", s, ok)
 	}
 }
 
-// A failure to build the PKI is reported, and its files are removed.
-func TestWithPKIReportsAndCleansUp(t *testing.T) {
+// The scenario's files are removed when it ends, and a failure to make
+// them is the outcome's Err.
+func TestWithPKICleansUp(t *testing.T) {
 	var dir string
-	o := withPKI(func(p *pki) TLSOutcome {
-		dir = p.TempDir()
-		p.Fatalf("broken: %d", 42)
-		return TLSOutcome{Defended: true}
+	o := withPKI(func(d string) Outcome {
+		dir = d
+		if _, err := tlstest.NewCAIn(filepath.Join(d, "missing")); err != nil {
+			return noPKI(err)
+		}
+		return Outcome{Defended: true}
 	})
-	if o.Defended || o.Err != "broken: 42" {
+	if o.Defended || !strings.HasPrefix(o.Err, "tlstest: ") {
 		t.Errorf("outcome = %+v, want the failure as Err", o)
 	}
-	if _, err := os.Stat(filepath.Dir(dir)); !os.IsNotExist(err) {
-		t.Errorf("the PKI directory %s is left behind: %v", filepath.Dir(dir), err)
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the PKI directory %s is left behind: %v", dir, err)
 	}
 }

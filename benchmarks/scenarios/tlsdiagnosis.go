@@ -15,8 +15,8 @@ import (
 	"github.com/harden-go/harden/tlsx/tlstest"
 )
 
-func tlsDiagnosis() TLSScenario {
-	return TLSScenario{
+func tlsDiagnosis() Scenario {
+	return Scenario{
 		Name:        "tls-diagnosis",
 		Description: "Eight misconfigured handshakes over loopback (expired, not yet valid, wrong usage, unknown CA, regenerated CA, hostname mismatch, missing client certificate, peer not speaking TLS); each error is shown to the operator as the target shows it.",
 		Expect:      "every failure is named by its kind, with the fix",
@@ -34,11 +34,27 @@ type brokenHandshake struct {
 	trusted []*x509.Certificate
 }
 
-func brokenHandshakes(p *pki) []brokenHandshake {
-	ca := tlstest.NewCA(p)
-	other := tlstest.NewCA(p)
-	regen := ca.Regenerate(p)
-	good := ca.Server(p)
+// brokenHandshakes makes the certificates of every misconfiguration,
+// writing their files in dir.
+func brokenHandshakes(dir string) ([]brokenHandshake, error) {
+	ca, good, err := caAndServer(dir)
+	if err != nil {
+		return nil, err
+	}
+	_, otherCert, err := caAndServer(dir)
+	if err != nil {
+		return nil, err
+	}
+	regen, err := ca.RegenerateIn(dir)
+	if err != nil {
+		return nil, err
+	}
+	flawed := make(map[tlstest.Flaw]*tlstest.Cert)
+	for _, f := range []tlstest.Flaw{tlstest.Expired, tlstest.NotYetValid, tlstest.WrongUsage} {
+		if flawed[f], err = ca.Issuing(f).ServerIn(dir); err != nil {
+			return nil, err
+		}
+	}
 	trusted := []*x509.Certificate{ca.Certificate}
 	client := func(c *tlstest.CA) *tls.Config {
 		return &tls.Config{RootCAs: c.Pool(), ServerName: "localhost"}
@@ -46,28 +62,34 @@ func brokenHandshakes(p *pki) []brokenHandshake {
 	serving := func(c *tlstest.Cert) *tls.Config {
 		return &tls.Config{Certificates: []tls.Certificate{c.TLS}}
 	}
+	mtls := serving(good)
+	mtls.ClientAuth, mtls.ClientCAs = tls.RequireAndVerifyClientCert, ca.Pool()
 	hostname := client(ca)
 	hostname.ServerName = "api.example.com"
 	return []brokenHandshake{
-		{variant: "expired", want: tlsx.KindExpired, server: serving(ca.Issuing(tlstest.Expired).Server(p)), client: client(ca), trusted: trusted},
-		{variant: "not-yet-valid", want: tlsx.KindNotYetValid, server: serving(ca.Issuing(tlstest.NotYetValid).Server(p)), client: client(ca), trusted: trusted},
-		{variant: "wrong-usage", want: tlsx.KindWrongUsage, server: serving(ca.Issuing(tlstest.WrongUsage).Server(p)), client: client(ca), trusted: trusted},
-		{variant: "unknown-ca", want: tlsx.KindUnknownAuthority, server: serving(other.Server(p)), client: client(ca), trusted: trusted},
+		{variant: "expired", want: tlsx.KindExpired, server: serving(flawed[tlstest.Expired]), client: client(ca), trusted: trusted},
+		{variant: "not-yet-valid", want: tlsx.KindNotYetValid, server: serving(flawed[tlstest.NotYetValid]), client: client(ca), trusted: trusted},
+		{variant: "wrong-usage", want: tlsx.KindWrongUsage, server: serving(flawed[tlstest.WrongUsage]), client: client(ca), trusted: trusted},
+		{variant: "unknown-ca", want: tlsx.KindUnknownAuthority, server: serving(otherCert), client: client(ca), trusted: trusted},
 		{variant: "regenerated-ca", want: tlsx.KindRegeneratedCA, server: serving(good), client: client(regen), trusted: []*x509.Certificate{regen.Certificate}},
 		{variant: "hostname-mismatch", want: tlsx.KindHostname, server: serving(good), client: hostname, trusted: trusted},
-		{variant: "missing-client-certificate", want: tlsx.KindNoClientCertificate, server: ca.MTLSServerConfig(p, good), client: client(ca), trusted: trusted},
+		{variant: "missing-client-certificate", want: tlsx.KindNoClientCertificate, server: mtls, client: client(ca), trusted: trusted},
 		{variant: "not-tls", want: tlsx.KindNotTLS, server: nil, client: client(ca), trusted: trusted},
-	}
+	}, nil
 }
 
-func runDiagnosis(ctx context.Context, t TLSTarget) TLSOutcome {
-	return withPKI(func(p *pki) TLSOutcome {
-		var o TLSOutcome
+func runDiagnosis(ctx context.Context, t Target, _ Bounds) Outcome {
+	return withPKI(func(dir string) Outcome {
+		broken, err := brokenHandshakes(dir)
+		if err != nil {
+			return noPKI(err)
+		}
+		var o Outcome
 		explained := 0
-		for _, b := range brokenHandshakes(p) {
+		for _, b := range broken {
 			err := b.clientError(ctx)
 			if err == nil {
-				return TLSOutcome{Summary: "a broken handshake succeeded", Err: fmt.Sprintf("variant %s: the handshake succeeded", b.variant)}
+				return Outcome{Summary: "a broken handshake succeeded", Err: fmt.Sprintf("variant %s: the handshake succeeded", b.variant)}
 			}
 			kind, msg := t.Explain(err, b.trusted)
 			d := Diagnosis{Variant: b.variant, Want: string(b.want), Kind: kind, Message: msg}

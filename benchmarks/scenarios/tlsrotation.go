@@ -6,6 +6,8 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,8 +27,8 @@ const (
 	rotationRetryPause    = 5 * time.Millisecond // after a failed handshake
 )
 
-func tlsRotation() TLSScenario {
-	return TLSScenario{
+func tlsRotation() Scenario {
+	return Scenario{
 		Name: "tls-rotation",
 		Description: fmt.Sprintf("%d clients handshake in a loop (for at most %v) with a server whose certificate and key a kubelet-style secret volume (..data symlink) replaces with ones from a new CA; a server that cannot take up new files is restarted, as its operators must. The clients trust both CAs; a new client trusts only the new one.",
 			rotationClients, rotationMax),
@@ -35,22 +37,35 @@ func tlsRotation() TLSScenario {
 	}
 }
 
-func runRotation(ctx context.Context, t TLSTarget) TLSOutcome {
-	return withPKI(func(p *pki) TLSOutcome {
-		oldCA, newCA := tlstest.NewCA(p), tlstest.NewCA(p)
-		oldCert, newCert := oldCA.Server(p), newCA.Server(p)
-		vol := newKubeVolume(p, map[string]string{"tls.crt": oldCert.CertFile, "tls.key": oldCert.KeyFile})
-		certFile, keyFile := vol.path("tls.crt"), vol.path("tls.key")
+func runRotation(ctx context.Context, t Target, _ Bounds) Outcome {
+	return withPKI(func(dir string) Outcome {
+		oldCA, oldCert, err := caAndServer(dir)
+		if err != nil {
+			return noPKI(err)
+		}
+		newCA, newCert, err := caAndServer(dir)
+		if err != nil {
+			return noPKI(err)
+		}
+		volDir := filepath.Join(dir, "volume")
+		if err := os.Mkdir(volDir, 0o755); err != nil {
+			return noPKI(err)
+		}
+		vol, err := tlstest.NewSecretVolumeIn(volDir, map[string]string{"tls.crt": oldCert.CertFile, "tls.key": oldCert.KeyFile})
+		if err != nil {
+			return noPKI(err)
+		}
+		certFile, keyFile := vol.Path("tls.crt"), vol.Path("tls.key")
 
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			return TLSOutcome{Summary: "no listener", Err: err.Error()}
+			return Outcome{Summary: "no listener", Err: err.Error()}
 		}
 		addr := l.Addr().String()
 		reload, stop, err := t.ServeFiles(l, certFile, keyFile)
 		if err != nil {
 			l.Close()
-			return TLSOutcome{Summary: "did not start", Err: err.Error()}
+			return Outcome{Summary: "did not start", Err: err.Error()}
 		}
 		defer func() { stop() }()
 
@@ -77,14 +92,18 @@ func runRotation(ctx context.Context, t TLSTarget) TLSOutcome {
 			})
 		}
 
-		o := TLSOutcome{}
+		o := Outcome{}
 		pause(ctx, rotationPhase)
-		vol.update(p, map[string]string{"tls.crt": newCert.CertFile, "tls.key": newCert.KeyFile})
+		if err := vol.Publish(map[string]string{"tls.crt": newCert.CertFile, "tls.key": newCert.KeyFile}); err != nil {
+			cancel()
+			wg.Wait()
+			return noPKI(err)
+		}
 		if reload != nil {
 			if err := reload(); err != nil {
 				cancel()
 				wg.Wait()
-				return TLSOutcome{Summary: "reload refused", Err: err.Error()}
+				return Outcome{Summary: "reload refused", Err: err.Error()}
 			}
 		}
 		newOnly := &tls.Config{RootCAs: newCA.Pool(), ServerName: "localhost"}
@@ -100,14 +119,14 @@ func runRotation(ctx context.Context, t TLSTarget) TLSOutcome {
 			if err != nil {
 				cancel()
 				wg.Wait()
-				return TLSOutcome{Summary: "did not restart", Err: err.Error()}
+				return Outcome{Summary: "did not restart", Err: err.Error()}
 			}
 			_, stop2, err := t.ServeFiles(l, certFile, keyFile)
 			if err != nil {
 				l.Close()
 				cancel()
 				wg.Wait()
-				return TLSOutcome{Summary: "did not restart", Err: err.Error()}
+				return Outcome{Summary: "did not restart", Err: err.Error()}
 			}
 			stop = stop2
 		}
@@ -128,6 +147,17 @@ func runRotation(ctx context.Context, t TLSTarget) TLSOutcome {
 		}
 		return o
 	})
+}
+
+// caAndServer makes a new root CA in dir and a loopback server
+// certificate it issues.
+func caAndServer(dir string) (*tlstest.CA, *tlstest.Cert, error) {
+	ca, err := tlstest.NewCAIn(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	srv, err := ca.ServerIn(dir)
+	return ca, srv, err
 }
 
 // dialTLS runs one handshake with the server at addr and returns the

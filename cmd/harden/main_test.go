@@ -52,12 +52,12 @@ func headerLimited(b scenarios.Bounds) scenarios.Target {
 // target that must be defended.
 func testBench(subject string) bench {
 	return bench{
-		targets:    []scenarios.Target{scenarios.ZeroValue(), headerLimited(testBounds)},
-		subject:    subject,
-		bounds:     testBounds,
-		settings:   "test bounds",
-		tlsTargets: []scenarios.TLSTarget{scenarios.LoadOnce(), hardenTLSTarget()},
-		tlsSubject: "harden",
+		lineups: map[scenarios.Kind]lineup{
+			scenarios.Server: {targets: []scenarios.Target{scenarios.ZeroValue(), headerLimited(testBounds)}, subject: subject},
+			scenarios.TLS:    {targets: []scenarios.Target{scenarios.LoadOnce(), hardenTLSTarget()}, subject: "harden"},
+		},
+		bounds:   testBounds,
+		settings: "test bounds",
 	}
 }
 
@@ -125,9 +125,10 @@ func TestHelpTeaches(t *testing.T) {
 			t.Errorf("scorecard help does not list scenario %q", s.Name)
 		}
 	}
-	for _, s := range scenarios.AllTLS() {
-		if !strings.Contains(sc, "  "+s.Name+"\n") {
-			t.Errorf("scorecard help does not list TLS scenario %q", s.Name)
+	// Each table is introduced by its title and its targets.
+	for _, want := range []string{"\nSCENARIO: HTTP servers under attack (net/http zero value, header limits)\n", "\nTLS SCENARIO: ways of running a TLS server"} {
+		if !strings.Contains(sc, want) {
+			t.Errorf("scorecard help lacks %q", want)
 		}
 	}
 }
@@ -156,10 +157,11 @@ func TestScorecardJSON(t *testing.T) {
 			if err := dec.Decode(&rep); err != nil {
 				t.Fatalf("stdout is not a report: %v\n%s", err, stdout)
 			}
-			if rep.Subject != "header limits" || !rep.Defended || len(rep.Scenarios) != 1 || rep.Scenarios[0].Name != tc.scenario {
-				t.Fatalf("report = %+v, want the defended subject and one %s result", rep, tc.scenario)
+			if !rep.Defended || len(rep.Tables) != 1 || rep.Tables[0].Kind != scenarios.Server || rep.Tables[0].Subject != "header limits" ||
+				len(rep.Tables[0].Scenarios) != 1 || rep.Tables[0].Scenarios[0].Name != tc.scenario {
+				t.Fatalf("report = %+v, want the defended subject and one server table with one %s result", rep, tc.scenario)
 			}
-			got := rep.Scenarios[0].Outcomes
+			got := rep.Tables[0].Scenarios[0].Outcomes
 			if len(got) != 2 || got[0].Target != "net/http zero value" || got[1].Target != "header limits" {
 				t.Fatalf("outcomes = %+v, want the zero value then header limits", got)
 			}
@@ -201,7 +203,7 @@ func TestInterruptedRunFails(t *testing.T) {
 	cancel()
 	var out, errOut bytes.Buffer
 	code := run(ctx, []string{"scorecard", "--json"}, &out, &errOut, testBench("header limits"))
-	want := fmt.Sprintf("interrupted after 0 of %d scenarios", len(scenarios.All())+len(scenarios.AllTLS()))
+	want := fmt.Sprintf("interrupted after 0 of %d scenarios", len(scenarios.All()))
 	if code != exitFailed || !strings.Contains(errOut.String(), want) {
 		t.Errorf("exit status %d, stderr %q; want %d and the interruption named", code, errOut.String(), exitFailed)
 	}
@@ -214,8 +216,9 @@ func TestHardenWiring(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(b.targets) != 2 || b.targets[1].Name != b.subject || b.subject != "harden" {
-		t.Fatalf("targets %v, subject %q; want the zero value and harden", targetNames(b), b.subject)
+	l := b.lineups[scenarios.Server]
+	if len(l.targets) != 2 || l.targets[1].Name != l.subject || l.subject != "harden" {
+		t.Fatalf("targets %v, subject %q; want the zero value and harden", l.names(), l.subject)
 	}
 	cfg := httpx.DefaultServerConfig()
 	if b.bounds.ReadHeader != cfg.Timeouts.ReadHeader || b.bounds.MaxBodyBytes != int64(cfg.Limits.MaxBodyBytes) || b.bounds.Drain <= scenarios.LBPropagation {
@@ -224,7 +227,7 @@ func TestHardenWiring(t *testing.T) {
 	for _, name := range []string{"oversized-body-cl", "oversized-body-chunked", "header-bomb"} {
 		t.Run(name, func(t *testing.T) {
 			s, _ := scenarios.Find(name)
-			o := s.Run(context.Background(), b.targets[1], b.bounds)
+			o := s.Run(context.Background(), l.targets[1], b.bounds)
 			if !o.Defended {
 				t.Errorf("harden not defended: %s %s", o.Summary, o.Err)
 			}
@@ -254,7 +257,7 @@ func TestHardenDefendsEveryScenario(t *testing.T) {
 	b := boundsOf(cfg)
 	b.Scale = 0.1
 	target := hardenTarget(cfg)
-	for _, s := range scenarios.All() {
+	for _, s := range scenarios.Of(scenarios.Server) {
 		t.Run(s.Name, func(t *testing.T) {
 			// The floods and loads run one at a time; the scenarios that
 			// only wait run together after them, as the scorecard does.

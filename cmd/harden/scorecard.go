@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -23,19 +24,19 @@ const helpHintScorecard = `Run "harden scorecard --help" for usage.`
 func scorecardHelp(b bench) string {
 	var sb strings.Builder
 	sb.WriteString("Usage:\n  harden scorecard [--json] [--scenario NAME]\n\n")
-	wrap(&sb, fmt.Sprintf("Scorecard starts, in this process and on 127.0.0.1 only, one server per target (%s) and attacks them with the scenarios below. Each scenario hits every target at once; the scenarios run one after another and every attack stops by itself. Scenarios that only wait on a server's timers run in the background beside the others, so a full run takes about a minute, most of it waiting out harden's default timers as a production server would.",
-		strings.Join(targetNames(b), ", ")), "", 76)
+	wrap(&sb, "Scorecard starts, in this process and on 127.0.0.1 only, one instance of each target and runs the scenarios below against them, one table per kind of scenario. Each scenario hits every target of its table at once; the scenarios run one after another and every attack stops by itself. Scenarios that only wait on a server's timers run in the background beside the others of their table, so a full run takes about a minute, most of it waiting out harden's default timers as a production server would.", "", 76)
 	sb.WriteString(`
 Flags:
-  --json            print the outcomes as JSON instead of a table
+  --json            print the outcomes as JSON instead of tables
   --scenario NAME   run only the scenario called NAME
 
 Examples:
   harden scorecard
   harden scorecard --scenario slow-headers --json
 
-Reading the table:
-  SCENARIO     the attack, as listed below.
+Reading the tables:
+  SCENARIO     the attack or fault, as listed below; the title names the
+               table's kind ("TLS SCENARIO").
   one column per target
                "defended" when the target did what the scenario expects of
                harden, "EXPOSED" when it did not, "error" when the scenario
@@ -43,29 +44,34 @@ Reading the table:
   MEASURED     what each target did, in the order of the columns, joined by
                "vs": when connections were closed, the status answered,
                the bytes the server read, requests lost.
-  TLS SCENARIO a second table, for the TLS scenarios, read the same way;
-               --json puts them under "tls", with each diagnosis message.
+  --json gives the same tables under "tables", with every figure.
 
-Progress goes to stderr; the table or the JSON to stdout.
+Progress goes to stderr; the tables or the JSON to stdout.
 
 `)
-	wrap(&sb, fmt.Sprintf("Exit status: 0 when %s defended every scenario that ran, 1 when it did not or the run was interrupted, 2 on a usage error.", b.subject), "", 76)
+	wrap(&sb, fmt.Sprintf("Exit status: 0 when %s defended every scenario that ran, 1 when it did not or the run was interrupted, 2 on a usage error.", strings.Join(subjects(b), " and ")), "", 76)
 	sb.WriteString("\n")
-	wrap(&sb, fmt.Sprintf("Settings of the %s target: %s.", b.subject, b.settings), "", 76)
-	sb.WriteString("\nScenarios:\n")
-	for _, s := range scenarios.All() {
-		fmt.Fprintf(&sb, "  %s\n", s.Name)
-		wrap(&sb, s.Description, "      ", 76)
-		wrap(&sb, "expects: "+s.Expect, "      ", 76)
-	}
-	sb.WriteString("\nTLS scenarios (a second table, after the HTTP one):\n")
-	wrap(&sb, fmt.Sprintf("They compare ways of running a TLS server: %s.", strings.Join(tlsTargetNames(b), ", ")), "  ", 76)
-	for _, s := range scenarios.AllTLS() {
-		fmt.Fprintf(&sb, "  %s\n", s.Name)
-		wrap(&sb, s.Description, "      ", 76)
-		wrap(&sb, "expects: "+s.Expect, "      ", 76)
+	wrap(&sb, fmt.Sprintf("Settings of harden: %s.", b.settings), "", 76)
+	for _, k := range scenarios.Kinds() {
+		fmt.Fprintf(&sb, "\n%s: %s (%s)\n", k.Title(), k.Compares(), strings.Join(b.lineups[k].names(), ", "))
+		for _, s := range scenarios.Of(k) {
+			fmt.Fprintf(&sb, "  %s\n", s.Name)
+			wrap(&sb, s.Description, "      ", 76)
+			wrap(&sb, "expects: "+s.Expect, "      ", 76)
+		}
 	}
 	return sb.String()
+}
+
+// subjects returns the distinct subjects of b's tables, in table order.
+func subjects(b bench) []string {
+	var names []string
+	for _, k := range scenarios.Kinds() {
+		if l, ok := b.lineups[k]; ok && !slices.Contains(names, l.subject) {
+			names = append(names, l.subject)
+		}
+	}
+	return names
 }
 
 // scorecard runs the scorecard command and returns the exit status.
@@ -87,40 +93,41 @@ func scorecard(ctx context.Context, args []string, stdout, stderr io.Writer, b b
 		fmt.Fprintf(stderr, "harden scorecard: unexpected argument %q\n%s\n", fs.Arg(0), helpHintScorecard)
 		return exitUsage
 	}
-	list, tlsList := scenarios.All(), scenarios.AllTLS()
+	list := scenarios.All()
 	if *only != "" {
 		s, ok := scenarios.Find(*only)
-		ts, tlsOK := scenarios.FindTLS(*only)
-		switch {
-		case ok:
-			list, tlsList = []scenarios.Scenario{s}, nil
-		case tlsOK:
-			list, tlsList = nil, []scenarios.TLSScenario{ts}
-		default:
+		if !ok {
 			fmt.Fprintf(stderr, "harden scorecard: no scenario %q; the scenarios are: %s\n", *only, strings.Join(scenarioNames(), ", "))
 			return exitUsage
 		}
+		list = []scenarios.Scenario{s}
+	}
+	for _, s := range list {
+		if len(b.lineups[s.Kind].targets) == 0 {
+			fmt.Fprintf(stderr, "harden scorecard: no targets for the %s scenarios\n", s.Kind)
+			return exitFailed
+		}
 	}
 
-	fmt.Fprintf(stderr, "settings of %s: %s\n", b.subject, b.settings)
+	fmt.Fprintf(stderr, "settings of harden: %s\n", b.settings)
 	// The zero-value server reports every connection error an attack
 	// provokes through the standard logger; the table reports them
 	// instead, so they would only bury the progress lines.
 	defer log.SetOutput(log.Writer())
 	log.SetOutput(io.Discard)
-	rep := attackAll(ctx, list, tlsList, b, stderr)
+	rep := attackAll(ctx, list, b, stderr)
 	var err error
 	if *asJSON {
 		err = writeJSON(stdout, rep)
 	} else {
-		err = writeTable(stdout, rep, b)
+		err = writeTables(stdout, rep)
 	}
 	switch {
 	case err != nil:
 		fmt.Fprintf(stderr, "harden scorecard: %v\n", err)
 		return exitFailed
 	case ctx.Err() != nil:
-		fmt.Fprintf(stderr, "harden scorecard: interrupted after %d of %d scenarios\n", len(rep.Scenarios)+len(rep.TLS), len(list)+len(tlsList))
+		fmt.Fprintf(stderr, "harden scorecard: interrupted after %d of %d scenarios\n", rep.ran(), len(list))
 		return exitFailed
 	case !rep.Defended:
 		return exitFailed
@@ -128,29 +135,25 @@ func scorecard(ctx context.Context, args []string, stdout, stderr io.Writer, b b
 	return exitOK
 }
 
-// report is the result of a scorecard run, as printed by --json.
+// report is the result of a scorecard run, as printed by --json: one
+// table per kind of scenario that ran, in the order of scenarios.Kinds.
 type report struct {
-	// Subject is the target that must be defended; Defended reports
-	// whether it was, in every scenario that ran.
+	// Defended reports whether the subject of every table was defended
+	// in every scenario that ran.
+	Defended bool             `json:"defended"`
+	Settings string           `json:"settings"`
+	Bounds   scenarios.Bounds `json:"bounds"`
+	Tables   []table          `json:"tables"`
+}
+
+// table is the result of the scenarios of one kind.
+type table struct {
+	Kind scenarios.Kind `json:"kind"`
+	// Targets are the names of the targets compared, in column order;
+	// Subject is the one that must be defended.
+	Targets   []string         `json:"targets"`
 	Subject   string           `json:"subject"`
-	Defended  bool             `json:"defended"`
-	Settings  string           `json:"settings"`
-	Bounds    scenarios.Bounds `json:"bounds"`
 	Scenarios []scenarioResult `json:"scenarios"`
-	// TLSSubject is the TLS target that must be defended in the TLS
-	// scenarios, whose results TLS holds.
-	TLSSubject string              `json:"tls_subject,omitempty"`
-	TLS        []tlsScenarioResult `json:"tls,omitempty"`
-}
-
-type tlsScenarioResult struct {
-	scenarios.TLSScenario
-	Outcomes []tlsTargetOutcome `json:"outcomes"`
-}
-
-type tlsTargetOutcome struct {
-	Target string `json:"target"`
-	scenarios.TLSOutcome
 }
 
 type scenarioResult struct {
@@ -163,84 +166,86 @@ type targetOutcome struct {
 	scenarios.Outcome
 }
 
-// attackAll runs each scenario of list against every target of b, then
-// each of tlsList against every TLS target of b, reporting progress on
-// progress, and returns the outcomes in the order of the lists. Scenarios that mostly wait on a target's timers (Scenario.Waits)
-// run in the background alongside the others, which run one after
-// another, so the waits overlap instead of adding up. It stops early when
-// ctx ends.
-func attackAll(ctx context.Context, list []scenarios.Scenario, tlsList []scenarios.TLSScenario, b bench, progress io.Writer) report {
-	rep := report{Subject: b.subject, Defended: true, Settings: b.settings, Bounds: b.bounds}
-	results := make([]*scenarioResult, len(list))
-	total := len(list) + len(tlsList)
+// ran counts the scenarios of rep that ran.
+func (rep report) ran() int {
+	n := 0
+	for _, t := range rep.Tables {
+		n += len(t.Scenarios)
+	}
+	return n
+}
+
+// attackAll runs each scenario of list against every target of its
+// kind's lineup in b, reporting progress on progress, and returns one
+// table per kind, in the order of scenarios.Kinds, the results in the
+// order of list. Within a kind, the scenarios that mostly wait on a
+// target's timers (Scenario.Waits) run in the background alongside the
+// others, which run one after another, so the waits overlap instead of
+// adding up; a kind's scenarios have all ended before the next kind's
+// start, so a short TLS handshake count never runs beside a flood. It
+// stops early when ctx ends.
+func attackAll(ctx context.Context, list []scenarios.Scenario, b bench, progress io.Writer) report {
+	rep := report{Defended: true, Settings: b.settings, Bounds: b.bounds}
 	var mu sync.Mutex // orders progress lines
 	started := 0
 	begin := func(name, note string) int {
 		mu.Lock()
 		defer mu.Unlock()
 		started++
-		fmt.Fprintf(progress, "[%d/%d] %s ...%s\n", started, total, name, note)
+		fmt.Fprintf(progress, "[%d/%d] %s ...%s\n", started, len(list), name, note)
 		return started
 	}
-	start := func(s scenarios.Scenario, note string) int { return begin(s.Name, note) }
-	runOne := func(i, n int) {
-		s := list[i]
-		began := time.Now()
-		outcomes := s.Against(ctx, b.bounds, b.targets...)
-		res := &scenarioResult{Scenario: s}
-		for j, o := range outcomes {
-			res.Outcomes = append(res.Outcomes, targetOutcome{Target: b.targets[j].Name, Outcome: o})
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		results[i] = res
-		fmt.Fprintf(progress, "[%d/%d] %s done in %.1fs\n", n, total, s.Name, time.Since(began).Seconds())
-	}
-	var waiting sync.WaitGroup
-	for i, s := range list {
-		if s.Waits && ctx.Err() == nil {
-			n := start(s, " (waits on the servers' timers; runs in the background)")
-			waiting.Go(func() { runOne(i, n) })
-		}
-	}
-	for i, s := range list {
-		if s.Waits || ctx.Err() != nil {
-			continue
-		}
-		runOne(i, start(s, ""))
-	}
-	waiting.Wait()
-	for _, res := range results {
-		if res == nil {
-			continue
-		}
-		for _, o := range res.Outcomes {
-			if o.Target == b.subject && !o.Defended {
-				rep.Defended = false
+	for _, k := range scenarios.Kinds() {
+		var of []scenarios.Scenario
+		for _, s := range list {
+			if s.Kind == k {
+				of = append(of, s)
 			}
 		}
-		rep.Scenarios = append(rep.Scenarios, *res)
-	}
-	// The TLS scenarios run last, one at a time: they are short, and
-	// their handshake counts would suffer beside the floods.
-	if len(tlsList) > 0 {
-		rep.TLSSubject = b.tlsSubject
-	}
-	for _, s := range tlsList {
-		if ctx.Err() != nil {
-			break
+		if len(of) == 0 {
+			continue
 		}
-		n := begin(s.Name, "")
-		began := time.Now()
-		res := tlsScenarioResult{TLSScenario: s}
-		for j, o := range s.Against(ctx, b.tlsTargets...) {
-			res.Outcomes = append(res.Outcomes, tlsTargetOutcome{Target: b.tlsTargets[j].Name, TLSOutcome: o})
-			if b.tlsTargets[j].Name == b.tlsSubject && !o.Defended {
-				rep.Defended = false
+		l := b.lineups[k]
+		results := make([]*scenarioResult, len(of))
+		runOne := func(i, n int) {
+			s := of[i]
+			began := time.Now()
+			res := &scenarioResult{Scenario: s}
+			for j, o := range s.Against(ctx, b.bounds, l.targets...) {
+				res.Outcomes = append(res.Outcomes, targetOutcome{Target: l.targets[j].Name, Outcome: o})
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			results[i] = res
+			fmt.Fprintf(progress, "[%d/%d] %s done in %.1fs\n", n, len(list), s.Name, time.Since(began).Seconds())
+		}
+		var waiting sync.WaitGroup
+		for i, s := range of {
+			if s.Waits && ctx.Err() == nil {
+				n := begin(s.Name, " (waits on the servers' timers; runs in the background)")
+				waiting.Go(func() { runOne(i, n) })
 			}
 		}
-		fmt.Fprintf(progress, "[%d/%d] %s done in %.1fs\n", n, total, s.Name, time.Since(began).Seconds())
-		rep.TLS = append(rep.TLS, res)
+		for i, s := range of {
+			if s.Waits || ctx.Err() != nil {
+				continue
+			}
+			runOne(i, begin(s.Name, ""))
+		}
+		waiting.Wait()
+		t := table{Kind: k, Targets: l.names(), Subject: l.subject, Scenarios: []scenarioResult{}}
+		for _, res := range results {
+			if res == nil {
+				continue
+			}
+			for _, o := range res.Outcomes {
+				if o.Target == l.subject && !o.Defended {
+					rep.Defended = false
+				}
+			}
+			t.Scenarios = append(t.Scenarios, *res)
+		}
+		rep.Tables = append(rep.Tables, t)
 	}
 	return rep
 }
@@ -251,72 +256,42 @@ func writeJSON(w io.Writer, rep report) error {
 	return enc.Encode(rep)
 }
 
-// writeTable prints one row per scenario: its name, each target's
+// writeTables prints each table of rep that has a row, a blank line
+// between two: a header of the kind's title, one column per target and
+// MEASURED; then one row per scenario with its name, each target's
 // verdict, and the figures measured for each target.
-func writeTable(w io.Writer, rep report, b bench) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	names := targetNames(b)
-	header := []string{"SCENARIO"}
-	for _, n := range names {
-		header = append(header, strings.ToUpper(n))
-	}
-	header = append(header, "MEASURED ("+strings.Join(names, " vs ")+")")
-	if len(rep.Scenarios) > 0 || len(rep.TLS) == 0 {
+func writeTables(w io.Writer, rep report) error {
+	first := true
+	for _, t := range rep.Tables {
+		if len(t.Scenarios) == 0 {
+			continue
+		}
+		if !first {
+			fmt.Fprintln(w)
+		}
+		first = false
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		header := []string{t.Kind.Title()}
+		for _, n := range t.Targets {
+			header = append(header, strings.ToUpper(n))
+		}
+		header = append(header, "MEASURED ("+strings.Join(t.Targets, " vs ")+")")
 		fmt.Fprintln(tw, strings.Join(header, "\t"))
-	}
-	for _, s := range rep.Scenarios {
-		row := []string{s.Name}
-		var figures []string
-		for _, o := range s.Outcomes {
-			row = append(row, verdict(o.Outcome))
-			figures = append(figures, figure(o.Outcome))
+		for _, s := range t.Scenarios {
+			row := []string{s.Name}
+			var figures []string
+			for _, o := range s.Outcomes {
+				row = append(row, verdict(o.Outcome))
+				figures = append(figures, figure(o.Outcome))
+			}
+			row = append(row, strings.Join(figures, "  vs  "))
+			fmt.Fprintln(tw, strings.Join(row, "\t"))
 		}
-		row = append(row, strings.Join(figures, "  vs  "))
-		fmt.Fprintln(tw, strings.Join(row, "\t"))
-	}
-	if err := tw.Flush(); err != nil || len(rep.TLS) == 0 {
-		return err
-	}
-	// The TLS scenarios compare other targets, so they get a table of
-	// their own.
-	if len(rep.Scenarios) > 0 {
-		fmt.Fprintln(w)
-	}
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	names = tlsTargetNames(b)
-	header = []string{"TLS SCENARIO"}
-	for _, n := range names {
-		header = append(header, strings.ToUpper(n))
-	}
-	header = append(header, "MEASURED ("+strings.Join(names, " vs ")+")")
-	fmt.Fprintln(tw, strings.Join(header, "\t"))
-	for _, s := range rep.TLS {
-		row := []string{s.Name}
-		var figures []string
-		for _, o := range s.Outcomes {
-			row = append(row, tlsVerdict(o.TLSOutcome))
-			figures = append(figures, tlsFigure(o.TLSOutcome))
+		if err := tw.Flush(); err != nil {
+			return err
 		}
-		row = append(row, strings.Join(figures, "  vs  "))
-		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
-	return tw.Flush()
-}
-
-func tlsVerdict(o scenarios.TLSOutcome) string {
-	return verdict(scenarios.Outcome{Defended: o.Defended, Err: o.Err})
-}
-
-func tlsFigure(o scenarios.TLSOutcome) string {
-	return figure(scenarios.Outcome{Summary: o.Summary, Err: o.Err})
-}
-
-func tlsTargetNames(b bench) []string {
-	names := make([]string, len(b.tlsTargets))
-	for i, t := range b.tlsTargets {
-		names[i] = t.Name
-	}
-	return names
+	return nil
 }
 
 func verdict(o scenarios.Outcome) string {
@@ -336,20 +311,9 @@ func figure(o scenarios.Outcome) string {
 	return o.Summary
 }
 
-func targetNames(b bench) []string {
-	names := make([]string, len(b.targets))
-	for i, t := range b.targets {
-		names[i] = t.Name
-	}
-	return names
-}
-
 func scenarioNames() []string {
 	var names []string
 	for _, s := range scenarios.All() {
-		names = append(names, s.Name)
-	}
-	for _, s := range scenarios.AllTLS() {
 		names = append(names, s.Name)
 	}
 	return names

@@ -15,24 +15,36 @@ import (
 	"github.com/harden-go/harden/tlsx"
 )
 
-// bench is what a scorecard run attacks: the targets side by side, the
-// one whose verdicts decide the exit status, and the bounds the scenarios
-// measure against.
+// bench is what a scorecard run attacks: for each kind of scenario, the
+// targets side by side and the one whose verdicts decide the exit status;
+// and the bounds the scenarios measure against.
 type bench struct {
-	targets []scenarios.Target
-	subject string // the Name of the target that must be defended
+	lineups map[scenarios.Kind]lineup
 	bounds  scenarios.Bounds
-	// settings describes the subject's configuration in one line, for
-	// the help and the report.
+	// settings describes harden's configuration in one line, for the
+	// help and the report.
 	settings string
-	// tlsTargets are the TLS setups the TLS scenarios compare, and
-	// tlsSubject the Name of the one that must be defended.
-	tlsTargets []scenarios.TLSTarget
-	tlsSubject string
+}
+
+// lineup is the columns of one table: the targets compared, and the
+// Name of the one that must be defended.
+type lineup struct {
+	targets []scenarios.Target
+	subject string
+}
+
+// names returns the names of l's targets, in column order.
+func (l lineup) names() []string {
+	names := make([]string, len(l.targets))
+	for i, t := range l.targets {
+		names[i] = t.Name
+	}
+	return names
 }
 
 // defaultBench compares the net/http zero value with harden configured by
-// httpx.DefaultServerConfig(), exactly as a service gets it.
+// httpx.DefaultServerConfig(), exactly as a service gets it, and a TLS
+// server that loads its certificate once with a tlsx source.
 func defaultBench() (bench, error) {
 	cfg := httpx.DefaultServerConfig()
 	if err := cfg.Validate(); err != nil {
@@ -41,12 +53,12 @@ func defaultBench() (bench, error) {
 	h := hardenTarget(cfg)
 	ht := hardenTLSTarget()
 	return bench{
-		targets:    []scenarios.Target{scenarios.ZeroValue(), h},
-		subject:    h.Name,
-		bounds:     boundsOf(cfg),
-		settings:   "httpx.DefaultServerConfig(): " + describe(cfg),
-		tlsTargets: []scenarios.TLSTarget{scenarios.LoadOnce(), ht},
-		tlsSubject: ht.Name,
+		lineups: map[scenarios.Kind]lineup{
+			scenarios.Server: {targets: []scenarios.Target{scenarios.ZeroValue(), h}, subject: h.Name},
+			scenarios.TLS:    {targets: []scenarios.Target{scenarios.LoadOnce(), ht}, subject: ht.Name},
+		},
+		bounds:   boundsOf(cfg),
+		settings: "httpx.DefaultServerConfig(): " + describe(cfg),
 	}, nil
 }
 
@@ -54,8 +66,8 @@ func defaultBench() (bench, error) {
 // explains failures with [tlsx.Explain]. Its reload is the source's
 // Reload, which its poll runs every reload_interval; the scenario calls
 // it at once instead of waiting the interval out.
-func hardenTLSTarget() scenarios.TLSTarget {
-	return scenarios.TLSTarget{
+func hardenTLSTarget() scenarios.Target {
+	return scenarios.Target{
 		Name: "harden",
 		ServeFiles: func(l net.Listener, certFile, keyFile string) (func() error, func(), error) {
 			src, err := tlsx.NewServerSource(context.Background(),
@@ -76,7 +88,7 @@ func hardenTLSTarget() scenarios.TLSTarget {
 // hardenTarget serves with an [httpx.Server] built from cfg; its shutdown
 // function is the server's drain-then-shutdown.
 func hardenTarget(cfg httpx.ServerConfig) scenarios.Target {
-	serve := func(l net.Listener, h http.Handler, opts ...httpx.Option) (func(context.Context) error, error) {
+	serve := func(l net.Listener, h http.Handler, opts ...httpx.ServerOption) (func(context.Context) error, error) {
 		srv, err := httpx.NewServer(cfg, h, append(opts, httpx.WithLogger(zap.NewNop()))...)
 		if err != nil {
 			return nil, err

@@ -45,11 +45,20 @@ type CA struct {
 // refused.
 func NewCA(t TB, flaws ...Flaw) *CA {
 	t.Helper()
+	v, err := NewCAIn(t.TempDir(), flaws...)
+	failOn(t, err)
+	return v
+}
+
+// NewCAIn is [NewCA] for code outside tests: it writes the CA's files in
+// dir, which must exist and which the caller removes, and returns what
+// NewCA would fail the test with.
+func NewCAIn(dir string, flaws ...Flaw) (*CA, error) {
 	fl, err := newFlaws(kindRoot, flaws)
 	if err != nil {
-		t.Fatalf("tlstest: NewCA: %v", err)
+		return nil, fmt.Errorf("tlstest: NewCA: %w", err)
 	}
-	return newCA(t, nil, kindRoot, pkix.Name{}, fl)
+	return newCA(dir, nil, kindRoot, pkix.Name{}, fl)
 }
 
 // Intermediate returns a new CA signed by ca, with the same key type,
@@ -59,11 +68,19 @@ func NewCA(t TB, flaws ...Flaw) *CA {
 // [CA.Issuing] apply to the intermediate itself, not to what it issues.
 func (ca *CA) Intermediate(t TB) *CA {
 	t.Helper()
+	v, err := ca.IntermediateIn(t.TempDir())
+	failOn(t, err)
+	return v
+}
+
+// IntermediateIn is [CA.Intermediate] writing its files in dir, as
+// [NewCAIn] does.
+func (ca *CA) IntermediateIn(dir string) (*CA, error) {
 	fl, err := newFlaws(kindIntermediate, ca.issue)
 	if err != nil {
-		t.Fatalf("tlstest: Intermediate: %v", err)
+		return nil, fmt.Errorf("tlstest: Intermediate: %w", err)
 	}
-	return newCA(t, ca, kindIntermediate, pkix.Name{}, fl)
+	return newCA(dir, ca, kindIntermediate, pkix.Name{}, fl)
 }
 
 // Regenerate returns a new CA with the same subject name as ca and the
@@ -74,11 +91,19 @@ func (ca *CA) Intermediate(t TB) *CA {
 // match.
 func (ca *CA) Regenerate(t TB) *CA {
 	t.Helper()
+	v, err := ca.RegenerateIn(t.TempDir())
+	failOn(t, err)
+	return v
+}
+
+// RegenerateIn is [CA.Regenerate] writing its files in dir, as [NewCAIn]
+// does.
+func (ca *CA) RegenerateIn(dir string) (*CA, error) {
 	k := kindRoot
 	if ca.parent != nil {
 		k = kindIntermediate
 	}
-	return newCA(t, ca.parent, k, ca.Certificate.Subject, ca.flaws)
+	return newCA(dir, ca.parent, k, ca.Certificate.Subject, ca.flaws)
 }
 
 // Issuing returns a copy of ca that gives every certificate it issues,
@@ -104,13 +129,12 @@ func (ca *CA) Pool() *x509.CertPool {
 }
 
 // newCA issues a CA certificate under parent (nil: self-signed) and writes
-// its files. A zero subject gets a fresh, unique name.
-func newCA(t TB, parent *CA, k kind, subject pkix.Name, fl flaws) *CA {
-	t.Helper()
+// its files in dir. A zero subject gets a fresh, unique name.
+func newCA(dir string, parent *CA, k kind, subject pkix.Name, fl flaws) (*CA, error) {
 	if subject.CommonName == "" {
 		serial, err := newSerial()
 		if err != nil {
-			t.Fatalf("tlstest: naming %v: %v", k, err)
+			return nil, fmt.Errorf("tlstest: naming %v: %w", k, err)
 		}
 		subject = pkix.Name{
 			Organization: []string{organization},
@@ -126,7 +150,7 @@ func newCA(t TB, parent *CA, k kind, subject pkix.Name, fl flaws) *CA {
 	}
 	is, err := sign(caTemplate(subject, fl), fl, parentCert, parentKey)
 	if err != nil {
-		t.Fatalf("tlstest: issuing %v: %v", k, err)
+		return nil, fmt.Errorf("tlstest: issuing %v: %w", k, err)
 	}
 	ca := &CA{
 		Certificate: is.cert,
@@ -139,6 +163,8 @@ func newCA(t TB, parent *CA, k kind, subject pkix.Name, fl flaws) *CA {
 		ca.root = parent.root
 		ca.chain = append([]*x509.Certificate{is.cert}, parent.chain...)
 	}
-	ca.CertFile, ca.KeyFile = writeFiles(t, "ca", []*x509.Certificate{is.cert}, is.key)
-	return ca
+	if ca.CertFile, ca.KeyFile, err = writeFiles(dir, "ca", []*x509.Certificate{is.cert}, is.key); err != nil {
+		return nil, err
+	}
+	return ca, nil
 }

@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 )
 
 // Cert is a leaf certificate issued by a [CA], with its key, in the forms
@@ -42,10 +43,17 @@ type Cert struct {
 // certificate covers loopback: localhost, 127.0.0.1 and ::1.
 func (ca *CA) Server(t TB, names ...string) *Cert {
 	t.Helper()
+	v, err := ca.ServerIn(t.TempDir(), names...)
+	failOn(t, err)
+	return v
+}
+
+// ServerIn is [CA.Server] writing its files in dir, as [NewCAIn] does.
+func (ca *CA) ServerIn(dir string, names ...string) (*Cert, error) {
 	if len(names) == 0 {
 		names = defaultServerNames
 	}
-	return ca.leaf(t, kindServer, names)
+	return ca.leaf(dir, kindServer, names)
 }
 
 // Client issues a client certificate, as [CA.Server] does a server one but
@@ -56,29 +64,35 @@ func (ca *CA) Server(t TB, names ...string) *Cert {
 // client.
 func (ca *CA) Client(t TB, names ...string) *Cert {
 	t.Helper()
-	return ca.leaf(t, kindClient, names)
+	v, err := ca.ClientIn(t.TempDir(), names...)
+	failOn(t, err)
+	return v
+}
+
+// ClientIn is [CA.Client] writing its files in dir, as [NewCAIn] does.
+func (ca *CA) ClientIn(dir string, names ...string) (*Cert, error) {
+	return ca.leaf(dir, kindClient, names)
 }
 
 // leaf issues a server or client certificate for names with the flaws set
-// by [CA.Issuing].
-func (ca *CA) leaf(t TB, k kind, names []string) *Cert {
-	t.Helper()
+// by [CA.Issuing], and writes its files in dir.
+func (ca *CA) leaf(dir string, k kind, names []string) (*Cert, error) {
 	fl, err := newFlaws(k, ca.issue)
 	if err != nil {
-		t.Fatalf("tlstest: %v certificate: %v", k, err)
+		return nil, fmt.Errorf("tlstest: %v certificate: %w", k, err)
 	}
 	tmpl, err := leafTemplate(k, names, fl)
 	if err != nil {
-		t.Fatalf("tlstest: %v certificate: %v", k, err)
+		return nil, fmt.Errorf("tlstest: %v certificate: %w", k, err)
 	}
 	is, err := sign(tmpl, fl, ca.Certificate, ca.Key)
 	if err != nil {
-		t.Fatalf("tlstest: issuing %v certificate: %v", k, err)
+		return nil, fmt.Errorf("tlstest: issuing %v certificate: %w", k, err)
 	}
 	var key crypto.Signer = is.key
 	if fl.wrongKey {
 		if key, err = newKey(); err != nil {
-			t.Fatalf("tlstest: generating the wrong key: %v", err)
+			return nil, fmt.Errorf("tlstest: generating the wrong key: %w", err)
 		}
 	}
 	c := &Cert{
@@ -98,6 +112,8 @@ func (ca *CA) leaf(t TB, k kind, names []string) *Cert {
 	if k == kindClient {
 		prefix = "client"
 	}
-	c.CertFile, c.KeyFile = writeFiles(t, prefix, append([]*x509.Certificate{is.cert}, c.Chain...), key)
-	return c
+	if c.CertFile, c.KeyFile, err = writeFiles(dir, prefix, append([]*x509.Certificate{is.cert}, c.Chain...), key); err != nil {
+		return nil, err
+	}
+	return c, nil
 }

@@ -29,6 +29,10 @@
 // and keys are also written as PEM files (PKCS#8 keys, mode 0600) under
 // the test's temporary directory, for code that loads files.
 //
+// [SecretVolume] lays files out as the kubelet mounts a Kubernetes secret
+// (symlinks through ..data) and publishes new versions as it does, for
+// tests of certificate reloading.
+//
 // [Handshake] runs one handshake over loopback between two configs and
 // returns what each side saw, for tests that assert on handshake errors
 // or on resumption.
@@ -52,10 +56,20 @@
 // # Trust model
 //
 // Keys are generated fresh for every CA and certificate and written only
-// under the test's temporary directory; nothing here is fit to protect
-// real traffic. A CA is immutable once made and safe for concurrent use,
-// so parallel subtests may share one. Failures are reported through
-// [TB.Fatalf]: functions that take a TB never return a half-built value.
+// under the test's temporary directory (or the directory given); nothing
+// here is fit to protect real traffic. A CA is immutable once made and
+// safe for concurrent use, so parallel subtests may share one. Failures
+// are reported through [TB.Fatalf]: functions that take a TB never return
+// a half-built value.
+//
+// # Outside tests
+//
+// Each function that takes a TB to make something has a form that takes
+// a directory for its files and returns an error instead ([NewCAIn],
+// [CA.ServerIn], [CA.ClientIn], [CA.IntermediateIn], [CA.RegenerateIn],
+// [NewSecretVolumeIn], [SecretVolume.Publish]); the TB form is that call
+// followed by Fatalf on error. Programs that build a throwaway PKI, such
+// as the scorecard's TLS scenarios, use those.
 //
 // tlstest imports only the standard library, so any package's tests may
 // use it.

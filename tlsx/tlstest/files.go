@@ -17,33 +17,31 @@ const (
 )
 
 // writeFiles writes certs (first to last) as a PEM certificate file and
-// key as a PKCS#8 PEM key file into a fresh directory of t, and returns
-// their paths. Names come from os.CreateTemp, so they never collide even
-// when t hands out the same directory twice.
-func writeFiles(t TB, prefix string, certs []*x509.Certificate, key crypto.Signer) (certFile, keyFile string) {
-	t.Helper()
+// key as a PKCS#8 PEM key file into dir, and returns their paths. Names
+// come from os.CreateTemp, so they never collide, however many files dir
+// already holds.
+func writeFiles(dir, prefix string, certs []*x509.Certificate, key crypto.Signer) (certFile, keyFile string, err error) {
 	var certPEM bytes.Buffer
 	for _, c := range certs {
 		if err := pem.Encode(&certPEM, &pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}); err != nil {
-			t.Fatalf("tlstest: encoding %s certificate: %v", prefix, err)
+			return "", "", fmt.Errorf("tlstest: encoding %s certificate: %w", prefix, err)
 		}
 	}
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
-		t.Fatalf("tlstest: encoding %s key: %v", prefix, err)
+		return "", "", fmt.Errorf("tlstest: encoding %s key: %w", prefix, err)
 	}
 	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
 
-	dir := t.TempDir()
 	certFile, err = writeFile(dir, prefix+"-cert-*.pem", certPEM.Bytes(), certFileMode)
 	if err != nil {
-		t.Fatalf("tlstest: writing %s certificate: %v", prefix, err)
+		return "", "", fmt.Errorf("tlstest: writing %s certificate: %w", prefix, err)
 	}
 	keyFile, err = writeFile(dir, prefix+"-key-*.pem", keyPEM, keyFileMode)
 	if err != nil {
-		t.Fatalf("tlstest: writing %s key: %v", prefix, err)
+		return "", "", fmt.Errorf("tlstest: writing %s key: %w", prefix, err)
 	}
-	return certFile, keyFile
+	return certFile, keyFile, nil
 }
 
 // writeFile writes data to a new file in dir named after pattern and sets

@@ -10,3 +10,13 @@ type TB interface {
 	Fatalf(format string, args ...any)
 	TempDir() string
 }
+
+// failOn fails t with err, which names tlstest and what failed, unless
+// err is nil. Each TB form (NewCA, CA.Server, ...) is its error-returning
+// form (NewCAIn, CA.ServerIn, ...) followed by failOn.
+func failOn(t TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+}

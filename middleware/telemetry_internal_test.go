@@ -1,0 +1,62 @@
+package middleware
+
+import (
+	"testing"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
+)
+
+// The providers that record nothing are told from those that record,
+// whatever their sampler, through the trace API alone. (The global
+// delegate is probed at init; TestTracingIdle checks what it found.)
+func TestCreatesNoSpan(t *testing.T) {
+	sdk := func(s sdktrace.Sampler) trace.TracerProvider {
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(s))
+		t.Cleanup(func() { _ = tp.Shutdown(t.Context()) })
+		return tp
+	}
+	cases := []struct {
+		name string
+		tp   trace.TracerProvider
+		want bool
+	}{
+		{"trace/noop", tracenoop.NewTracerProvider(), true},
+		{"SDK, default sampler", sdk(sdktrace.ParentBased(sdktrace.AlwaysSample())), false},
+		{"SDK, always sample", sdk(sdktrace.AlwaysSample()), false},
+		{"SDK, never sample", sdk(sdktrace.NeverSample()), false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := createsNoSpan(tc.tp); got != tc.want {
+				t.Errorf("createsNoSpan = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// tracingIdle holds for trace/noop's provider and for the global one
+// the process started with, and for no SDK.
+func TestTracingIdle(t *testing.T) {
+	if !startup.tpIdle || !startup.propIdle {
+		t.Fatalf("startup = %+v; want the otel package's idle delegates", startup)
+	}
+	sdk := sdktrace.NewTracerProvider()
+	t.Cleanup(func() { _ = sdk.Shutdown(t.Context()) })
+	noop := tracenoop.NewTracerProvider()
+	for _, tc := range []struct {
+		name string
+		tp   trace.TracerProvider
+		want bool
+	}{
+		{"trace/noop", noop, true},
+		{"*trace/noop", &noop, true},
+		{"the global provider at start", startup.tp, true},
+		{"SDK", sdk, false},
+	} {
+		if got := tracingIdle(tc.tp); got != tc.want {
+			t.Errorf("%s: tracingIdle = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
