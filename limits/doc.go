@@ -88,11 +88,12 @@
 // 0.2. While latency holds, the limit grows; when requests queue inside
 // the server, latency rises and the limit falls towards the concurrency
 // at which it began to rise. The limit does not grow while fewer than
-// half of it are in flight, so a quiet period does not inflate it, but
-// unlike Gradient2 it may fall then, so that a limit starting at its
-// ceiling comes down to the capacity; and a long-term average left high
-// by a past overload is pulled down when it exceeds twice the current
-// latency. Unlike Gradient2, a window in which
+// half of it are in flight, so a quiet period does not inflate it; unlike
+// Gradient2 it may fall then, at once, from the concurrency that was
+// actually in flight (the part of the limit above it was never tried), so
+// that a limit starting at its ceiling comes down to the capacity within
+// a window or two of an overload. A long-term average left high by a past
+// overload is pulled down when it exceeds twice the current latency. Unlike Gradient2, a window in which
 // the server failed (a handler that timed out or answered 5xx, or
 // panicked) shrinks the limit by a tenth, as AIMD does: a failing
 // backend's fast errors would otherwise read as spare capacity. 4xx

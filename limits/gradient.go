@@ -51,8 +51,9 @@ func newGradient(initial, min, max int) *gradient {
 // RTT, within [0.5, 1], scales the limit, which may also grow by a queue
 // of 4, smoothed by 0.2; it does not grow while fewer than half of it were
 // in flight (the application, not the server, limited the load), but it
-// still falls when latency rises, which Gradient2 does not do: a limit
-// that starts at its ceiling must be able to come down to the capacity.
+// still falls when latency rises, which Gradient2 does not do: from the
+// concurrency that was in flight, at once, so that a limit that starts at
+// its ceiling comes down to the capacity within a window or two.
 func (g *gradient) update(s windowSample) int {
 	short := max(s.rtt.Seconds(), gradientMinRTT)
 	g.windows++
@@ -73,8 +74,13 @@ func (g *gradient) update(s windowSample) int {
 		g.limit *= gradientDropBackoff
 	case float64(s.maxInflight) < g.limit/2:
 		// The application, not the server, limited the load: the
-		// limit may fall with rising latency but not grow.
-		g.limit = g.limit*(1-gradientSmoothing) + g.limit*ratio*gradientSmoothing
+		// limit does not grow. If latency rose, it was at the
+		// concurrency actually in flight, which is what the limit
+		// falls from, at once: the part of the limit above it was
+		// never tried.
+		if ratio < 1 {
+			g.limit = math.Min(g.limit, float64(s.maxInflight)*ratio+gradientQueueSize)
+		}
 	default:
 		next := g.limit*ratio + gradientQueueSize
 		g.limit = g.limit*(1-gradientSmoothing) + next*gradientSmoothing

@@ -65,7 +65,7 @@ func TestGradientConvergesToCapacityAndRecovers(t *testing.T) {
 		by      int // the limit is in [lo, hi] from this window on
 	}{
 		{"normal traffic", normal, 20, 20, 1000, 1000, 0},
-		{"three times the capacity", normal, 120, 100, 40, 60, 60},
+		{"three times the capacity", normal, 120, 100, 40, 70, 10},
 		{"the backend slows down", slow, 120, 100, 10, 20, 40},
 		{"the backend recovers", normal, 120, 200, 40, 80, 100},
 		{"the load drops", normal, 20, 50, 40, 200, 0},
