@@ -85,14 +85,19 @@
 // requests is compared with a long-term average (an exponential average
 // over 600 windows): their ratio, kept within [0.5, 1], scales the limit,
 // which may also grow by a queue of 4, the change smoothed by a factor of
-// 0.2. While latency holds, the limit grows; when requests queue inside
-// the server, latency rises and the limit falls towards the concurrency
+// 0.2 (Gradient2's defaults). When latency has risen by a quarter or more,
+// requests are queuing and the change applies at once, unsmoothed, as in
+// Envoy's gradient controller, so the limit may halve in one window
+// instead of losing a tenth: smoothing steadies the limit in normal
+// operation but would hold it far above the capacity for seconds of an
+// overload. While latency holds, the limit grows; when requests queue
+// inside the server, latency rises and the limit falls towards the concurrency
 // at which it began to rise. The limit does not grow while fewer than
 // half of it are in flight, so a quiet period does not inflate it; unlike
-// Gradient2 it may fall then, at once, from the concurrency that was
-// actually in flight (the part of the limit above it was never tried), so
-// that a limit starting at its ceiling comes down to the capacity within
-// a window or two of an overload. A long-term average left high by a past
+// Gradient2 it may fall then, at once, when latency rose by a quarter,
+// from the concurrency that was actually in flight (the part of the limit
+// above it was never tried), so that a limit starting at its ceiling
+// comes down to the capacity within a window or two of an overload. A long-term average left high by a past
 // overload is pulled down when it exceeds twice the current latency. Unlike Gradient2, a window in which
 // the server failed (a handler that timed out or answered 5xx, or
 // panicked) shrinks the limit by a tenth, as AIMD does: a failing

@@ -16,6 +16,7 @@ const (
 	gradientDropBackoff = 0.9  // AIMDLimit's backoffRatio, applied to a window with drops
 	gradientDriftRatio  = 2.0  // long RTT above twice the short one is pulled down
 	gradientDriftDecay  = 0.9  // by this factor per window
+	gradientRiseRatio   = 0.8  // below it, latency rose beyond noise: 25% above the long-term average
 	gradientMinRTT      = 1e-6 // seconds; guards the ratio against a zero short RTT
 )
 
@@ -49,10 +50,12 @@ func newGradient(initial, min, max int) *gradient {
 // failing backend's latency says nothing about its capacity. Otherwise the
 // limit follows Gradient2: the ratio of the long-term RTT to this window's
 // RTT, within [0.5, 1], scales the limit, which may also grow by a queue
-// of 4, smoothed by 0.2; it does not grow while fewer than half of it were
+// of 4, smoothed by 0.2 unless latency rose by a quarter (then the
+// gradient applies at once, as in Envoy); it does not grow while fewer
+// than half of it were
 // in flight (the application, not the server, limited the load), but it
-// still falls when latency rises, which Gradient2 does not do: from the
-// concurrency that was in flight, at once, so that a limit that starts at
+// still falls when latency rises by a quarter, which Gradient2 does not
+// do: from the concurrency that was in flight, at once, so that a limit that starts at
 // its ceiling comes down to the capacity within a window or two.
 func (g *gradient) update(s windowSample) int {
 	short := max(s.rtt.Seconds(), gradientMinRTT)
@@ -74,13 +77,19 @@ func (g *gradient) update(s windowSample) int {
 		g.limit *= gradientDropBackoff
 	case float64(s.maxInflight) < g.limit/2:
 		// The application, not the server, limited the load: the
-		// limit does not grow. If latency rose, it was at the
-		// concurrency actually in flight, which is what the limit
-		// falls from, at once: the part of the limit above it was
-		// never tried.
-		if ratio < 1 {
+		// limit does not grow. If latency rose clearly (by a quarter),
+		// it was at the concurrency actually in flight, which is what
+		// the limit falls from, at once: the part of the limit above
+		// it was never tried.
+		if ratio < gradientRiseRatio {
 			g.limit = math.Min(g.limit, float64(s.maxInflight)*ratio+gradientQueueSize)
 		}
+	case ratio < gradientRiseRatio:
+		// Requests are queuing: the smoothing that steadies the limit
+		// in normal operation would keep it far too high for many
+		// windows. Apply the gradient at once, as Envoy's adaptive
+		// concurrency does; its floor still halves the limit at most.
+		g.limit = g.limit*ratio + gradientQueueSize
 	default:
 		next := g.limit*ratio + gradientQueueSize
 		g.limit = g.limit*(1-gradientSmoothing) + next*gradientSmoothing
