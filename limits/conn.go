@@ -21,7 +21,7 @@ type ConnConfig struct {
 	// WriteStallTimeout ends the connection when a write makes no
 	// progress for this long: the peer stopped reading, and its TCP
 	// window and the server's send buffer are full (nginx's
-	// send_timeout). Writes are checked in pieces of at most 64KiB, so
+	// send_timeout). Writes are checked in pieces of at most 16KiB, so
 	// a large response to a peer that reads steadily is never cut.
 	// Zero or negative: no stall check.
 	WriteStallTimeout time.Duration
@@ -50,9 +50,14 @@ type ConnConfig struct {
 	LingerMaxBytes int64
 }
 
-// writePiece is the most a guarded write hands the kernel at once, so a
-// large response makes measurable progress piece by piece.
-const writePiece = 64 << 10
+// writePiece is the most a guarded write hands the kernel at once, and,
+// where the kernel allows (Linux's TCP_NOTSENT_LOWAT), the most it keeps
+// unsent for the connection (see limitUnsent). A write is then taken
+// only once what came before it has gone out to the peer, so a piece
+// taken whole is progress the peer made, not room the kernel's send
+// buffer found by growing; it is the size of a TLS record and of the
+// low-water mark Cloudflare runs HTTP/2 with.
+const writePiece = 16 << 10
 
 // ConnContext records, in the context of connection c, whether harden
 // refuses a request on it, so that c lingers on close. Use it as
@@ -92,7 +97,11 @@ type conn struct {
 }
 
 func newConn(c net.Conn, l *Listener, client netip.Prefix) *conn {
-	return &conn{Conn: c, l: l, cfg: l.conn, client: client, closed: make(chan struct{})}
+	lc := &conn{Conn: c, l: l, cfg: l.conn, client: client, closed: make(chan struct{})}
+	if lc.guardsWrites() {
+		limitUnsent(c, writePiece)
+	}
+	return lc
 }
 
 // errWriteTooSlow is returned by a write that kept below the minimum
@@ -135,9 +144,10 @@ func (c *conn) Write(p []byte) (int, error) {
 		return n, err
 	}
 	var n int
+	progress := time.Now()
 	for len(p) > 0 {
 		piece := p[:min(len(p), writePiece)]
-		m, err := c.guarded(true, func() (int64, error) {
+		m, err := c.guarded(true, &progress, func() (int64, error) {
 			m, err := c.Conn.Write(piece)
 			return int64(m), err
 		})
@@ -145,7 +155,8 @@ func (c *conn) Write(p []byte) (int, error) {
 		p = p[m:]
 		switch {
 		case err == errWindowKept:
-			// The rate window closed on time: go on with the rest.
+			// The rate window closed on time: go on with the rest of
+			// the piece, within what is left of the stall timeout.
 		case err != nil:
 			return n, err
 		}
@@ -164,8 +175,9 @@ func (c *conn) ReadFrom(r io.Reader) (int64, error) {
 		return n, err
 	}
 	var n int64
+	progress := time.Now()
 	for {
-		m, err := c.guarded(false, func() (int64, error) { return io.CopyN(c.Conn, r, writePiece) })
+		m, err := c.guarded(false, &progress, func() (int64, error) { return io.CopyN(c.Conn, r, writePiece) })
 		n += m
 		switch {
 		case errors.Is(err, io.EOF):
@@ -189,13 +201,15 @@ func (c *conn) ratesWrites() bool {
 var errWindowKept = errors.New("limits: write rate window kept")
 
 // guarded runs one piece of a write under the earliest of the stall
-// deadline, the server's deadline and, when resumable, the end of the
-// current rate window, and accounts its waiting time for the rate.
-func (c *conn) guarded(resumable bool, write func() (int64, error)) (int64, error) {
+// deadline (the stall timeout after *progress, when the last piece was
+// taken whole), the server's deadline and, when resumable, the end of
+// the current rate window, and accounts its waiting time for the rate.
+// A piece the kernel takes whole moves *progress on.
+func (c *conn) guarded(resumable bool, progress *time.Time, write func() (int64, error)) (int64, error) {
 	start := time.Now()
 	var dl time.Time
 	if c.cfg.WriteStallTimeout > 0 {
-		dl = start.Add(c.cfg.WriteStallTimeout)
+		dl = progress.Add(c.cfg.WriteStallTimeout)
 	}
 	if ns := c.deadline.Load(); ns != 0 && (dl.IsZero() || ns < dl.UnixNano()) {
 		dl = time.Unix(0, ns)
@@ -209,6 +223,9 @@ func (c *conn) guarded(resumable bool, write func() (int64, error)) (int64, erro
 	_ = c.Conn.SetWriteDeadline(dl)
 	n, err := write()
 	waited := time.Since(start)
+	if err == nil {
+		*progress = start.Add(waited)
+	}
 	var ne net.Error
 	if windowEnds && errors.As(err, &ne) && ne.Timeout() {
 		if !c.keepsRate(n, max(waited, c.windowLeft())) {
@@ -287,8 +304,8 @@ func (c *conn) Close() error {
 	}
 	switch {
 	case c.aborted.Load():
-		if tc, ok := c.Conn.(*net.TCPConn); ok {
-			_ = tc.SetLinger(0)
+		if l, ok := c.Conn.(interface{ SetLinger(sec int) error }); ok {
+			_ = l.SetLinger(0) // *net.TCPConn, or a wrapper that forwards it
 		}
 	case c.refusals.Refused() && c.cfg.LingerTimeout > 0 && c.cfg.LingerMaxBytes > 0:
 		c.linger()

@@ -39,12 +39,16 @@
 // response write ([ConnConfig]): a write that makes no progress for the
 // stall timeout, or whose waiting time averages below a minimum rate,
 // ends the connection (nginx's send_timeout, done per write with a write
-// deadline); writes are handed to the kernel in pieces of 64KiB so a large
-// response to a steady reader is never cut, and time the handler spends
-// between writes does not count, so slow event streams are safe. A
-// connection whose write timed out, by this check or by the server's write
-// deadline, is closed with a reset (SO_LINGER 0), which frees its unsent
-// data at once.
+// deadline). Writes are handed to the kernel in pieces of 16KiB, and on
+// Linux the socket keeps at most that much unsent (TCP_NOTSENT_LOWAT), so
+// a piece is taken only once the peer has made room for it: without
+// this, the kernel's send buffer, which autotuning grows to megabytes,
+// would take a slow reader's response as fast as it is written and hide
+// the stall. Data in flight is not limited, so neither is throughput.
+// Time the handler spends between writes does not count, so slow event
+// streams are safe. A connection whose write timed out, by this check or
+// by the server's write deadline, is closed with a reset (SO_LINGER 0),
+// which frees its unsent data at once.
 //
 // Refusals lost on the wire. When a server refuses a body (413) and closes
 // the connection while the client is still sending it, closing on unread

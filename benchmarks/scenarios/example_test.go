@@ -29,6 +29,8 @@ func ExampleAll() {
 	// server h2-stalled-headers: ends the connection (GOAWAY or close) within http2.ping_after + ping_timeout + 2s
 	// server h2-stalled-body: answers the stream or resets it within body_window + 2s
 	// server h2-stream-exhaustion: runs at most max_concurrent_streams handlers for the connection, refusing (RST_STREAM) or queueing the streams beyond, and keeps serving other clients
+	// server overload: keeps the p99 latency of the requests it admits within 2x its unloaded p99, and answers at least 70% of its capacity
+	// server slow-read: frees every connection, kernel buffers included, within limits.write_stall_timeout + 2s
 	// tls tls-rotation: the new certificate is served without a restart, no handshake fails
 	// tls tls-diagnosis: every failure is named by its kind, with the fix
 }

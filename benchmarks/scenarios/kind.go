@@ -66,6 +66,8 @@ var registry = []kind{
 			h2StalledHeaders,
 			h2StalledBody,
 			h2StreamExhaustion,
+			overload,
+			slowRead,
 		},
 	},
 	{
