@@ -211,21 +211,7 @@ func TestWriteRateCountsOnlyBlockedTime(t *testing.T) {
 // A guarded connection copies through ReadFrom in pieces, the whole of
 // what it is given.
 func TestGuardedConnReadFrom(t *testing.T) {
-	inner, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := NewListener(inner, ListenerConfig{Conn: ConnConfig{WriteStallTimeout: safety}})
-	t.Cleanup(func() { _ = l.Close() })
-	client, err := net.Dial("tcp", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.Close() })
-	c, err := l.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, client := acceptOne(t, ListenerConfig{Conn: ConnConfig{WriteStallTimeout: safety}})
 	want := strings.Repeat("z", 3*writePiece+1)
 	read := make(chan string, 1)
 	go func() {
