@@ -47,13 +47,15 @@ type ConcurrencyConfig struct {
 	Max int `json:"max" yaml:"max"`
 
 	// Min is the floor of the adaptive limit, so a burst of slow
-	// requests cannot shut the server. Zero: 20, Gradient2's minLimit.
+	// requests cannot shut the server. Zero: 20, Gradient2's minLimit
+	// (or Max when that is lower). Negative, or above Max, is refused.
 	Min int `json:"min" yaml:"min"`
 
 	// Initial is the adaptive limit at start. Zero: Max, so that a
 	// server sheds nothing until its latency says it must; Gradient2's
 	// initialLimit of 20 would shed a server that merely holds more
-	// long requests (streams, long polls) than that.
+	// long requests (streams, long polls) than that. Outside Min..Max
+	// is refused.
 	Initial int `json:"initial" yaml:"initial"`
 
 	// Backlog is how many requests may wait for a slot; the newest is
@@ -219,7 +221,9 @@ func (l *limiter) handler(next http.Handler) http.Handler {
 			return
 		}
 		start := time.Now()
-		g := newGuard(w, r)
+		// A guard that never trips: it only notes the status the
+		// handler sends, so it needs no snapshot of the headers.
+		g := &guard{ResponseWriter: w, req: r}
 		returned := false
 		defer func() {
 			// After a panic too, so the slot is never lost; a panic
