@@ -39,8 +39,8 @@ type ConnConfig struct {
 	WriteRateWindow time.Duration
 
 	// LingerTimeout is how long closing a connection on which a request
-	// with a body was refused ([Conn]) keeps reading and discarding what
-	// the client still sends, after a half-close, so the client reads the
+	// with a body was refused (see [ConnContext]) keeps reading and
+	// discarding what the client still sends, after a half-close, so the client reads the
 	// refusal instead of a reset (nginx's lingering_close). Zero or
 	// negative: no lingering.
 	LingerTimeout time.Duration
@@ -56,14 +56,15 @@ type ConnConfig struct {
 // only once what came before it has gone out to the peer, so a piece
 // taken whole is progress the peer made, not room the kernel's send
 // buffer found by growing; it is the size of a TLS record and of the
-// low-water mark Cloudflare runs HTTP/2 with.
+// low-water mark (tcp_notsent_lowat) Cloudflare tuned HTTP/2 with.
 const writePiece = 16 << 10
 
 // ConnContext records, in the context of connection c, whether harden
 // refuses a request on it, so that c lingers on close. Use it as
 // [http.Server.ConnContext] for a server that serves a [Listener]
-// (package httpx does); without it a connection never lingers. Other
-// connections, and TLS connections over them, are recognised too.
+// (package httpx does); without it a connection never lingers. A TLS
+// connection over one of the Listener's is recognised too; any other
+// connection is left alone.
 func ConnContext(ctx context.Context, c net.Conn) context.Context {
 	if tc, ok := c.(*tls.Conn); ok {
 		c = tc.NetConn()
