@@ -181,10 +181,11 @@ type Outcome struct {
 	// Shed counts the requests a server under overload refused with
 	// 503, out of Sent.
 	Shed int `json:"shed,omitempty"`
-	// OpenSockets samples, once a second from the start of the attack,
-	// how many of the attacking connections the server's kernel still
-	// held (in any TCP state, FIN-WAIT-1 included); nil where the kernel
-	// cannot be asked (outside Linux).
+	// OpenSockets samples, once a second from the start of the attack
+	// and once more when none is left, how many of the attacking
+	// connections the server's kernel still held (in any TCP state but
+	// TIME-WAIT, FIN-WAIT-1 included); nil where the kernel cannot be
+	// asked (outside Linux).
 	OpenSockets []int `json:"open_sockets,omitempty"`
 	// Lost and Sent count ordinary requests that failed (an error or a
 	// status other than 200) and that were sent, during the attack or

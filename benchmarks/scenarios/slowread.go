@@ -21,7 +21,9 @@ const (
 	// slowReadBuffer is each reader's socket receive buffer, so the
 	// window it advertises stays small (the kernel doubles it).
 	slowReadBuffer = 4 << 10
-	// slowReadSample is how often the server's sockets are counted.
+	// slowReadPoll is how often the server's sockets are counted, and
+	// slowReadSample how often a count is kept for the report.
+	slowReadPoll   = 100 * time.Millisecond
 	slowReadSample = time.Second
 	// defaultWriteStall is the bound when the target gives none.
 	defaultWriteStall = 10 * time.Second
@@ -79,16 +81,18 @@ func runSlowRead(ctx context.Context, s *server, b Bounds) Outcome {
 	}
 	var samples []int
 	var freed time.Duration
-	tick := time.NewTicker(slowReadSample)
+	tick := time.NewTicker(slowReadPoll)
 	defer tick.Stop()
-	for freed == 0 && ctx.Err() == nil {
+	for polls := 1; freed == 0 && ctx.Err() == nil; polls++ {
 		select {
 		case <-tick.C:
 		case <-ctx.Done():
 			continue
 		}
 		k := count()
-		samples = append(samples, k)
+		if polls%int(slowReadSample/slowReadPoll) == 0 || k == 0 {
+			samples = append(samples, k)
+		}
 		if k == 0 {
 			freed = time.Since(began)
 		}
