@@ -55,7 +55,7 @@ type DefaultConfig struct {
 // this order, outermost first:
 //
 //	RequestID -> Trace -> AccessLog -> Recover -> guards (WithGuard)
-//	 -> Shed -> Timeout -> Body -> Progress -> your middleware -> handler
+//	 -> Concurrency -> Timeout -> Body -> Progress -> your middleware -> handler
 //
 // This is the one place the order is written; "The request path" in the
 // package documentation says why each layer sits where it does. Put
@@ -68,7 +68,7 @@ type DefaultConfig struct {
 // the mux a copy of the request must hand back the copy's Pattern and
 // MultipartForm after the call, or the route is missing from spans and
 // log lines and a parsed form's temporary files are left behind
-// ("Request copies" in the package documentation). Shed is
+// ("Request copies" in the package documentation). Concurrency is
 // [limits.Concurrency] with cfg.Concurrency, whose metrics go to the meter
 // provider of [WithMeterProvider]; Default panics if cfg.Concurrency is
 // invalid ([limits.ConcurrencyConfig.Validate]). The middleware is safe for
