@@ -152,11 +152,81 @@ type ServerLimits struct {
 	// Zero: timeouts.write, the longest a response may take anyway (no
 	// bound when that is disabled). Negative: no bound.
 	MaxConnectionAgeGrace harden.Duration `yaml:"max_connection_age_grace" json:"max_connection_age_grace"`
+
+	// WriteStallTimeout ends a connection whose response write makes no
+	// progress for this long: the client stopped reading (nginx's
+	// send_timeout). It is also HTTP/2's WriteByteTimeout, so the two
+	// protocols share one setting. A connection ended this way, or by the
+	// write deadline, is reset rather than closed, so the kernel frees
+	// the unsent response at once instead of holding it in FIN-WAIT-1.
+	// Zero: 10s, the same patience as body_stall_timeout for the other
+	// direction. Negative: no stall check.
+	WriteStallTimeout harden.Duration `yaml:"write_stall_timeout" json:"write_stall_timeout"`
+
+	// MinWriteRate is the rate a response must average while its writes
+	// wait on the client, over each WriteRateWindow of waiting, so a
+	// client that reads a few bytes at a time (slowhttptest -X) is
+	// dropped long before the write deadline. Time the handler spends
+	// between writes does not count, so slow event streams are safe.
+	// Zero: 1KiB/s, the floor of min_body_rate. Negative: disabled.
+	MinWriteRate harden.Rate `yaml:"min_write_rate" json:"min_write_rate"`
+
+	// WriteRateWindow is the waiting time over which MinWriteRate is
+	// measured. Zero: 10s, as body_rate_window.
+	WriteRateWindow harden.Duration `yaml:"write_rate_window" json:"write_rate_window"`
+
+	// LingerTimeout is how long the server keeps reading and discarding
+	// a request body it refused (413, 408, 431, 503) before closing the
+	// connection, after a half-close: closing on unread data resets the
+	// connection, and the reset discards the refusal from the client's
+	// receive buffer, so the client would see "connection reset by peer"
+	// instead of the answer. Zero: 5s, nginx's lingering_timeout.
+	// Negative: close at once.
+	LingerTimeout harden.Duration `yaml:"linger_timeout" json:"linger_timeout"`
+
+	// LingerMaxBytes bounds what one lingering close reads, so a client
+	// that sends forever costs bounded bandwidth as well as time. A
+	// client reads the refusal concurrently with its writes, but Go's
+	// transport gives up on the first write error even when the answer
+	// has arrived, so the bound must cover what a fast client sends before
+	// its reader runs. Zero: 16MiB, twice the 8MiB body of the test that
+	// motivates it and a tenth of a second at 1Gbit/s. Must not be
+	// negative.
+	LingerMaxBytes harden.Bytes `yaml:"linger_max_bytes" json:"linger_max_bytes"`
+
+	// MemoryLimitRatio is the share of the container's memory limit
+	// (cgroup v2 or v1) that Run gives the Go runtime as its soft memory
+	// limit when GOMEMLIMIT is unset, so the garbage collector works
+	// harder near the limit instead of the OOM killer ending the
+	// process. Zero: 0.9, automemlimit's default, leaving a tenth for
+	// memory outside the Go heap. Negative: leave the runtime alone.
+	// Above 1 is refused (rule range).
+	MemoryLimitRatio float64 `yaml:"memory_limit_ratio" json:"memory_limit_ratio"`
+
+	// Concurrency bounds the requests served at once and sheds the rest
+	// with 503 problem+json and Retry-After, adaptively by default (see
+	// limits.ConcurrencyConfig for each key and its default). A request
+	// that waited in the backlog and then timed out must still get its
+	// 503 before timeouts.write, so backlog_timeout may take at most half
+	// of the grace between timeouts.handler and timeouts.write (rule
+	// backlog-within-write); zero derives it as 1s
+	// (LifoBlockingLimiter's maxBacklogTimeout) or that half when smaller.
+	Concurrency limits.ConcurrencyConfig `yaml:"concurrency" json:"concurrency"`
 }
 
-// listener returns the connection caps of the server's limits.ConnBudget.
+// listener returns the connection caps and guards for limits.NewListener.
 func (l ServerLimits) listener() limits.ListenerConfig {
-	return limits.ListenerConfig{Max: l.MaxConnections, MaxPerIP: l.MaxConnectionsPerIP}
+	return limits.ListenerConfig{
+		Max:      l.MaxConnections,
+		MaxPerIP: l.MaxConnectionsPerIP,
+		Conn: limits.ConnConfig{
+			WriteStallTimeout: l.WriteStallTimeout,
+			MinWriteRate:      l.MinWriteRate,
+			WriteRateWindow:   l.WriteRateWindow,
+			LingerTimeout:     l.LingerTimeout,
+			LingerMaxBytes:    l.LingerMaxBytes,
+		},
+	}
 }
 
 // ShutdownConfig orders a graceful stop (see [Server.Shutdown]).
@@ -215,6 +285,8 @@ const (
 	minWriteGrace           = harden.Second
 	defaultIdle             = 120 * harden.Second
 	defaultMaxHeaderBytes   = 64 * harden.KiB
+	defaultLingerTimeout    = 5 * harden.Second
+	defaultLingerMaxBytes   = 16 * harden.MiB
 	defaultDrainDelay       = 10 * harden.Second
 	defaultShutdownTimeout  = 15 * harden.Second
 	defaultAdminAddr        = "127.0.0.1:9090"
@@ -253,6 +325,16 @@ func (c ServerConfig) withDefaults() ServerConfig {
 	setDefault(&l.MaxBodyBytes, limits.DefaultMaxBodyBytes)
 	setDefault(&l.BodyStallTimeout, limits.DefaultStallTimeout)
 	setDefault(&l.BodyRateWindow, limits.DefaultWindow)
+	setDefault(&l.WriteStallTimeout, limits.DefaultStallTimeout)
+	setDefault(&l.MinWriteRate, limits.DefaultMinRate)
+	setDefault(&l.WriteRateWindow, limits.DefaultWindow)
+	setDefault(&l.LingerTimeout, defaultLingerTimeout)
+	setDefault(&l.LingerMaxBytes, defaultLingerMaxBytes)
+	if c := &l.Concurrency; c.BacklogTimeout == 0 && t.Handler > 0 && t.Write > t.Handler {
+		c.BacklogTimeout = min(limits.DefaultBacklogTimeout, (t.Write-t.Handler)/2)
+	}
+	l.Concurrency = l.Concurrency.WithDefaults()
+	setDefault(&l.MemoryLimitRatio, limits.DefaultMemoryLimitRatio)
 	if l.MinBodyRate == 0 {
 		l.MinBodyRate = deriveMinBodyRate(l.MaxBodyBytes, t.Handler)
 	}

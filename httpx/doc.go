@@ -26,6 +26,7 @@
 //	fd-budget              max_connections stays below the open-file limit
 //	no-default-mux         the handler is not http.DefaultServeMux
 //	admin-loopback         the admin listener binds loopback unless exposed
+//	backlog-within-write   a request that waited for a slot still gets its 503
 //
 // # Request path
 //
@@ -35,11 +36,17 @@
 // timeouts, with the header size check (431) as its guard, and, outside
 // it, a drain marker. Every answer harden gives itself is
 // application/problem+json (RFC 9457). The listener is capped at
-// limits.max_connections.
+// limits.max_connections; its connections drop clients that stop reading
+// a response (limits.write_stall_timeout and limits.min_write_rate, over
+// HTTP/1.1 and HTTP/2) with a reset, and after refusing a request body
+// they keep reading it for limits.linger_timeout so the client reads the
+// refusal rather than a reset.
 //
 // # Lifecycle
 //
-// [Server.Run] listens and serves until its context ends, then
+// [Server.Run] sets the Go runtime's memory limit to a share of the
+// container's (limits.memory_limit_ratio) and logs it with GOMAXPROCS
+// once, then listens and serves until its context ends, then
 // [Server.Shutdown] drains: readiness turns 503, new connections are still
 // served for shutdown.drain_delay, HTTP/1.x answers carry Connection:
 // close and keep-alive connections left idle for half the delay are

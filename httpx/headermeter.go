@@ -50,6 +50,10 @@ func (c *meteredConn) Read(p []byte) (int, error) {
 // underlying connection.
 func (c *meteredConn) ReadFrom(r io.Reader) (int64, error) { return io.Copy(c.Conn, r) }
 
+// NetConn returns the connection c meters, as [*tls.Conn.NetConn] does,
+// so that limits.ConnContext finds the listener's connection under it.
+func (c *meteredConn) NetConn() net.Conn { return c.Conn }
+
 // take returns the wire size of the header block of the request whose
 // request line is line, skipping blocks of requests that never reached a
 // handler, and whether metering stops after it; ok is false when the

@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/harden-go/harden"
 )
@@ -44,12 +45,6 @@ type HTTP2Config struct {
 	PingAfter   harden.Duration `yaml:"ping_after" json:"ping_after"`
 	PingTimeout harden.Duration `yaml:"ping_timeout" json:"ping_timeout"`
 
-	// WriteByteTimeout closes a connection on which no byte could be
-	// written for this long while data was waiting: a peer that stops
-	// reading (zero window, full TCP buffers) is dropped instead of
-	// holding a writer forever. Zero: 30s. Negative: none.
-	WriteByteTimeout harden.Duration `yaml:"write_byte_timeout" json:"write_byte_timeout"`
-
 	// Cleartext also serves HTTP/2 without TLS (h2c, prior knowledge),
 	// for servers behind a proxy that speaks h2c to its backends. Off by
 	// default: cleartext HTTP/2 on a public port carries the protocol's
@@ -68,7 +63,6 @@ const (
 	defaultConnectionWindow     = 1 * harden.MiB    // Envoy edge
 	defaultPingAfter            = 30 * harden.Second
 	defaultPingTimeout          = 15 * harden.Second // net/http's default
-	defaultWriteByteTimeout     = 30 * harden.Second
 )
 
 func (h HTTP2Config) withDefaults() HTTP2Config {
@@ -78,7 +72,6 @@ func (h HTTP2Config) withDefaults() HTTP2Config {
 	setDefault(&h.ConnectionWindow, defaultConnectionWindow)
 	setDefault(&h.PingAfter, defaultPingAfter)
 	setDefault(&h.PingTimeout, defaultPingTimeout)
-	setDefault(&h.WriteByteTimeout, defaultWriteByteTimeout)
 	return h
 }
 
@@ -104,16 +97,18 @@ func (h HTTP2Config) validate(p *problems) {
 	}
 }
 
-// apply sets hs's HTTP/2 settings and protocols from h.
-func (h HTTP2Config) apply(hs *http.Server) {
+// apply sets hs's HTTP/2 settings and protocols from h. A peer that
+// stops reading is dropped after writeStall, limits.write_stall_timeout,
+// the same setting as HTTP/1.x's.
+func (h HTTP2Config) apply(hs *http.Server, writeStall time.Duration) {
 	hs.HTTP2 = &http.HTTP2Config{
 		MaxConcurrentStreams:          h.MaxConcurrentStreams,
 		MaxReadFrameSize:              int(h.MaxReadFrameSize),
 		MaxReceiveBufferPerStream:     int(h.StreamWindow),
 		MaxReceiveBufferPerConnection: int(h.ConnectionWindow),
-		SendPingTimeout:               max(h.PingAfter, 0).Std(),
+		SendPingTimeout:               (max(h.PingAfter, 0)).Std(),
 		PingTimeout:                   h.PingTimeout.Std(),
-		WriteByteTimeout:              max(h.WriteByteTimeout, 0).Std(),
+		WriteByteTimeout:              max(writeStall, 0),
 	}
 	var p http.Protocols
 	p.SetHTTP1(true)

@@ -59,8 +59,9 @@ var _ Readiness = (*Server)(nil)
 // middleware.Default's chain: the request ID, the trace (otelhttp, on the
 // providers of [WithTracerProvider], [WithMeterProvider] and
 // [WithPropagators]), the access log (to the logger of [WithLogger]),
-// panic recovery (500), the header size check (431), the handler timeout
-// (503), the body size limit (413) and the body progress guard (408).
+// panic recovery (500), the header size check (431), the concurrency
+// limit (503 with Retry-After), the handler timeout (503), the body size
+// limit (413) and the body progress guard (408).
 // Every early answer is problem+json carrying the request ID, and its
 // access-log line carries the same request ID, trace ID and span ID as
 // the request's span. A route wrapped in its own
@@ -87,9 +88,7 @@ func NewServer(cfg ServerConfig, h http.Handler, opts ...ServerOption) (*Server,
 	c := cfg.withDefaults()
 	s := &Server{cfg: c, log: o.logger, mwOpts: o.middleware(), done: make(chan struct{}), tracked: newConnTracker(),
 		ages: newConnAges(c.Limits.MaxConnectionAge.Std(), c.Limits.MaxConnectionAgeGrace.Std(), defaultAgeRand)}
-	if lc := c.Limits.listener(); lc.Max > 0 || lc.MaxPerIP > 0 {
-		s.conns = limits.NewConnBudget(lc)
-	}
+	s.conns = limits.NewConnBudget(c.Limits.listener())
 	s.hs = &http.Server{
 		Addr:              c.Addr,
 		Handler:           s.chain(h),
@@ -99,7 +98,7 @@ func NewServer(cfg ServerConfig, h http.Handler, opts ...ServerOption) (*Server,
 		MaxHeaderBytes:    headerBackstop(c.Limits.MaxHeaderBytes),
 		ErrorLog:          zap.NewStdLog(o.logger.Named("net/http")),
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
-			return withMeter(s.tracked.connContext(ctx, c), c)
+			return limits.ConnContext(withMeter(s.tracked.connContext(ctx, c), c), c)
 		},
 		ConnState: s.tracked.connState,
 	}
@@ -111,7 +110,7 @@ func NewServer(cfg ServerConfig, h http.Handler, opts ...ServerOption) (*Server,
 		s.tlsSource = o.tlsSource
 		s.hs.ErrorLog = withoutHandshakeLines(s.hs.ErrorLog)
 	}
-	c.HTTP2.apply(s.hs)
+	c.HTTP2.apply(s.hs, c.Limits.WriteStallTimeout.Std())
 	s.ages.install(s.hs)
 	return s, nil
 }
@@ -136,6 +135,7 @@ func (s *Server) chain(h http.Handler) http.Handler {
 			MinRate:      l.MinBodyRate,
 			Window:       harden.Duration(l.BodyRateWindow),
 		},
+		Concurrency: l.Concurrency,
 	}, opts...)(h)
 	return s.drainMarker(s.ages.marker(h))
 }
@@ -186,9 +186,7 @@ func (s *Server) Addr() net.Addr {
 // It may be called for several listeners, which share the caps: they are
 // the server's, not each listener's.
 func (s *Server) Serve(l net.Listener) error {
-	if s.conns != nil {
-		l = s.conns.Listener(l)
-	}
+	l = s.conns.Listener(l)
 	switch {
 	case s.tlsSource != nil:
 		l = s.tlsSource.Listener(l)
@@ -208,7 +206,24 @@ func (s *Server) Serve(l net.Listener) error {
 // delays rather than by ctx (which is already done). It returns nil after
 // a clean shutdown, the listen or serve error if serving failed, or the
 // shutdown error when requests had to be cut.
+//
+// Before listening it ties the Go runtime's memory limit to the
+// container's (limits.ApplyMemoryLimit, at limits.memory_limit_ratio,
+// unless that is negative) and logs the outcome and GOMAXPROCS once.
 func (s *Server) Run(ctx context.Context) error {
+	if r := s.cfg.Limits.MemoryLimitRatio; r > 0 {
+		rep, err := limits.ApplyMemoryLimit(limits.WithMemoryLimitRatio(r))
+		if err != nil {
+			return fmt.Errorf("httpx: server.limits.memory_limit_ratio: %w", err)
+		}
+		s.log.Info("runtime limits",
+			zap.String("memory_limit_source", rep.Source),
+			zap.Int64("memory_limit", rep.Limit),
+			zap.Uint64("cgroup_memory_limit", rep.CgroupLimit),
+			zap.Float64("memory_limit_ratio", rep.Ratio),
+			zap.String("reason", rep.Reason),
+			zap.Int("gomaxprocs", rep.GOMAXPROCS))
+	}
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("httpx: listen on server.addr %q: %w", s.cfg.Addr, err)

@@ -7,6 +7,8 @@ import (
 
 	"github.com/harden-go/harden"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/harden-go/harden/limits"
 )
 
 func TestDefaultServerConfigIsValid(t *testing.T) {
@@ -72,6 +74,13 @@ func TestValidateRules(t *testing.T) {
 		{"h2 frame of 16MiB", 0, func(c *ServerConfig) { c.HTTP2.MaxReadFrameSize = 16 * harden.MiB }, "server.http2.max_read_frame_size", harden.RuleRange},
 		{"h2 no streams", 0, func(c *ServerConfig) { c.HTTP2.MaxConcurrentStreams = -1 }, "server.http2.max_concurrent_streams", harden.RuleRange},
 		{"h2 stream window 4MiB", 0, func(c *ServerConfig) { c.HTTP2.StreamWindow = 4 * harden.MiB }, "server.http2.stream_window", harden.RuleRange},
+		{"backlog eats the write grace", 0, func(c *ServerConfig) { c.Limits.Concurrency.BacklogTimeout = 4 * harden.Second }, "server.limits.concurrency.backlog_timeout", RuleBacklogInWrite},
+		{"concurrency min above max", 0, func(c *ServerConfig) { c.Limits.Concurrency.Max = 10; c.Limits.Concurrency.Min = 50 }, "server.limits.concurrency.min", harden.RuleRange},
+		{"concurrency mode unknown", 0, func(c *ServerConfig) { c.Limits.Concurrency.Mode = "fast" }, "server.limits.concurrency.mode", harden.RuleRange},
+		{"exempt pattern invalid", 0, func(c *ServerConfig) { c.Limits.Concurrency.Exempt = []string{"GET"} }, "server.limits.concurrency.exempt", harden.RuleRange},
+		{"memory ratio above 1", 0, func(c *ServerConfig) { c.Limits.MemoryLimitRatio = 1.5 }, "server.limits.memory_limit_ratio", harden.RuleRange},
+		{"negative write rate window", 0, func(c *ServerConfig) { c.Limits.WriteRateWindow = -1 }, "server.limits.write_rate_window", harden.RuleRange},
+		{"linger without byte bound", 0, func(c *ServerConfig) { c.Limits.LingerMaxBytes = -1 }, "server.limits.linger_max_bytes", harden.RuleRange},
 		{"h2 connection window below 64KiB", 0, func(c *ServerConfig) { c.HTTP2.ConnectionWindow = 32 * harden.KiB }, "server.http2.connection_window", harden.RuleRange},
 	}
 	for _, tc := range tests {
@@ -106,6 +115,12 @@ func TestValidateAllowsExplicitOptOuts(t *testing.T) {
 		{"defaults within kubernetes grace", func(c *ServerConfig) { c.Shutdown.TerminationGrace = 30 * harden.Second }},
 		{"rate disabled", func(c *ServerConfig) { c.Limits.MinBodyRate = -1 }},
 		{"body unlimited", func(c *ServerConfig) { c.Limits.MaxBodyBytes = -1 }},
+		{"no write guard", func(c *ServerConfig) { c.Limits.WriteStallTimeout = -1; c.Limits.MinWriteRate = -1 }},
+		{"no lingering", func(c *ServerConfig) { c.Limits.LingerTimeout = -1 }},
+		{"no shedding", func(c *ServerConfig) { c.Limits.Concurrency.Max = -1 }},
+		{"runtime memory left alone", func(c *ServerConfig) { c.Limits.MemoryLimitRatio = -1 }},
+		{"static shedding", func(c *ServerConfig) { c.Limits.Concurrency = limits.ConcurrencyConfig{Mode: "static", Max: 64} }},
+		{"short write grace derives the backlog", func(c *ServerConfig) { c.Timeouts.Handler = harden.Second; c.Timeouts.Write = 2 * harden.Second }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

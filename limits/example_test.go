@@ -119,3 +119,39 @@ func ExampleConnBudget() {
 	// second listener: EOF
 	// open: 1 rejected: 1
 }
+
+// A static limit of one request with no backlog: while a request is being
+// served, the next is shed at once with a 503 the client can act on, and
+// the health check, exempt, still answers.
+func ExampleConcurrency() {
+	entered, release := make(chan struct{}), make(chan struct{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("/report", func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		<-release
+	})
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") })
+	h := limits.Concurrency(limits.ConcurrencyConfig{
+		Mode:    limits.ModeStatic,
+		Max:     1,
+		Backlog: -1,
+		Exempt:  []string{"GET /healthz"},
+	})(mux)
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/report", nil))
+	}()
+	<-entered
+	for _, path := range []string{"/report", "/healthz"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		fmt.Println(path, rec.Code, rec.Header().Get("Retry-After"), rec.Body.String())
+	}
+	close(release)
+	<-done
+	// Output:
+	// /report 503 1 {"type":"about:blank","title":"Service Unavailable","status":503,"code":"overloaded","detail":"the server is at its concurrency limit"}
+	// /healthz 200  ok
+}

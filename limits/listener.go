@@ -1,7 +1,6 @@
 package limits
 
 import (
-	"io"
 	"net"
 	"net/netip"
 	"sync"
@@ -25,6 +24,7 @@ type Listener struct {
 type ConnBudget struct {
 	max      int64
 	perIP    int
+	conn     ConnConfig
 	open     atomic.Int64
 	rejected atomic.Uint64
 
@@ -46,6 +46,10 @@ type ListenerConfig struct {
 	// cap above Max divided by their number, or disable it. Zero or
 	// negative: no per-address cap.
 	MaxPerIP int
+
+	// Conn is what each accepted connection enforces on its writes and
+	// its close; its zero value enforces nothing.
+	Conn ConnConfig
 }
 
 var _ net.Listener = (*Listener)(nil)
@@ -53,7 +57,7 @@ var _ net.Listener = (*Listener)(nil)
 // NewConnBudget returns a budget capped as cfg says, with no connection
 // open yet. Give its [ConnBudget.Listener] every listener of one server.
 func NewConnBudget(cfg ListenerConfig) *ConnBudget {
-	b := &ConnBudget{max: int64(cfg.Max), perIP: cfg.MaxPerIP}
+	b := &ConnBudget{max: int64(cfg.Max), perIP: cfg.MaxPerIP, conn: cfg.Conn}
 	if cfg.MaxPerIP > 0 {
 		b.byIP = make(map[netip.Prefix]int)
 	}
@@ -97,7 +101,7 @@ func (l *Listener) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		if client, ok := l.b.admit(c.RemoteAddr()); ok {
-			return &conn{Conn: c, b: l.b, client: client}, nil
+			return newConn(c, l.b, client), nil
 		}
 		l.b.rejected.Add(1)
 		_ = c.Close()
@@ -198,24 +202,3 @@ func (l *Listener) Open() int { return l.b.Open() }
 
 // Rejected is [ConnBudget.Rejected] of l's budget.
 func (l *Listener) Rejected() uint64 { return l.b.Rejected() }
-
-// conn frees its budget slots when first closed.
-type conn struct {
-	net.Conn
-	b      *ConnBudget
-	client netip.Prefix // the per-address key, invalid when uncounted
-	once   sync.Once
-}
-
-// Close closes the connection and frees its slots; only the first call
-// frees them, however many goroutines call Close.
-func (c *conn) Close() error {
-	err := c.Conn.Close()
-	// After the close, so the open connections never exceed the cap.
-	c.once.Do(func() { c.b.release(c.client) })
-	return err
-}
-
-// ReadFrom lets net/http keep its zero-copy path (sendfile, splice) to the
-// underlying connection when it serves files.
-func (c *conn) ReadFrom(r io.Reader) (int64, error) { return io.Copy(c.Conn, r) }

@@ -155,21 +155,7 @@ func TestListenerCloseEndsAccept(t *testing.T) {
 // net/http serves files with sendfile when the connection is an
 // io.ReaderFrom; the capped connection must stay one.
 func TestListenerConnKeepsReaderFrom(t *testing.T) {
-	inner, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := NewListener(inner, ListenerConfig{Max: 1})
-	t.Cleanup(func() { _ = l.Close() })
-	client, err := net.Dial("tcp", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.Close() })
-	c, err := l.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, client := acceptOne(t, ListenerConfig{Max: 1})
 	rf, ok := c.(io.ReaderFrom)
 	if !ok {
 		t.Fatal("accepted connection is not an io.ReaderFrom")
@@ -181,6 +167,29 @@ func TestListenerConnKeepsReaderFrom(t *testing.T) {
 	if got, _ := io.ReadAll(client); string(got) != "hello" {
 		t.Fatalf("client read %q, want \"hello\"", got)
 	}
+}
+
+// acceptOne returns both ends of one connection accepted by a Listener
+// with cfg on loopback; both close when the test ends.
+func acceptOne(t *testing.T, cfg ListenerConfig) (server, client net.Conn) {
+	t.Helper()
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := NewListener(inner, cfg)
+	t.Cleanup(func() { _ = l.Close() })
+	client, err = net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Close() })
+	server, err = l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = server.Close() })
+	return server, client
 }
 
 // dialFrom connects to ts from the loopback address local (any of

@@ -43,6 +43,11 @@ type DefaultConfig struct {
 	// [limits.Progress] enforces it; its zero value is the hardened
 	// default.
 	Progress limits.ProgressConfig `json:"progress" yaml:"progress"`
+
+	// Concurrency is how many requests run at once, as
+	// [limits.Concurrency] sheds the rest; its zero value is the
+	// hardened default, an adaptive limit.
+	Concurrency limits.ConcurrencyConfig `json:"concurrency" yaml:"concurrency"`
 }
 
 // WithDefaults returns c with each zero field set to its default.
@@ -54,6 +59,7 @@ func (c DefaultConfig) WithDefaults() DefaultConfig {
 		c.MaxBodyBytes = limits.DefaultMaxBodyBytes
 	}
 	c.Progress = c.Progress.WithDefaults()
+	c.Concurrency = c.Concurrency.WithDefaults()
 	return c
 }
 
@@ -61,7 +67,7 @@ func (c DefaultConfig) WithDefaults() DefaultConfig {
 // this order, outermost first:
 //
 //	RequestID -> Trace -> AccessLog -> Recover -> guards (WithGuard)
-//	 -> Timeout -> Body -> Progress -> your middleware -> handler
+//	 -> Concurrency -> Timeout -> Body -> Progress -> your middleware -> handler
 //
 // This is the one place the order is written; "The request path" in the
 // package documentation says why each layer sits where it does. Put
@@ -74,8 +80,11 @@ func (c DefaultConfig) WithDefaults() DefaultConfig {
 // the mux a copy of the request must hand back the copy's Pattern and
 // MultipartForm after the call, or the route is missing from spans and
 // log lines and a parsed form's temporary files are left behind
-// ("Request copies" in the package documentation). The middleware is
-// safe for concurrent use.
+// ("Request copies" in the package documentation). Concurrency is
+// [limits.Concurrency] with cfg.Concurrency, whose metrics go to the meter
+// provider of [WithMeterProvider]; Default panics if cfg.Concurrency is
+// invalid ([limits.ConcurrencyConfig.Validate]). The middleware is safe for
+// concurrent use.
 func Default(cfg DefaultConfig, opts ...DefaultOption) func(http.Handler) http.Handler {
 	o := newOptions(opts)
 	cfg = cfg.WithDefaults()
@@ -87,6 +96,7 @@ func Default(cfg DefaultConfig, opts ...DefaultOption) func(http.Handler) http.H
 	}
 	mw = append(mw, o.guards...)
 	mw = append(mw,
+		limits.Concurrency(cfg.Concurrency, limits.WithMeterProvider(o.mp)),
 		Timeout(cfg.HandlerTimeout.Std()),
 		limits.Body(cfg.MaxBodyBytes),
 		limits.Progress(cfg.Progress),

@@ -44,9 +44,13 @@
 // names the guard that answered (answered_by). Recover sits outside the
 // handler timeout, which leaves a handler's panic on the serving
 // goroutine; [WithGuard] places checks on the request line and headers
-// right after it (package httpx puts its header size limit there). The
-// timeout comes before the body guards of package limits, so the
-// handler's deadline bounds every body read. [Chain] composes any list of
+// right after it (package httpx puts its header size limit there).
+// [limits.Concurrency] answers 503 for what the server
+// cannot take at once, before the timeout, so that waiting for a slot
+// does not spend the handler's time and a handler timeout counts against
+// the limit as a server-side failure. The timeout comes before the body
+// guards of package limits, so the handler's deadline bounds every body
+// read. [Chain] composes any list of
 // middleware in reading order.
 //
 // Package httpx installs this chain in every server it builds, with the

@@ -70,6 +70,8 @@ var registry = []kind{
 			h2StalledHeaders,
 			h2StalledBody,
 			h2StreamExhaustion,
+			overload,
+			slowRead,
 		},
 	},
 	{

@@ -206,7 +206,7 @@ func boundsOf(cfg httpx.ServerConfig) scenarios.Bounds {
 		MaxConcurrentStreams: uint32(cfg.HTTP2.MaxConcurrentStreams),
 		PingAfter:            (max(cfg.HTTP2.PingAfter, 0)).Std(),
 		PingTimeout:          cfg.HTTP2.PingTimeout.Std(),
-		WriteByteTimeout:     (max(cfg.HTTP2.WriteByteTimeout, 0)).Std(),
+		WriteByteTimeout:     (max(cfg.Limits.WriteStallTimeout, 0)).Std(),
 	}
 }
 
@@ -214,7 +214,7 @@ func boundsOf(cfg httpx.ServerConfig) scenarios.Bounds {
 // config file's keys.
 func describe(cfg httpx.ServerConfig) string {
 	t, l, s, h2 := cfg.Timeouts, cfg.Limits, cfg.Shutdown, cfg.HTTP2
-	return fmt.Sprintf("read_header %v, handler %v, body_stall_timeout %v, body_rate_window %v, drain_delay %v, shutdown.timeout %v, max_header_bytes %v, max_body_bytes %v, http2.max_concurrent_streams %d, http2.ping_after %v, http2.ping_timeout %v, http2.write_byte_timeout %v",
+	return fmt.Sprintf("read_header %v, handler %v, body_stall_timeout %v, body_rate_window %v, drain_delay %v, shutdown.timeout %v, max_header_bytes %v, max_body_bytes %v, http2.max_concurrent_streams %d, http2.ping_after %v, http2.ping_timeout %v, write_stall_timeout %v",
 		t.ReadHeader, t.Handler, l.BodyStallTimeout, l.BodyRateWindow, s.DrainDelay, s.Timeout, l.MaxHeaderBytes, l.MaxBodyBytes,
-		h2.MaxConcurrentStreams, h2.PingAfter, h2.PingTimeout, h2.WriteByteTimeout)
+		h2.MaxConcurrentStreams, h2.PingAfter, h2.PingTimeout, l.WriteStallTimeout)
 }
