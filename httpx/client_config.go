@@ -4,6 +4,7 @@ import (
 	"reflect"
 
 	"github.com/harden-go/harden"
+	"github.com/harden-go/harden/internal/defaults"
 	"github.com/harden-go/harden/retry"
 	"github.com/harden-go/harden/tlsx"
 )
@@ -184,11 +185,11 @@ func DefaultClientConfig() ClientConfig {
 // default; Retry and TLS take theirs in their own packages.
 func (c ClientConfig) withDefaults() ClientConfig {
 	t := &c.Timeouts
-	setDefault(&t.Dial, defaultClientDial)
-	setDefault(&t.TLSHandshake, defaultClientTLSHandshake)
-	setDefault(&t.ExpectContinue, defaultClientExpectContinue)
-	setDefault(&t.Idle, defaultClientIdle)
-	setDefault(&t.Total, defaultClientTotal)
+	defaults.Set(&t.Dial, defaultClientDial)
+	defaults.Set(&t.TLSHandshake, defaultClientTLSHandshake)
+	defaults.Set(&t.ExpectContinue, defaultClientExpectContinue)
+	defaults.Set(&t.Idle, defaultClientIdle)
+	defaults.Set(&t.Total, defaultClientTotal)
 	if t.ResponseHeader == 0 {
 		t.ResponseHeader = defaultClientResponseHeader
 		if t.Total > 0 {
@@ -196,13 +197,13 @@ func (c ClientConfig) withDefaults() ClientConfig {
 		}
 	}
 	p := &c.Pool
-	setDefault(&p.MaxIdle, defaultClientMaxIdle)
-	setDefault(&p.MaxIdlePerHost, defaultClientMaxIdlePerHost)
-	setDefault(&p.MaxConnectionLifetime, defaultClientMaxConnLifetime)
-	setDefault(&c.HTTP2.PingAfter, defaultClientPingAfter)
-	setDefault(&c.HTTP2.PingTimeout, defaultClientPingTimeout)
-	setDefault(&c.MaxResponseHeaderBytes, defaultClientMaxHeaderBytes)
-	setDefault(&c.MaxRedirects, defaultClientMaxRedirects)
+	defaults.Set(&p.MaxIdle, defaultClientMaxIdle)
+	defaults.Set(&p.MaxIdlePerHost, defaultClientMaxIdlePerHost)
+	defaults.Set(&p.MaxConnectionLifetime, defaultClientMaxConnLifetime)
+	defaults.Set(&c.HTTP2.PingAfter, defaultClientPingAfter)
+	defaults.Set(&c.HTTP2.PingTimeout, defaultClientPingTimeout)
+	defaults.Set(&c.MaxResponseHeaderBytes, defaultClientMaxHeaderBytes)
+	defaults.Set(&c.MaxRedirects, defaultClientMaxRedirects)
 	return c
 }
 
@@ -211,8 +212,8 @@ func (c ClientConfig) withDefaults() ClientConfig {
 // opt-out.
 func (c ClientConfig) customTLS() bool {
 	t, d := c.TLS, tlsx.DefaultClientConfig()
-	setDefault(&t.MinVersion, d.MinVersion)
-	setDefault(&t.ReloadInterval, d.ReloadInterval)
+	defaults.Set(&t.MinVersion, d.MinVersion)
+	defaults.Set(&t.ReloadInterval, d.ReloadInterval)
 	return !reflect.DeepEqual(t, d)
 }
 

@@ -5,6 +5,7 @@ import (
 	"net"
 
 	"github.com/harden-go/harden"
+	"github.com/harden-go/harden/internal/defaults"
 	"github.com/harden-go/harden/limits"
 	"github.com/harden-go/harden/middleware"
 )
@@ -308,40 +309,40 @@ func DefaultServerConfig() ServerConfig {
 // Derived defaults (Write, MinBodyRate, MaxConnections) are computed from
 // the fields they depend on after those have their defaults.
 func (c ServerConfig) withDefaults() ServerConfig {
-	setDefault(&c.Addr, defaultAddr)
+	defaults.Set(&c.Addr, defaultAddr)
 	t := &c.Timeouts
-	setDefault(&t.ReadHeader, defaultReadHeader)
-	setDefault(&t.Handler, middleware.DefaultHandlerTimeout)
+	defaults.Set(&t.ReadHeader, defaultReadHeader)
+	defaults.Set(&t.Handler, middleware.DefaultHandlerTimeout)
 	if t.Write == 0 {
 		t.Write = -1
 		if t.Handler > 0 {
 			t.Write = t.Handler + writeGrace
 		}
 	}
-	setDefault(&t.Idle, defaultIdle)
+	defaults.Set(&t.Idle, defaultIdle)
 
 	l := &c.Limits
-	setDefault(&l.MaxHeaderBytes, defaultMaxHeaderBytes)
-	setDefault(&l.MaxBodyBytes, limits.DefaultMaxBodyBytes)
-	setDefault(&l.BodyStallTimeout, limits.DefaultStallTimeout)
-	setDefault(&l.BodyRateWindow, limits.DefaultWindow)
-	setDefault(&l.WriteStallTimeout, limits.DefaultStallTimeout)
-	setDefault(&l.MinWriteRate, limits.DefaultMinRate)
-	setDefault(&l.WriteRateWindow, limits.DefaultWindow)
-	setDefault(&l.LingerTimeout, defaultLingerTimeout)
-	setDefault(&l.LingerMaxBytes, defaultLingerMaxBytes)
+	defaults.Set(&l.MaxHeaderBytes, defaultMaxHeaderBytes)
+	defaults.Set(&l.MaxBodyBytes, limits.DefaultMaxBodyBytes)
+	defaults.Set(&l.BodyStallTimeout, limits.DefaultStallTimeout)
+	defaults.Set(&l.BodyRateWindow, limits.DefaultWindow)
+	defaults.Set(&l.WriteStallTimeout, limits.DefaultStallTimeout)
+	defaults.Set(&l.MinWriteRate, limits.DefaultMinRate)
+	defaults.Set(&l.WriteRateWindow, limits.DefaultWindow)
+	defaults.Set(&l.LingerTimeout, defaultLingerTimeout)
+	defaults.Set(&l.LingerMaxBytes, defaultLingerMaxBytes)
 	if c := &l.Concurrency; c.BacklogTimeout == 0 && t.Handler > 0 && t.Write > t.Handler {
 		c.BacklogTimeout = min(limits.DefaultBacklogTimeout, (t.Write-t.Handler)/2)
 	}
 	l.Concurrency = l.Concurrency.WithDefaults()
-	setDefault(&l.MemoryLimitRatio, limits.DefaultMemoryLimitRatio)
+	defaults.Set(&l.MemoryLimitRatio, limits.DefaultMemoryLimitRatio)
 	if l.MinBodyRate == 0 {
 		l.MinBodyRate = deriveMinBodyRate(l.MaxBodyBytes, t.Handler)
 	}
 	if l.MaxConnections == 0 {
 		l.MaxConnections = deriveMaxConnections(openFileLimit())
 	}
-	setDefault(&l.MaxConnectionAge, defaultMaxConnectionAge)
+	defaults.Set(&l.MaxConnectionAge, defaultMaxConnectionAge)
 	if l.MaxConnectionAgeGrace == 0 {
 		l.MaxConnectionAgeGrace = t.Write // negative when disabled: no bound
 	}
@@ -353,8 +354,8 @@ func (c ServerConfig) withDefaults() ServerConfig {
 	}
 
 	s := &c.Shutdown
-	setDefault(&s.DrainDelay, defaultDrainDelay)
-	setDefault(&s.Timeout, defaultShutdownTimeout)
+	defaults.Set(&s.DrainDelay, defaultDrainDelay)
+	defaults.Set(&s.Timeout, defaultShutdownTimeout)
 
 	c.HTTP2 = c.HTTP2.withDefaults()
 	c.Admin = c.Admin.withDefaults()
@@ -362,16 +363,9 @@ func (c ServerConfig) withDefaults() ServerConfig {
 }
 
 func (a AdminConfig) withDefaults() AdminConfig {
-	setDefault(&a.Addr, defaultAdminAddr)
-	setDefault(&a.MaxProfile, defaultMaxProfile)
+	defaults.Set(&a.Addr, defaultAdminAddr)
+	defaults.Set(&a.MaxProfile, defaultMaxProfile)
 	return a
-}
-
-func setDefault[T comparable](field *T, def T) {
-	var zero T
-	if *field == zero {
-		*field = def
-	}
 }
 
 // deriveMinBodyRate is the slowest rate at which a body of limit bytes still

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/harden-go/harden"
+	"github.com/harden-go/harden/internal/defaults"
 )
 
 // HTTP2Config is the server's HTTP/2 settings, under "server.http2". HTTP/2
@@ -66,12 +67,12 @@ const (
 )
 
 func (h HTTP2Config) withDefaults() HTTP2Config {
-	setDefault(&h.MaxConcurrentStreams, defaultMaxConcurrentStreams)
-	setDefault(&h.MaxReadFrameSize, minFrameSize)
-	setDefault(&h.StreamWindow, defaultStreamWindow)
-	setDefault(&h.ConnectionWindow, defaultConnectionWindow)
-	setDefault(&h.PingAfter, defaultPingAfter)
-	setDefault(&h.PingTimeout, defaultPingTimeout)
+	defaults.Set(&h.MaxConcurrentStreams, defaultMaxConcurrentStreams)
+	defaults.Set(&h.MaxReadFrameSize, minFrameSize)
+	defaults.Set(&h.StreamWindow, defaultStreamWindow)
+	defaults.Set(&h.ConnectionWindow, defaultConnectionWindow)
+	defaults.Set(&h.PingAfter, defaultPingAfter)
+	defaults.Set(&h.PingTimeout, defaultPingTimeout)
 	return h
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/internal/configerr"
+	"github.com/harden-go/harden/internal/defaults"
 	"github.com/harden-go/harden/internal/problem"
 )
 
@@ -111,21 +112,15 @@ func (c ConcurrencyConfig) WithDefaults() ConcurrencyConfig {
 	if c.Mode == "" {
 		c.Mode = ModeAdaptive
 	}
-	if c.Max == 0 {
-		c.Max = defaultMaxConcurrency
-	}
+	defaults.Set(&c.Max, defaultMaxConcurrency)
 	if c.Min == 0 {
 		c.Min = min(defaultMinConcurrency, max(c.Max, 1))
 	}
 	if c.Initial == 0 {
 		c.Initial = max(c.Max, 1)
 	}
-	if c.Backlog == 0 {
-		c.Backlog = defaultBacklog
-	}
-	if c.BacklogTimeout == 0 {
-		c.BacklogTimeout = DefaultBacklogTimeout
-	}
+	defaults.Set(&c.Backlog, defaultBacklog)
+	defaults.Set(&c.BacklogTimeout, DefaultBacklogTimeout)
 	return c
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/harden-go/harden"
+	"github.com/harden-go/harden/internal/defaults"
 	"github.com/harden-go/harden/internal/reqcopy"
 )
 
@@ -30,15 +31,9 @@ const (
 
 // WithDefaults returns c with each zero field set to its default.
 func (c ProgressConfig) WithDefaults() ProgressConfig {
-	if c.StallTimeout == 0 {
-		c.StallTimeout = DefaultStallTimeout
-	}
-	if c.MinRate == 0 {
-		c.MinRate = DefaultMinRate
-	}
-	if c.Window == 0 {
-		c.Window = DefaultWindow
-	}
+	defaults.Set(&c.StallTimeout, DefaultStallTimeout)
+	defaults.Set(&c.MinRate, DefaultMinRate)
+	defaults.Set(&c.Window, DefaultWindow)
 	return c
 }
 

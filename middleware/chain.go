@@ -5,6 +5,7 @@ import (
 
 	"github.com/harden-go/harden"
 
+	"github.com/harden-go/harden/internal/defaults"
 	"github.com/harden-go/harden/limits"
 )
 
@@ -52,12 +53,8 @@ type DefaultConfig struct {
 
 // WithDefaults returns c with each zero field set to its default.
 func (c DefaultConfig) WithDefaults() DefaultConfig {
-	if c.HandlerTimeout == 0 {
-		c.HandlerTimeout = DefaultHandlerTimeout
-	}
-	if c.MaxBodyBytes == 0 {
-		c.MaxBodyBytes = limits.DefaultMaxBodyBytes
-	}
+	defaults.Set(&c.HandlerTimeout, DefaultHandlerTimeout)
+	defaults.Set(&c.MaxBodyBytes, limits.DefaultMaxBodyBytes)
 	c.Progress = c.Progress.WithDefaults()
 	c.Concurrency = c.Concurrency.WithDefaults()
 	return c

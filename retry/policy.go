@@ -8,6 +8,7 @@ import (
 	"github.com/cenkalti/backoff/v4"
 
 	"github.com/harden-go/harden"
+	"github.com/harden-go/harden/internal/defaults"
 )
 
 // Policy is everything about retries that can be written in a config file,
@@ -127,36 +128,18 @@ const (
 )
 
 func (p Policy) withDefaults() Policy {
-	if p.MaxAttempts == 0 {
-		p.MaxAttempts = defaultMaxAttempts
-	}
-	if p.InitialBackoff == 0 {
-		p.InitialBackoff = defaultInitialBackoff
-	}
+	defaults.Set(&p.MaxAttempts, defaultMaxAttempts)
+	defaults.Set(&p.InitialBackoff, defaultInitialBackoff)
 	if p.MaxBackoff == 0 {
 		p.MaxBackoff = max(defaultMaxBackoff, p.InitialBackoff)
 	}
-	if p.Multiplier == 0 {
-		p.Multiplier = defaultMultiplier
-	}
-	if p.Jitter == 0 {
-		p.Jitter = defaultJitter
-	}
-	if p.MaxRetryAfter == 0 {
-		p.MaxRetryAfter = defaultMaxRetryAfter
-	}
-	if p.MaxReplayBytes == 0 {
-		p.MaxReplayBytes = defaultMaxReplayBytes
-	}
-	if p.Budget.Ratio == 0 {
-		p.Budget.Ratio = defaultBudgetRatio
-	}
-	if p.Budget.MinPerSecond == 0 {
-		p.Budget.MinPerSecond = defaultBudgetMin
-	}
-	if p.Budget.Window == 0 {
-		p.Budget.Window = defaultBudgetWindow
-	}
+	defaults.Set(&p.Multiplier, defaultMultiplier)
+	defaults.Set(&p.Jitter, defaultJitter)
+	defaults.Set(&p.MaxRetryAfter, defaultMaxRetryAfter)
+	defaults.Set(&p.MaxReplayBytes, defaultMaxReplayBytes)
+	defaults.Set(&p.Budget.Ratio, defaultBudgetRatio)
+	defaults.Set(&p.Budget.MinPerSecond, defaultBudgetMin)
+	defaults.Set(&p.Budget.Window, defaultBudgetWindow)
 	p.Throttle = p.Throttle.withDefaults()
 	return p
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/harden-go/harden"
+	"github.com/harden-go/harden/internal/defaults"
 )
 
 // ErrThrottled is returned, wrapped in an [*Error], when adaptive
@@ -60,18 +61,10 @@ const (
 )
 
 func (c ThrottleConfig) withDefaults() ThrottleConfig {
-	if c.K == 0 {
-		c.K = defaultThrottleK
-	}
-	if c.Window == 0 {
-		c.Window = defaultThrottleWindow
-	}
-	if c.MinPerSecond == 0 {
-		c.MinPerSecond = defaultThrottleMin
-	}
-	if c.MaxRejection == 0 {
-		c.MaxRejection = defaultMaxRejection
-	}
+	defaults.Set(&c.K, defaultThrottleK)
+	defaults.Set(&c.Window, defaultThrottleWindow)
+	defaults.Set(&c.MinPerSecond, defaultThrottleMin)
+	defaults.Set(&c.MaxRejection, defaultMaxRejection)
 	return c
 }
 

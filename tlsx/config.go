@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 
 	"github.com/harden-go/harden"
+	"github.com/harden-go/harden/internal/defaults"
 )
 
 // ServerConfig is everything about a TLS server that can be written in a
@@ -187,6 +188,9 @@ var clientAuthTypes = map[string]tls.ClientAuthType{
 // ReloadInterval is zero.
 const DefaultReloadInterval = 10 * harden.Second
 
+// defaultMinVersion is MinVersion when empty (see [ServerConfig.MinVersion]).
+const defaultMinVersion = "1.2"
+
 var tlsVersions = map[string]uint16{
 	"1.0": tls.VersionTLS10,
 	"1.1": tls.VersionTLS11,
@@ -210,12 +214,8 @@ func DefaultClientConfig() ClientConfig {
 
 // DefaultServerConfig's fields, without the derived ClientAuth.
 func (c ServerConfig) withFixedDefaults() ServerConfig {
-	if c.MinVersion == "" {
-		c.MinVersion = "1.2"
-	}
-	if c.ReloadInterval == 0 {
-		c.ReloadInterval = DefaultReloadInterval
-	}
+	defaults.Set(&c.MinVersion, defaultMinVersion)
+	defaults.Set(&c.ReloadInterval, DefaultReloadInterval)
 	return c
 }
 
@@ -233,12 +233,8 @@ func (c ServerConfig) withDefaults() ServerConfig {
 }
 
 func (c ClientConfig) withDefaults() ClientConfig {
-	if c.MinVersion == "" {
-		c.MinVersion = "1.2"
-	}
-	if c.ReloadInterval == 0 {
-		c.ReloadInterval = DefaultReloadInterval
-	}
+	defaults.Set(&c.MinVersion, defaultMinVersion)
+	defaults.Set(&c.ReloadInterval, DefaultReloadInterval)
 	return c
 }
 
