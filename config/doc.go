@@ -118,11 +118,11 @@
 //     HorizontalPodAutoscaler among the files, keeps
 //     server.limits.max_connection_age on, or keep-alive connections stay
 //     on the replicas that existed before a scale-out.
-//
-// A client config does not say what it calls, so lint cannot tell that a
-// client calls a headless Service, whose new pods only a re-dialling
-// client reaches; client.pool.max_connection_lifetime is on by default,
-// and no rule checks it.
+//   - connection-lifetime-off (warning): a client config disables
+//     client.pool.max_connection_lifetime, so its pooled connections
+//     never re-dial and pods added behind a headless Service (or a name
+//     that moved) never see its traffic. A client config does not say
+//     what it calls, so the rule fires whatever the client's target.
 //
 // A client: section is checked against the server: section of every
 // other service config linted, the server it calls (httpx's

@@ -75,6 +75,9 @@ func Lint(docs []Document, opts ...LintOption) []Finding {
 	}
 	scaleWorkloads(workloads, hpas)
 	for _, f := range services {
+		if f.Service.Client != nil {
+			findings = append(findings, checkLifetime(f)...)
+		}
 		for _, callee := range services {
 			if f.Service.Client != nil && callee != f && callee.Service.Server != nil {
 				findings = append(findings, checkClient(f, callee)...)

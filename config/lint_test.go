@@ -87,6 +87,8 @@ func TestEachRuleFires(t *testing.T) {
 		{rule: RuleConnectionAgeReplicas, docs: []string{"server:\n  limits: {max_connection_age: -1s}\n", deployment("", ""),
 			"apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: api}\nspec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: api}\n"},
 			file: "svc.yaml", key: "server.limits.max_connection_age", line: 2, words: []string{"HorizontalPodAutoscaler/api (third.yaml:2)"}},
+		{rule: RuleConnectionLifetimeOff, docs: []string{"client:\n  pool: {max_connection_lifetime: -1s}\n"},
+			file: "svc.yaml", key: "client.pool.max_connection_lifetime", line: 2, words: []string{"headless Service", "5m"}},
 		{rule: RuleUnknownKind, docs: []string{"server: {}\n", "hello: world\n"}, file: "other.yaml"},
 		{rule: RuleUnknownKey, docs: []string{"server:\n  idle: 1s\n"}, file: "svc.yaml", key: "server.idle", line: 2},
 		{rule: RuleDuplicateKey, docs: []string{"server: {}\nserver: {}\n"}, file: "svc.yaml", key: "server", line: 2},
@@ -143,7 +145,7 @@ func TestEachRuleFires(t *testing.T) {
 	}
 	for _, rule := range []string{RuleSyntax, RuleUnknownKey, RuleDuplicateKey, RuleType, RuleAlias, harden.RuleRange, RuleUnknownKind,
 		httpx.RuleIdleAboveUpstream, httpx.RuleAttemptAboveHandler, httpx.RuleShutdownInGrace, RuleReadinessInDrain, RuleProbeReachesAdmin,
-		RuleContainerFound, RuleCopyMatches, RuleBodyWithinProxyRead, RuleConnectionAgeReplicas} {
+		RuleContainerFound, RuleCopyMatches, RuleBodyWithinProxyRead, RuleConnectionAgeReplicas, RuleConnectionLifetimeOff} {
 		if !covered[rule] {
 			t.Errorf("rule %s has no case", rule)
 		}

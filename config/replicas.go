@@ -66,3 +66,22 @@ func (v serverView) checkReplicas(w workload) []Finding {
 			v.age.key, w.name, by),
 		fmt.Sprintf("remove %s to take harden's 5m, or set a positive age such as 5m", v.age.key))}
 }
+
+// RuleConnectionLifetimeOff: a client whose pooled connections never
+// age (client.pool.max_connection_lifetime disabled) never re-dials, so
+// it keeps the addresses it resolved first: a headless Service's new
+// pods, or a name that moved, never see its traffic. A client config
+// does not say what it calls, so the rule fires whatever the target.
+const RuleConnectionLifetimeOff = "connection-lifetime-off"
+
+// checkLifetime applies connection-lifetime-off to f's client.
+func checkLifetime(f *File) []Finding {
+	d := f.Service.Client.Pool.MaxConnectionLifetime.Std()
+	if d >= 0 {
+		return nil
+	}
+	s := f.setting("client.pool.max_connection_lifetime", d)
+	return []Finding{at(s, RuleConnectionLifetimeOff, SeverityWarning,
+		fmt.Sprintf("%s is disabled: pooled connections are reused for as long as they stay up, so the client keeps the addresses it dialled first and never reaches pods added behind a headless Service or a name that moved", s.key),
+		fmt.Sprintf("remove %s to take harden's 5m, or set a positive lifetime such as 5m", s.key))}
+}
