@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/httpx"
 	"github.com/harden-go/harden/tlsx"
 )
@@ -100,7 +101,7 @@ func clientEffective(c httpx.ClientConfig) (httpx.ClientConfig, map[string]strin
 	overlay(reflect.ValueOf(&eff).Elem(), reflect.ValueOf(c))
 	derived := map[string]string{}
 	if c.Timeouts.ResponseHeader == 0 {
-		write := httpx.DefaultServerConfig().Timeouts.Write
+		write := defaultServerWrite()
 		eff.Timeouts.ResponseHeader = write
 		derived["client.timeouts.response_header"] = fmt.Sprintf("the default server's write timeout %s", seconds(write))
 		if t := eff.Timeouts.Total; t > 0 && t < write {
@@ -167,4 +168,14 @@ func overlay(dst, src reflect.Value) {
 	if !src.IsZero() {
 		dst.Set(src)
 	}
+}
+
+// defaultServerWrite is the write deadline a server built from
+// httpx.DefaultServerConfig runs with (the config leaves it to be derived).
+func defaultServerWrite() harden.Duration {
+	srv, err := httpx.NewServer(httpx.DefaultServerConfig(), http.NotFoundHandler())
+	if err != nil {
+		return 0
+	}
+	return srv.Config().Timeouts.Write
 }

@@ -169,7 +169,7 @@ const (
 
 // defaultClientResponseHeader is the write deadline of the default server:
 // the latest moment its answer to a timed-out handler can arrive.
-var defaultClientResponseHeader = DefaultServerConfig().Timeouts.Write
+var defaultClientResponseHeader = ServerConfig{}.withDefaults().Timeouts.Write
 
 // DefaultClientConfig returns a client config with every default filled
 // in, including those of its retry policy and TLS, so it can be printed,

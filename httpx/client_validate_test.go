@@ -24,8 +24,8 @@ func problemsOf(t *testing.T, err error) []string {
 }
 
 func TestDefaultClientConfigAgreesWithDefaultServer(t *testing.T) {
-	c, s := DefaultClientConfig(), DefaultServerConfig()
-	if err := c.ValidateAgainst(s); err != nil {
+	c, s := DefaultClientConfig(), DefaultServerConfig().withDefaults()
+	if err := c.ValidateAgainst(DefaultServerConfig()); err != nil {
 		t.Fatalf("the defaults disagree: %v", err)
 	}
 	if c.Timeouts.ResponseHeader <= s.Timeouts.Handler {

@@ -298,11 +298,22 @@ const (
 	perIPShare              = 4 // one client may hold a quarter of the connections
 )
 
-// DefaultServerConfig returns the public-edge profile with every default
-// filled in, so it can be printed, edited and validated. It is a new value
-// on each call.
+// DefaultServerConfig returns harden's defaults, to print, edit and
+// validate; it is a new value on each call. Every field is filled in but
+// those derived from others, which stay zero and are derived when the
+// config is used: timeouts.write, limits.min_body_rate,
+// limits.max_connections and max_connections_per_ip,
+// limits.max_connection_age_grace, and limits.concurrency's min, initial
+// and backlog_timeout. So the defaults with a longer handler timeout or a
+// larger body limit stay coherent, as the zero config does.
+// [Server.Config] gives the values a server runs with.
 func DefaultServerConfig() ServerConfig {
-	return ServerConfig{}.withDefaults()
+	c := ServerConfig{}.withDefaults()
+	t, l := &c.Timeouts, &c.Limits
+	t.Write = 0
+	l.MinBodyRate, l.MaxConnections, l.MaxConnectionsPerIP, l.MaxConnectionAgeGrace = 0, 0, 0, 0
+	l.Concurrency.Min, l.Concurrency.Initial, l.Concurrency.BacklogTimeout = 0, 0, 0
+	return c
 }
 
 // withDefaults returns c with every zero field replaced by its default.

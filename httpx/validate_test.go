@@ -2,6 +2,8 @@ package httpx
 
 import (
 	"errors"
+	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -21,7 +23,12 @@ func TestDefaultServerConfigIsValid(t *testing.T) {
 }
 
 func TestDefaultServerConfigDerivesDependentValues(t *testing.T) {
-	c := DefaultServerConfig()
+	d := DefaultServerConfig()
+	if d.Timeouts.Write != 0 || d.Limits.MinBodyRate != 0 || d.Limits.MaxConnections != 0 {
+		t.Errorf("DefaultServerConfig pins derived values: write %v, min_body_rate %v, max_connections %d; want them left to be derived",
+			d.Timeouts.Write, d.Limits.MinBodyRate, d.Limits.MaxConnections)
+	}
+	c := d.withDefaults()
 	if got, want := c.Timeouts.Write, c.Timeouts.Handler+writeGrace; got != want {
 		t.Errorf("Timeouts.Write = %v, want Handler+grace = %v", got, want)
 	}
@@ -34,8 +41,53 @@ func TestDefaultServerConfigDerivesDependentValues(t *testing.T) {
 	if got, want := c.Limits.MaxConnectionsPerIP, c.Limits.MaxConnections/4; c.Limits.MaxConnections > 0 && got != want {
 		t.Errorf("Limits.MaxConnectionsPerIP = %d, want a quarter of MaxConnections, %d", got, want)
 	}
-	if nofile := openFileLimit(); nofile > 0 && uint64(c.Limits.MaxConnections) >= nofile {
-		t.Errorf("Limits.MaxConnections = %d, not below the open-file limit %d", c.Limits.MaxConnections, nofile)
+}
+
+// The natural next step after the defaults: change one field. The values
+// derived from it follow, instead of the config refusing itself.
+func TestDefaultsPlusOneChangedField(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(*ServerConfig)
+		check  func(ServerConfig) string
+	}{
+		{"longer handler", func(c *ServerConfig) { c.Timeouts.Handler = 2 * harden.Minute }, func(c ServerConfig) string {
+			if c.Timeouts.Write != 2*harden.Minute+writeGrace {
+				return fmt.Sprintf("write %v, want handler + %v", c.Timeouts.Write, writeGrace)
+			}
+			return ""
+		}},
+		{"shorter handler", func(c *ServerConfig) { c.Timeouts.Handler = 5 * harden.Second }, func(c ServerConfig) string {
+			if c.Limits.MinBodyRate != harden.Rate(205*harden.KiB) {
+				return fmt.Sprintf("min_body_rate %v, want 1MiB / 5s", c.Limits.MinBodyRate)
+			}
+			return ""
+		}},
+		{"larger body", func(c *ServerConfig) { c.Limits.MaxBodyBytes = 64 * harden.MiB }, func(c ServerConfig) string {
+			if c.Limits.MinBodyRate != harden.Rate(2185*harden.KiB) {
+				return fmt.Sprintf("min_body_rate %v, want 64MiB / 30s", c.Limits.MinBodyRate)
+			}
+			return ""
+		}},
+		{"fewer connections", func(c *ServerConfig) { c.Limits.MaxConnections = 100 }, func(c ServerConfig) string {
+			if c.Limits.MaxConnectionsPerIP != 25 {
+				return fmt.Sprintf("max_connections_per_ip %d, want a quarter of 100", c.Limits.MaxConnectionsPerIP)
+			}
+			return ""
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := DefaultServerConfig()
+			tc.change(&c)
+			srv, err := NewServer(c, http.NotFoundHandler())
+			if err != nil {
+				t.Fatalf("NewServer(defaults with a %s) = %v", tc.name, err)
+			}
+			if msg := tc.check(srv.Config()); msg != "" {
+				t.Error(msg)
+			}
+		})
 	}
 }
 
