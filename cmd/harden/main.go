@@ -22,6 +22,12 @@
 //	go run ./cmd/harden lint service.yaml deployment.yaml traefik.yml
 //	go run ./cmd/harden explain service.yaml
 //
+// harden bench, run in a checkout of harden, measures raw net/http, peer
+// stacks and harden's server from the outside, each in its own process,
+// and writes BENCHMARKS.md:
+//
+//	go run ./cmd/harden bench --quick
+//
 // Run harden --help, or harden <command> --help, for the details.
 package main
 
@@ -57,12 +63,15 @@ Commands:
               Kubernetes, Traefik and Envoy files deployed with it
   explain     print every effective setting of a harden config and
               where it came from
+  bench       measure raw net/http, peer stacks and harden's server, each
+              in its own pinned process, and write BENCHMARKS.md
 
 Examples:
   harden scorecard
   harden scorecard --scenario slow-headers --json
   harden lint service.yaml deployment.yaml traefik.yml
   harden explain service.yaml
+  harden bench --quick
 
 Run "harden <command> --help" for a command's flags and how to read its
 output.
@@ -100,6 +109,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, b bench) 
 		return lint(rest, stdout, stderr)
 	case "explain":
 		return explain(rest, stdout, stderr)
+	case "bench":
+		return benchCmd(ctx, rest, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "harden: unknown command %q\n%s\n", cmd, helpHintRoot)
 		return exitUsage

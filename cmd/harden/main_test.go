@@ -90,6 +90,9 @@ func TestArguments(t *testing.T) {
 		{name: "flag without value", args: []string{"scorecard", "--scenario"}, code: exitUsage, stderr: "flag needs an argument", quietOnOut: true},
 		{name: "unknown scenario", args: []string{"scorecard", "--scenario", "nope"}, code: exitUsage, stderr: `no scenario "nope"; the scenarios are: unattacked, slow-headers, `, quietOnOut: true},
 		{name: "stray argument", args: []string{"scorecard", "now"}, code: exitUsage, stderr: `unexpected argument "now"`, quietOnOut: true},
+		{name: "bench --help", args: []string{"bench", "--help"}, code: exitOK, stdout: "harden bench [--quick] [--rounds N]"},
+		{name: "bench argument", args: []string{"bench", "now"}, code: exitUsage, stderr: "takes no arguments", quietOnOut: true},
+		{name: "bench negative rounds", args: []string{"bench", "--rounds", "-1"}, code: exitUsage, stderr: "positive --rounds", quietOnOut: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
