@@ -55,21 +55,19 @@ func Timeout(d time.Duration) func(http.Handler) http.Handler {
 			if tw.h == nil {
 				tw.h = make(http.Header)
 			}
-			answered := make(chan struct{})
-			stop := context.AfterFunc(ctx, func() {
-				defer close(answered)
-				// Only the deadline is ours to answer: a cancelled request
-				// means the client has gone or the server is closing.
-				if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-					tw.timeout()
-				}
-			})
+			// The answer runs on a timer of its own rather than on
+			// context.AfterFunc, which costs a registration, a channel
+			// and a closure per request; expire waits for the context's
+			// deadline, set for the same instant.
+			tw.expiring.Add(1)
+			timer := time.AfterFunc(d, tw.expire)
 			defer func() {
 				// The ResponseWriter must not be touched once ServeHTTP
 				// returns: stop the answer, or wait for it if it has begun.
-				if !stop() {
-					<-answered
+				if timer.Stop() {
+					tw.expiring.Done()
 				}
+				tw.expiring.Wait()
 				tw.finish()
 			}()
 			reqcopy.Serve(next, tw, r, cp)
@@ -91,6 +89,10 @@ type timeoutWriter struct {
 	ctx    context.Context // the handler's context, with the deadline
 	r      *http.Request
 	detail string
+
+	// expiring is held from the start until expire has run or its
+	// timer was stopped.
+	expiring sync.WaitGroup
 
 	mu          sync.Mutex
 	wroteHeader bool // the handler committed to an answer (or hijacked)
@@ -194,7 +196,7 @@ func (tw *timeoutWriter) Unwrap() http.ResponseWriter { return tw.w }
 
 // closedErr reports why the handler may no longer write. tw.mu is held.
 // A handler that wakes on its context's deadline and writes at once can
-// win the lock before the AfterFunc does; the deadline has passed all the
+// win the lock before the timer does; the deadline has passed all the
 // same, so the timeout answers here and the write is dropped.
 func (tw *timeoutWriter) closedErr() error {
 	tw.answerIfExpired()
@@ -224,8 +226,19 @@ func setHeader(dst, src http.Header) {
 	}
 }
 
+// expire runs when the deadline passes: once the context has seen it, it
+// answers. Only the deadline is the timeout's to answer: a request
+// cancelled first means the client has gone or the server is closing.
+func (tw *timeoutWriter) expire() {
+	defer tw.expiring.Done()
+	<-tw.ctx.Done()
+	if errors.Is(tw.ctx.Err(), context.DeadlineExceeded) {
+		tw.timeout()
+	}
+}
+
 // timeout answers 503 unless the handler has committed to an answer. It
-// runs on the AfterFunc goroutine while ServeHTTP waits for it, so w is
+// runs on the timer's goroutine while ServeHTTP waits for it, so w is
 // still valid.
 func (tw *timeoutWriter) timeout() {
 	tw.mu.Lock()
@@ -233,7 +246,7 @@ func (tw *timeoutWriter) timeout() {
 	tw.answer()
 }
 
-// answerIfExpired answers when the deadline has passed but the AfterFunc
+// answerIfExpired answers when the deadline has passed but the timer
 // has not run yet. tw.mu is held.
 func (tw *timeoutWriter) answerIfExpired() {
 	if errors.Is(tw.ctx.Err(), context.DeadlineExceeded) {
@@ -277,7 +290,7 @@ func (tw *timeoutWriter) finish() {
 	tw.mu.Lock()
 	defer tw.mu.Unlock()
 	// A handler that returns without writing after the deadline, before
-	// the AfterFunc ran (which stop then cancelled), still gets the 503.
+	// the timer ran (and was then stopped), still gets the 503.
 	tw.answerIfExpired()
 	tw.done = true
 	if !tw.timedOut && !tw.hijacked {
