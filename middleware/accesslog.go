@@ -106,12 +106,7 @@ func AccessLog(opts ...Option) func(http.Handler) http.Handler {
 			st, ctx := withState(r)
 			st.logger = logger
 			rw := &recorder{ResponseWriter: w}
-			var body *countingBody
-			var rbody io.ReadCloser // nil: r's body, unwrapped
-			if r.Body != nil && r.Body != http.NoBody {
-				body = &countingBody{ReadCloser: r.Body}
-				rbody = body
-			}
+			body, rbody := countBody(r)
 			done := false
 			defer func() {
 				noteRoute(st, r)
@@ -137,10 +132,7 @@ func AccessLog(opts ...Option) func(http.Handler) http.Handler {
 				if ce == nil {
 					return
 				}
-				var in int64
-				if body != nil {
-					in = body.n
-				}
+				in := body.count()
 				f := make([]zap.Field, 0, 17)
 				f = append(f,
 					zap.String("method", r.Method),
@@ -170,6 +162,25 @@ func AccessLog(opts ...Option) func(http.Handler) http.Handler {
 			done = true
 		})
 	}
+}
+
+// countBody returns a counter of r's body bytes and the body to hand
+// the next handler in its place ([reqcopy.With]); both are nil when r
+// has no body, which is then left as it is.
+func countBody(r *http.Request) (*countingBody, io.ReadCloser) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	b := &countingBody{ReadCloser: r.Body}
+	return b, b
+}
+
+// count is the number of bytes read; 0 for a nil counter.
+func (b *countingBody) count() int64 {
+	if b == nil {
+		return 0
+	}
+	return b.n
 }
 
 // countingBody counts the request body bytes the handler reads.

@@ -59,13 +59,20 @@ func (t telemetry) otelOptions() []otelhttp.Option {
 }
 
 // idle reports whether neither provider records anything, so that
-// spans and metrics are not worth their cost. The meter provider is
-// asked through an instrument's Enabled, the API's supported test; the
-// tracer provider, which the API gives no such test, by tracingIdle.
+// spans and metrics are not worth their cost.
 func (t telemetry) idle(ctx context.Context) bool {
-	if t.meters == nil || t.meters.Enabled(ctx) {
-		return false
-	}
+	return t.metersIdle(ctx) && t.tracingIdle()
+}
+
+// metersIdle reports whether the meter provider records nothing, asked
+// through an instrument's Enabled, the API's supported test.
+func (t telemetry) metersIdle(ctx context.Context) bool {
+	return t.meters != nil && !t.meters.Enabled(ctx)
+}
+
+// tracingIdle reports whether the tracer provider records nothing; the
+// API gives no test, so tracingIdle decides.
+func (t telemetry) tracingIdle() bool {
 	tp := t.tp
 	if tp == nil {
 		tp = otel.GetTracerProvider()

@@ -49,9 +49,15 @@ func Trace(opts ...Option) func(http.Handler) http.Handler {
 			}
 		})
 		traced := otelhttp.NewHandler(named, "", otelOpts...)
+		spans := &spanner{t: t}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			st, ctx := withState(r)
-			if !t.idle(ctx) {
+			metersIdle := t.metersIdle(ctx)
+			if metersIdle && !t.tracingIdle() {
+				spans.serve(next, w, r, st, ctx)
+				return
+			}
+			if !metersIdle {
 				// otelhttp hands named a copy of the request it is
 				// given; hand back across it what the handler left.
 				defer func() {

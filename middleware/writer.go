@@ -30,6 +30,16 @@ var (
 	_ http.Hijacker       = (*recorder)(nil)
 )
 
+// asRecorder returns w when it is a recorder already, so that layers
+// stacked directly (AccessLog around Recover) share one, or a new
+// recorder around w.
+func asRecorder(w http.ResponseWriter) *recorder {
+	if rw, ok := w.(*recorder); ok {
+		return rw
+	}
+	return &recorder{ResponseWriter: w}
+}
+
 // committed reports whether a final answer has begun: a status, a body
 // byte or a flush went out, or the connection was hijacked.
 func (rw *recorder) committed() bool { return rw.status != 0 || rw.hijacked }
