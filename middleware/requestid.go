@@ -51,9 +51,11 @@ func RequestID(opts ...Option) func(http.Handler) http.Handler {
 				id = newRequestID()
 			}
 			w.Header().Set(header, id)
-			ctx := reqid.With(r.Context(), id)
+			ctx := r.Context()
 			if stateFrom(ctx) == nil {
-				_, ctx = newState(ctx)
+				_, ctx = newState(ctx, id)
+			} else {
+				ctx = reqid.With(ctx, id)
 			}
 			reqcopy.Serve(next, w, r, reqcopy.With(r, ctx, nil))
 		})
