@@ -102,9 +102,17 @@ func AccessLog(opts ...Option) func(http.Handler) http.Handler {
 	sample := uint64(o.sample)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			start := time.Now()
 			st, ctx := withState(r)
 			st.logger = logger
+			if !logger.Core().Enabled(zapcore.ErrorLevel) {
+				// Nothing would be logged (zap.NewNop, the absence of
+				// WithLogger, a level above error): no recorder, no
+				// counting, no fields.
+				reqcopy.Serve(next, w, r, reqcopy.With(r, ctx, nil))
+				noteRoute(st, r)
+				return
+			}
+			start := time.Now()
 			rw := &recorder{ResponseWriter: w}
 			body, rbody := countBody(r)
 			done := false

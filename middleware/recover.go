@@ -66,7 +66,7 @@ func Recover(opts ...Option) func(http.Handler) http.Handler {
 	logger := newOptions(opts).logger
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			rw := &recorder{ResponseWriter: w}
+			rw := asRecorder(w) // AccessLog's, when it is right outside
 			st, ctx := withState(r)
 			cp := reqcopy.With(r, ctx, nil)
 			defer func() {
