@@ -65,6 +65,7 @@ func variants(b testing.TB) []variant {
 		{"Timeout", middleware.Timeout(time.Minute)},
 		{"Body", limits.Body(1 << 20)},
 		{"Progress", limits.Progress(limits.ProgressConfig{})},
+		{"Default/nolog", middleware.Default(middleware.DefaultConfig{}, noop...)},
 		{"Default/noop", middleware.Default(middleware.DefaultConfig{}, append(noop, middleware.WithLogger(jsonLogger()))...)},
 		{"Default/sdk", middleware.Default(middleware.DefaultConfig{}, append(sdk, middleware.WithLogger(jsonLogger()))...)},
 	}
@@ -140,6 +141,7 @@ func get(b *testing.B, c *http.Client, url string) {
 func BenchmarkLoopback(b *testing.B) {
 	for _, v := range []variant{
 		{"raw", func(h http.Handler) http.Handler { return h }},
+		{"Default/nolog", middleware.Default(middleware.DefaultConfig{}, noop...)},
 		{"Default/noop", middleware.Default(middleware.DefaultConfig{}, append(noop, middleware.WithLogger(jsonLogger()))...)},
 	} {
 		b.Run(v.name, func(b *testing.B) {
