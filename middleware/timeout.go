@@ -47,20 +47,17 @@ func Timeout(d time.Duration) func(http.Handler) http.Handler {
 	detail := "the handler did not answer within " + d.String()
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ctx, cancel := context.WithTimeout(r.Context(), d)
-			defer cancel()
-			cp := reqcopy.With(r, ctx, nil)
-
-			tw := &timeoutWriter{w: w, h: w.Header().Clone(), ctx: ctx, r: cp, detail: detail}
+			tw := &timeoutWriter{w: w, h: w.Header().Clone(), detail: detail}
 			if tw.h == nil {
 				tw.h = make(http.Header)
 			}
-			// The answer runs on a timer of its own rather than on
-			// context.AfterFunc, which costs a registration, a channel
-			// and a closure per request; expire waits for the context's
-			// deadline, set for the same instant.
+			tw.ctx.init(r.Context(), d)
+			cp := reqcopy.With(r, &tw.ctx, nil)
+			tw.r = cp
+			// One timer both ends the context and answers; see
+			// deadlineCtx.
 			tw.expiring.Add(1)
-			timer := time.AfterFunc(d, tw.expire)
+			timer := time.AfterFunc(time.Until(tw.ctx.deadline), tw.expire)
 			defer func() {
 				// The ResponseWriter must not be touched once ServeHTTP
 				// returns: stop the answer, or wait for it if it has begun.
@@ -69,6 +66,9 @@ func Timeout(d time.Duration) func(http.Handler) http.Handler {
 				}
 				tw.expiring.Wait()
 				tw.finish()
+				// Like context.WithTimeout's cancel: what the handler
+				// left running sees its context end.
+				tw.ctx.cancel(context.Canceled)
 			}()
 			reqcopy.Serve(next, tw, r, cp)
 		})
@@ -86,7 +86,7 @@ type timeoutWriter struct {
 	// so the 503 can go out without them. nil until then.
 	before http.Header
 
-	ctx    context.Context // the handler's context, with the deadline
+	ctx    deadlineCtx // the handler's context, with the deadline
 	r      *http.Request
 	detail string
 
@@ -226,12 +226,12 @@ func setHeader(dst, src http.Header) {
 	}
 }
 
-// expire runs when the deadline passes: once the context has seen it, it
+// expire runs when the deadline passes: it ends the context, then
 // answers. Only the deadline is the timeout's to answer: a request
 // cancelled first means the client has gone or the server is closing.
 func (tw *timeoutWriter) expire() {
 	defer tw.expiring.Done()
-	<-tw.ctx.Done()
+	tw.ctx.expire()
 	if errors.Is(tw.ctx.Err(), context.DeadlineExceeded) {
 		tw.timeout()
 	}
