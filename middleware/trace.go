@@ -24,8 +24,9 @@ import (
 // (Request.Pattern), and carries it as http.route; without a pattern it
 // is named after the method. When neither provider records, Trace only
 // extracts the caller's trace context, so [Logger] and [AccessLog] still
-// carry its IDs, and skips otelhttp ("Telemetry" in the package
-// documentation). The handler's ResponseWriter has [http.Flusher] and
+// carry its IDs, and skips otelhttp; when only the meter provider
+// records nothing, it makes otelhttp's span itself ("Telemetry" in the
+// package documentation). The handler's ResponseWriter has [http.Flusher] and
 // [http.Hijacker] when Trace's has them, and Unwrap. The middleware is
 // safe for concurrent use.
 func Trace(opts ...Option) func(http.Handler) http.Handler {
