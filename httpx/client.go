@@ -88,11 +88,18 @@ var _ http.RoundTripper = (*stack)(nil)
 // which asks only the error it wraps, sees it through retry.Error.
 func (s *stack) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := s.RoundTripper.RoundTrip(req)
-	var te interface{ Timeout() bool }
-	if err != nil && errors.As(err, &te) && te.Timeout() {
+	if err != nil && isTimeout(err) {
 		err = timeoutError{err}
 	}
 	return resp, err
+}
+
+// isTimeout reports whether an error in err's chain says it is a
+// timeout. (Apart from RoundTrip, so that the success path does not
+// allocate the target errors.As needs.)
+func isTimeout(err error) bool {
+	var te interface{ Timeout() bool }
+	return errors.As(err, &te) && te.Timeout()
 }
 
 // timeoutError marks a failure caused by a timeout, as net/http's own
