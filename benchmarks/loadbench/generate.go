@@ -35,12 +35,18 @@ type Load struct {
 
 // Result is what one generator run measured.
 type Result struct {
+	// Total counts every request that completed, warm-up included;
+	// Requests only those within the measured time.
+	Total    int64         `json:"total"`
 	Requests int64         `json:"requests"`
 	Errors   int64         `json:"errors"`
 	Seconds  float64       `json:"seconds"`
 	RPS      float64       `json:"rps"`
 	P50      time.Duration `json:"p50_ns"`
 	P99      time.Duration `json:"p99_ns"`
+	// CPUPerRequest is the server's CPU time per request; [Run] fills
+	// it in from the server process.
+	CPUPerRequest time.Duration `json:"cpu_per_request_ns,omitempty"`
 }
 
 // GeneratorMain is the main of the load generator process: it runs the
@@ -75,6 +81,7 @@ func Generate(l Load) (Result, error) {
 		mu   sync.Mutex
 		all  []uint32 // latencies in µs of the requests that ended in [from, to)
 		errs int64
+		done int64
 		fail error
 	)
 	for range l.Conns {
@@ -90,6 +97,7 @@ func Generate(l Load) (Result, error) {
 			defer mu.Unlock()
 			all = append(all, w.lat...)
 			errs += w.errs
+			done += w.total
 			if err != nil && fail == nil {
 				fail = err
 			}
@@ -109,7 +117,7 @@ func Generate(l Load) (Result, error) {
 	}
 	secs := l.Duration.Seconds()
 	return Result{
-		Requests: int64(len(all)), Errors: errs, Seconds: secs,
+		Total: done, Requests: int64(len(all)), Errors: errs, Seconds: secs,
 		RPS: float64(len(all)) / secs, P50: pct(50), P99: pct(99),
 	}, nil
 }
@@ -121,11 +129,13 @@ type worker struct {
 	from, to time.Time
 	lat      []uint32
 	errs     int64
+	total    int64
 }
 
 // done records a request that started at t0 and ended at now; it reports
 // whether the run is over.
 func (w *worker) done(t0, now time.Time) bool {
+	w.total++
 	if !now.Before(w.from) && now.Before(w.to) {
 		w.lat = append(w.lat, uint32(min(now.Sub(t0).Microseconds(), 1<<32-1)))
 	}

@@ -94,6 +94,7 @@ type figures struct {
 	ok               bool
 	rps, ratio       float64
 	p99, p99Ratio    float64 // ms, and × raw's
+	cpu, cpuRatio    float64 // server CPU µs per request, and raw's over it
 	rounds, failures int
 }
 
@@ -106,7 +107,7 @@ func (r *report) figuresOf(j job) figures {
 			raw[s.round] = s.res
 		}
 	}
-	var rps, ratio, p99, p99r []float64
+	var rps, ratio, p99, p99r, cpu, cpur []float64
 	f := figures{}
 	for _, s := range r.samples[j.key()] {
 		f.rounds++
@@ -116,13 +117,20 @@ func (r *report) figuresOf(j job) figures {
 		}
 		rps = append(rps, s.res.RPS)
 		p99 = append(p99, ms(s.res.P99))
+		if s.res.CPUPerRequest > 0 {
+			cpu = append(cpu, float64(s.res.CPUPerRequest)/float64(time.Microsecond))
+		}
 		if b, ok := raw[s.round]; ok && b.RPS > 0 && b.P99 > 0 {
 			ratio = append(ratio, s.res.RPS/b.RPS)
 			p99r = append(p99r, float64(s.res.P99)/float64(b.P99))
+			if s.res.CPUPerRequest > 0 && b.CPUPerRequest > 0 {
+				cpur = append(cpur, float64(b.CPUPerRequest)/float64(s.res.CPUPerRequest))
+			}
 		}
 	}
 	f.ok = len(rps) > 0
 	f.rps, f.ratio, f.p99, f.p99Ratio = median(rps), median(ratio), median(p99), median(p99r)
+	f.cpu, f.cpuRatio = median(cpu), median(cpur)
 	return f
 }
 
@@ -191,27 +199,27 @@ func (r *report) markdown() []byte {
 		p("- taskset was missing or refused: servers (GOMAXPROCS=%s) and the load generator ran **unpinned**, sharing the CPUs, so the generator's work is inside these figures.\n", r.gomaxprocs)
 	}
 	p("- Handler: `GET /hello` answering 13 bytes. HTTP/1.1: 64 keep-alive connections, one request in flight on each (closed loop). HTTP/2 over TLS (ECDSA P-256): 16 connections × 10 streams.\n")
-	p("- %d round(s); in each, every variant runs %v of warm-up then %v measured, in an order rotated from round to round. Figures are medians over the rounds; × raw is the median of each round's ratio to raw net/http in the same round. p99 is of closed-loop latency at each variant's own saturation throughput.\n", r.cfg.Rounds, r.cfg.Warmup, r.cfg.Duration)
+	p("- %d round(s); in each, every variant runs %v of warm-up then %v measured, in an order rotated from round to round. Figures are medians over the rounds; × raw is the median of each round's ratio to raw net/http in the same round. p99 is of closed-loop latency at each variant's own saturation throughput. Server CPU/req is the server process's user+system CPU time over every request it served (warm-up included); \"× raw by CPU\" is raw's CPU per request over the variant's, the throughput ratio while the server's CPU is the bottleneck, moved less by other load on the machine.\n", r.cfg.Rounds, r.cfg.Warmup, r.cfg.Duration)
 	p("- Allocations are from the Go benchmarks (`go test -bench . -benchmem`, -benchtime %s): benchmarks/chainbench, benchmarks/retrybench and benchmarks/peers.\n", r.cfg.BenchTime)
 	p("- \"production\" is `httpx.NewServer(DefaultServerConfig(), mux, WithLogger(zap JSON encoder to a discarding sink), WithTracerProvider(OTel SDK, ParentBased(TraceIDRatioBased(0.01)), batch processor to a discarding exporter), WithMeterProvider(metric/noop))`; \"peers\" is chi `RequestID` → `Recoverer` → otelhttp (same tracer, no-op meter) → a zap access-log middleware with the same encoder and sink (benchmarks/peers/cmd/peerserver).\n\n")
 
 	for _, proto := range []string{"h1", "h2"} {
 		p("## %s\n\n", map[string]string{"h1": "HTTP/1.1, keep-alive, 64 connections", "h2": "HTTP/2 over TLS, 16 connections × 10 streams"}[proto])
-		p("| variant | req/s | × raw | p99 | p99 × raw |\n| --- | ---: | ---: | ---: | ---: |\n")
+		p("| variant | req/s | × raw | p99 | p99 × raw | server CPU/req | × raw by CPU |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 		for _, j := range r.jobs {
 			if j.proto != proto {
 				continue
 			}
 			f := r.figuresOf(j)
 			if !f.ok {
-				p("| %s | failed in %d of %d rounds | | | |\n", j.label, f.failures, f.rounds)
+				p("| %s | failed in %d of %d rounds | | | | | |\n", j.label, f.failures, f.rounds)
 				continue
 			}
 			note := ""
 			if f.failures > 0 {
 				note = fmt.Sprintf(" (%d of %d rounds failed)", f.failures, f.rounds)
 			}
-			p("| %s%s | %.0f | %.2f | %.2f ms | %.2f |\n", j.label, note, f.rps, f.ratio, f.p99, f.p99Ratio)
+			p("| %s%s | %.0f | %.2f | %.2f ms | %.2f | %.1f µs | %.2f |\n", j.label, note, f.rps, f.ratio, f.p99, f.p99Ratio, f.cpu, f.cpuRatio)
 		}
 		p("\n")
 	}
@@ -240,6 +248,7 @@ func (r *report) markdown() []byte {
 		p("| %s | %.0f | %.0f | %.0f | %.0f |\n", label, m.ns, m.allocs, l.ns, l.allocs)
 	}
 	row("net/http client, bare transport", "BenchmarkClientInMemory/net/http_client", "BenchmarkClientLoopback/net/http_client")
+	row("net/http client, same Timeout as httpx's", "BenchmarkClientInMemory/net/http_client_with_Timeout", "BenchmarkClientLoopback/net/http_client_with_Timeout")
 	row("httpx.NewClient (defaults)", "BenchmarkClientInMemory/httpx.NewClient", "BenchmarkClientLoopback/httpx.NewClient")
 	for _, v := range []string{"raw", "harden", "go-retryablehttp", "failsafe-go"} {
 		label := map[string]string{"raw": "RoundTrip, bare transport", "harden": "RoundTrip, harden retry.Transport"}[v]

@@ -165,7 +165,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 // measure starts j's server, runs the generator against it, and stops
 // the server.
-func measure(ctx context.Context, bin string, j job, cfg Config, pinned bool) (Result, string, error) {
+func measure(ctx context.Context, bin string, j job, cfg Config, pinned bool) (r Result, gmp string, err error) {
 	args := []string{"-variant", j.variant}
 	if j.proto == "h2" {
 		args = append(args, "-tls")
@@ -194,12 +194,18 @@ func measure(ctx context.Context, bin string, j job, cfg Config, pinned bool) (R
 			_ = srv.Process.Kill()
 			<-done
 		}
+		// The server's CPU time over every request it served, warm-up
+		// included: a figure that other load on the machine moves less
+		// than throughput.
+		if ps := srv.ProcessState; ps != nil && r.Total > 0 {
+			r.CPUPerRequest = (ps.UserTime() + ps.SystemTime()) / time.Duration(r.Total)
+		}
 	}()
 	line, err := bufio.NewReader(out).ReadString('\n')
 	if err != nil {
 		return Result{}, "", fmt.Errorf("%s -variant %s did not start: %v %s", j.bin, j.variant, err, serr.String())
 	}
-	var addr, gmp string
+	var addr string
 	if _, err := fmt.Sscanf(line, "addr %s gomaxprocs %s", &addr, &gmp); err != nil {
 		return Result{}, "", fmt.Errorf("server said %q", line)
 	}
@@ -212,12 +218,11 @@ func measure(ctx context.Context, bin string, j job, cfg Config, pinned bool) (R
 	lg := pin(ctx, pinned, "1", filepath.Join(bin, "loadgen"), gen...)
 	var lerr bytes.Buffer
 	lg.Stderr = &lerr
-	res, err := lg.Output()
+	out2, err := lg.Output()
 	if err != nil {
 		return Result{}, gmp, fmt.Errorf("loadgen: %v %s", err, lerr.String())
 	}
-	var r Result
-	if err := json.Unmarshal(res, &r); err != nil {
+	if err := json.Unmarshal(out2, &r); err != nil {
 		return Result{}, gmp, err
 	}
 	if r.Errors > 0 {

@@ -33,8 +33,10 @@ func Harden(tb testing.TB, base http.RoundTripper) []Variant {
 	return []Variant{{"raw", base}, {"harden", tr}}
 }
 
-// Clients is a bare *http.Client on base and the client of
-// [httpx.NewClient] with its defaults on the same base, each called
+// Clients is a bare *http.Client on base, the same with the overall
+// Timeout httpx's client has (net/http's own cost of a deadline per
+// call), and the client of [httpx.NewClient] with its defaults on the
+// same base, each called
 // through Client.Do: the whole success path of a request, request-ID
 // propagation, retry policy, client span and the client's timeout
 // included.
@@ -45,6 +47,7 @@ func Clients(tb testing.TB, base http.RoundTripper) []Variant {
 	}
 	return []Variant{
 		{"net/http client", clientRT{&http.Client{Transport: base}}},
+		{"net/http client with Timeout", clientRT{&http.Client{Transport: base, Timeout: c.Timeout}}},
 		{"httpx.NewClient", clientRT{c}},
 	}
 }
