@@ -2,12 +2,14 @@ package limits
 
 import (
 	"bufio"
+	"io"
 	"net"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/harden-go/harden/internal/problem"
+	hrw "github.com/harden-go/harden/internal/rw"
 )
 
 // longAgo is a read deadline in the past: setting it makes every pending
@@ -54,6 +56,7 @@ var (
 	_ http.ResponseWriter = (*guard)(nil)
 	_ http.Flusher        = (*guard)(nil)
 	_ http.Hijacker       = (*guard)(nil)
+	_ io.ReaderFrom       = (*guard)(nil)
 )
 
 func newGuard(w http.ResponseWriter, r *http.Request) *guard {
@@ -142,6 +145,21 @@ func (g *guard) Write(p []byte) (int, error) {
 	}
 	g.pass(first)
 	return g.ResponseWriter.Write(p)
+}
+
+// ReadFrom implements [io.ReaderFrom] as Write does, copying by sendfile
+// when src is a file.
+func (g *guard) ReadFrom(src io.Reader) (int64, error) {
+	act, first := g.commit(true)
+	switch act {
+	case answer:
+		g.writeAnswer()
+		return 0, g.err
+	case drop:
+		return 0, g.err
+	}
+	g.pass(first)
+	return hrw.ReadFrom(g.ResponseWriter, src)
 }
 
 // Flush implements [http.Flusher].

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/harden-go/harden/internal/problem"
 	"github.com/harden-go/harden/internal/reqcopy"
+	hrw "github.com/harden-go/harden/internal/rw"
 )
 
 // CodeHandlerTimeout is the code member of the problem answer that
@@ -105,6 +107,7 @@ var (
 	_ http.ResponseWriter = (*timeoutWriter)(nil)
 	_ http.Flusher        = (*timeoutWriter)(nil)
 	_ http.Hijacker       = (*timeoutWriter)(nil)
+	_ io.ReaderFrom       = (*timeoutWriter)(nil)
 )
 
 // Header returns the handler's header map, a copy of the one it was
@@ -148,6 +151,21 @@ func (tw *timeoutWriter) Write(p []byte) (int, error) {
 		tw.syncHeader()
 	}
 	return tw.w.Write(p)
+}
+
+// ReadFrom copies src to the client, by sendfile when it is a file, or
+// returns [http.ErrHandlerTimeout] once the timeout has answered.
+func (tw *timeoutWriter) ReadFrom(src io.Reader) (int64, error) {
+	tw.mu.Lock()
+	defer tw.mu.Unlock()
+	if err := tw.closedErr(); err != nil {
+		return 0, err
+	}
+	if !tw.wroteHeader {
+		tw.wroteHeader = true
+		tw.syncHeader()
+	}
+	return hrw.ReadFrom(tw.w, src)
 }
 
 // Flush sends buffered data to the client. After the timeout has answered
