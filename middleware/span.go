@@ -13,7 +13,6 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
@@ -55,7 +54,7 @@ func (s *spanner) tracer() trace.Tracer {
 
 // serve runs next in a server span continuing the caller's trace.
 func (s *spanner) serve(next http.Handler, w http.ResponseWriter, r *http.Request, st *state, ctx context.Context) {
-	ctx = s.t.propagator().Extract(ctx, propagation.HeaderCarrier(r.Header))
+	ctx = s.t.extract(ctx, r.Header)
 	ctx, span := s.tracer().Start(ctx, spanMethod(r.Method), trace.WithSpanKind(trace.SpanKindServer))
 	defer span.End()
 	if !span.IsRecording() {

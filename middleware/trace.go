@@ -6,7 +6,6 @@ import (
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/harden-go/harden/internal/reqcopy"
@@ -70,7 +69,7 @@ func Trace(opts ...Option) func(http.Handler) http.Handler {
 				traced.ServeHTTP(w, reqcopy.With(r, ctx, nil))
 				return
 			}
-			ctx = t.propagator().Extract(ctx, propagation.HeaderCarrier(r.Header))
+			ctx = t.extract(ctx, r.Header)
 			reqcopy.Serve(next, w, r, reqcopy.With(r, ctx, nil))
 			noteRoute(st, r)
 		})
