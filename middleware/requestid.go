@@ -51,11 +51,16 @@ func RequestID(opts ...Option) func(http.Handler) http.Handler {
 			if !ValidRequestID(id) {
 				id = newRequestID()
 			}
-			w.Header().Set(header, id)
 			ctx := r.Context()
 			if stateFrom(ctx) == nil {
-				_, ctx = newState(ctx, id)
+				var st *state
+				st, ctx = newState(ctx, id)
+				// The header's value lives in the state, which the
+				// request allocates anyway.
+				st.idHeader[0] = id
+				w.Header()[header] = st.idHeader[:]
 			} else {
+				w.Header().Set(header, id)
 				ctx = reqid.With(ctx, id)
 			}
 			reqcopy.Serve(next, w, r, reqcopy.With(r, ctx, nil))

@@ -36,6 +36,8 @@ type state struct {
 	// id is the request ID, boxed once, when [RequestID] made the
 	// state; nil otherwise.
 	id any
+	// idHeader backs the value of the response's request-ID header.
+	idHeader [1]string
 	// ctx is the request's context that carries the state.
 	ctx stateCtx
 }
