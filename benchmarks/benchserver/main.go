@@ -32,6 +32,9 @@ var variants = map[string]loadbench.Variant{
 		logger, tp := loadbench.Production()
 		return hardenServer(e, httpx.WithLogger(logger), httpx.WithTracerProvider(tp), httpx.WithMeterProvider(metricnoop.NewMeterProvider()))
 	}},
+	"chain": loadbench.Middleware("middleware.Default(DefaultConfig{}) on a bare net/http.Server: the chain without httpx's server settings", func() func(http.Handler) http.Handler {
+		return middleware.Default(middleware.DefaultConfig{})
+	}),
 	"layer-requestid": loadbench.Middleware("middleware.RequestID alone", func() func(http.Handler) http.Handler { return middleware.RequestID() }),
 	"layer-trace-noop": loadbench.Middleware("middleware.Trace alone, no-op providers", func() func(http.Handler) http.Handler {
 		return middleware.Trace(middleware.WithTracerProvider(tracenoop.NewTracerProvider()), middleware.WithMeterProvider(metricnoop.NewMeterProvider()))
