@@ -135,30 +135,33 @@ func (g *guard) WriteHeader(code int) {
 // Write discards p and returns the error that tripped the guard, so the
 // handler learns why its response went nowhere.
 func (g *guard) Write(p []byte) (int, error) {
+	if !g.mayWrite() {
+		return 0, g.err
+	}
+	return g.ResponseWriter.Write(p)
+}
+
+// mayWrite decides the fate of a body write: false when the guard
+// answered instead (now or before), true when the write goes through.
+func (g *guard) mayWrite() bool {
 	act, first := g.commit(true)
 	switch act {
 	case answer:
 		g.writeAnswer()
-		return 0, g.err
+		return false
 	case drop:
-		return 0, g.err
+		return false
 	}
 	g.pass(first)
-	return g.ResponseWriter.Write(p)
+	return true
 }
 
 // ReadFrom implements [io.ReaderFrom] as Write does, copying by sendfile
 // when src is a file.
 func (g *guard) ReadFrom(src io.Reader) (int64, error) {
-	act, first := g.commit(true)
-	switch act {
-	case answer:
-		g.writeAnswer()
-		return 0, g.err
-	case drop:
+	if !g.mayWrite() {
 		return 0, g.err
 	}
-	g.pass(first)
 	return hrw.ReadFrom(g.ResponseWriter, src)
 }
 

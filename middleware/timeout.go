@@ -143,12 +143,8 @@ func (tw *timeoutWriter) WriteHeader(code int) {
 func (tw *timeoutWriter) Write(p []byte) (int, error) {
 	tw.mu.Lock()
 	defer tw.mu.Unlock()
-	if err := tw.closedErr(); err != nil {
+	if err := tw.commitLocked(); err != nil {
 		return 0, err
-	}
-	if !tw.wroteHeader {
-		tw.wroteHeader = true
-		tw.syncHeader()
 	}
 	return tw.w.Write(p)
 }
@@ -158,12 +154,8 @@ func (tw *timeoutWriter) Write(p []byte) (int, error) {
 func (tw *timeoutWriter) ReadFrom(src io.Reader) (int64, error) {
 	tw.mu.Lock()
 	defer tw.mu.Unlock()
-	if err := tw.closedErr(); err != nil {
+	if err := tw.commitLocked(); err != nil {
 		return 0, err
-	}
-	if !tw.wroteHeader {
-		tw.wroteHeader = true
-		tw.syncHeader()
 	}
 	return hrw.ReadFrom(tw.w, src)
 }
@@ -177,14 +169,10 @@ func (tw *timeoutWriter) Flush() { _ = tw.FlushError() }
 func (tw *timeoutWriter) FlushError() error {
 	tw.mu.Lock()
 	defer tw.mu.Unlock()
-	if err := tw.closedErr(); err != nil {
+	// Flushing sends the status line and headers: the answer is
+	// committed from here on.
+	if err := tw.commitLocked(); err != nil {
 		return err
-	}
-	if !tw.wroteHeader {
-		// Flushing sends the status line and headers: the answer is
-		// committed from here on.
-		tw.wroteHeader = true
-		tw.syncHeader()
 	}
 	return http.NewResponseController(tw.w).Flush()
 }
@@ -211,6 +199,20 @@ func (tw *timeoutWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // Unwrap returns the ResponseWriter that Timeout wrapped, for
 // [http.ResponseController].
 func (tw *timeoutWriter) Unwrap() http.ResponseWriter { return tw.w }
+
+// commitLocked readies a write, flush or copy of the handler's: it
+// returns why the handler may no longer write, or commits the answer
+// with the handler's headers. tw.mu is held.
+func (tw *timeoutWriter) commitLocked() error {
+	if err := tw.closedErr(); err != nil {
+		return err
+	}
+	if !tw.wroteHeader {
+		tw.wroteHeader = true
+		tw.syncHeader()
+	}
+	return nil
+}
 
 // closedErr reports why the handler may no longer write. tw.mu is held.
 // A handler that wakes on its context's deadline and writes at once can
