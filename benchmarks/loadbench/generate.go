@@ -31,6 +31,12 @@ type Load struct {
 	// Warmup runs before Duration; only requests that end within
 	// Duration count.
 	Warmup, Duration time.Duration
+	// Rate, when positive, is the offered load in requests per second
+	// over all connections (HTTP/1.1 only): each connection sends on a
+	// fixed schedule instead of as soon as its last answer came, and a
+	// request's latency counts from when it was due, so a server that
+	// falls behind is charged for the wait.
+	Rate float64
 }
 
 // Result is what one generator run measured.
@@ -59,6 +65,7 @@ func GeneratorMain() {
 	flag.IntVar(&l.Streams, "m", 10, "streams in flight per HTTP/2 connection")
 	flag.DurationVar(&l.Warmup, "warmup", 2*time.Second, "warm-up, not counted")
 	flag.DurationVar(&l.Duration, "d", 5*time.Second, "measured time")
+	flag.Float64Var(&l.Rate, "rate", 0, "offered load in requests per second (HTTP/1.1); 0: closed loop")
 	flag.Parse()
 	r, err := Generate(l)
 	if err != nil {
@@ -84,9 +91,15 @@ func Generate(l Load) (Result, error) {
 		done int64
 		fail error
 	)
-	for range l.Conns {
+	var interval time.Duration
+	if l.Rate > 0 && !l.H2 {
+		interval = time.Duration(float64(l.Conns) / l.Rate * float64(time.Second))
+	}
+	for i := range l.Conns {
 		wg.Go(func() {
-			w := &worker{addr: l.Addr, from: from, to: to}
+			w := &worker{addr: l.Addr, from: from, to: to, interval: interval}
+			// Connections take turns through the interval.
+			w.next = start.Add(interval * time.Duration(i) / time.Duration(l.Conns))
 			var err error
 			if l.H2 {
 				err = w.runH2(l.Streams)
@@ -130,6 +143,11 @@ type worker struct {
 	lat      []uint32
 	errs     int64
 	total    int64
+	// interval is the time between two requests of this connection
+	// under an offered load, next when the next one is due; zero
+	// interval: closed loop.
+	interval time.Duration
+	next     time.Time
 }
 
 // done records a request that started at t0 and ended at now; it reports
@@ -179,6 +197,12 @@ func (w *worker) h1Conn(c net.Conn, req []byte) (over bool, err error) {
 	_ = c.SetDeadline(w.to.Add(5 * time.Second))
 	for {
 		t0 := time.Now()
+		if w.interval > 0 {
+			if d := time.Until(w.next); d > 0 {
+				time.Sleep(d)
+			}
+			t0, w.next = w.next, w.next.Add(w.interval)
+		}
 		if _, err := c.Write(req); err != nil {
 			return false, err
 		}

@@ -67,6 +67,20 @@ func TestGenerate(t *testing.T) {
 	}
 }
 
+// Under an offered load the generator never sends faster than asked,
+// however fast the server answers.
+func TestGenerateOfferedLoad(t *testing.T) {
+	addr := serve(t, Env{Handler: Hello()})
+	r, err := Generate(Load{Addr: addr, Conns: 2, Rate: 200, Duration: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each connection sends every 10ms: at most 51 in the half second.
+	if r.Requests == 0 || r.Requests > 102 {
+		t.Errorf("%d requests at 200 req/s for 0.5s, want 1 to 102", r.Requests)
+	}
+}
+
 // A server that answers anything but 200 fails the run instead of being
 // measured.
 func TestGenerateCountsRefusals(t *testing.T) {

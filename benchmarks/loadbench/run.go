@@ -130,7 +130,7 @@ func Run(ctx context.Context, cfg Config) error {
 				return err
 			}
 			n++
-			res, gmp, err := measure(ctx, tmp, j, cfg, pinned)
+			res, gmp, err := measure(ctx, tmp, j, cfg, pinned, 0)
 			if gmp != "" {
 				gomaxprocs = gmp
 			}
@@ -146,12 +146,38 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 	}
 
+	// Latency at the same offered load: every HTTP/1.1 variant at half
+	// of raw's median throughput, a load each of them can carry, so
+	// that their p99s compare like with like.
+	var rawRPS []float64
+	for _, s := range samples["h1/raw"] {
+		if s.err == nil {
+			rawRPS = append(rawRPS, s.res.RPS)
+		}
+	}
+	rate := median(rawRPS) / 2
+	if rate > 0 {
+		for _, j := range all {
+			if j.proto != "h1" {
+				continue
+			}
+			j.proto = "h1load"
+			res, _, err := measure(ctx, tmp, j, cfg, pinned, rate)
+			samples[j.key()] = append(samples[j.key()], sample{round: 0, res: res, err: err})
+			if err != nil {
+				fmt.Fprintf(pr, "[at %.0f req/s] %-36s failed: %v\n", rate, j.label, err)
+				continue
+			}
+			fmt.Fprintf(pr, "[at %.0f req/s] %-36s p99 %6.2f ms\n", rate, j.label, ms(res.P99))
+		}
+	}
+
 	fmt.Fprintln(pr, "running the Go benchmarks for allocations per request...")
 	gb, order, err := goBenchmarks(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	rep := report{cfg: cfg, pinned: pinned, gomaxprocs: gomaxprocs, jobs: all, samples: samples, bench: gb, benchOrder: order}
+	rep := report{cfg: cfg, pinned: pinned, rate: rate, gomaxprocs: gomaxprocs, jobs: all, samples: samples, bench: gb, benchOrder: order}
 	rep.machine(ctx)
 	if err := rep.chart(ctx, tmp); err != nil {
 		return err
@@ -163,9 +189,10 @@ func Run(ctx context.Context, cfg Config) error {
 	return nil
 }
 
-// measure starts j's server, runs the generator against it, and stops
-// the server.
-func measure(ctx context.Context, bin string, j job, cfg Config, pinned bool) (r Result, gmp string, err error) {
+// measure starts j's server, runs the generator against it (at rate
+// requests per second when positive, in a closed loop otherwise), and
+// stops the server.
+func measure(ctx context.Context, bin string, j job, cfg Config, pinned bool, rate float64) (r Result, gmp string, err error) {
 	args := []string{"-variant", j.variant}
 	if j.proto == "h2" {
 		args = append(args, "-tls")
@@ -210,9 +237,12 @@ func measure(ctx context.Context, bin string, j job, cfg Config, pinned bool) (r
 		return Result{}, "", fmt.Errorf("server said %q", line)
 	}
 	gen := []string{"-addr", addr, "-warmup", cfg.Warmup.String(), "-d", cfg.Duration.String()}
-	if j.proto == "h2" {
+	switch {
+	case j.proto == "h2":
 		gen = append(gen, "-h2", "-c", "16", "-m", "10")
-	} else {
+	case rate > 0:
+		gen = append(gen, "-c", "64", "-rate", fmt.Sprintf("%.0f", rate))
+	default:
 		gen = append(gen, "-c", "64")
 	}
 	lg := pin(ctx, pinned, "1", filepath.Join(bin, "loadgen"), gen...)
