@@ -37,7 +37,7 @@ type Config struct {
 // QuickConfig and FullConfig are the settings of `harden bench --quick`
 // and `harden bench`.
 func QuickConfig(root string) Config {
-	return Config{Root: root, Rounds: 1, Warmup: 500 * time.Millisecond, Duration: 1500 * time.Millisecond, BenchTime: "200ms"}
+	return Config{Root: root, Rounds: 1, Warmup: time.Second, Duration: 1500 * time.Millisecond, BenchTime: "200ms"}
 }
 
 func FullConfig(root string) Config {
@@ -146,29 +146,39 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 	}
 
-	// Latency at the same offered load: every HTTP/1.1 variant at half
-	// of raw's median throughput, a load each of them can carry, so
-	// that their p99s compare like with like.
+	// Latency at the same offered load: the HTTP/1.1 variants but the
+	// single layers, at a third of raw's median throughput, a load each
+	// of them carries, so that their p99s compare like with like.
 	var rawRPS []float64
 	for _, s := range samples["h1/raw"] {
 		if s.err == nil {
 			rawRPS = append(rawRPS, s.res.RPS)
 		}
 	}
-	rate := median(rawRPS) / 2
-	if rate > 0 {
-		for _, j := range all {
-			if j.proto != "h1" {
-				continue
-			}
+	rate := median(rawRPS) / 3
+	var loaded []job
+	for _, j := range all {
+		if j.proto == "h1" && !strings.HasPrefix(j.variant, "layer-") {
 			j.proto = "h1load"
+			loaded = append(loaded, j)
+		}
+	}
+	for round := range cfg.Rounds {
+		if rate <= 0 {
+			break
+		}
+		shift := round * len(loaded) / max(cfg.Rounds, 1)
+		for _, j := range append(slices.Clone(loaded[shift:]), loaded[:shift]...) {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			res, _, err := measure(ctx, tmp, j, cfg, pinned, rate)
-			samples[j.key()] = append(samples[j.key()], sample{round: 0, res: res, err: err})
+			samples[j.key()] = append(samples[j.key()], sample{round: round, res: res, err: err})
 			if err != nil {
-				fmt.Fprintf(pr, "[at %.0f req/s] %-36s failed: %v\n", rate, j.label, err)
+				fmt.Fprintf(pr, "[at %.0f req/s] round %d/%d %-36s failed: %v\n", rate, round+1, cfg.Rounds, j.label, err)
 				continue
 			}
-			fmt.Fprintf(pr, "[at %.0f req/s] %-36s p99 %6.2f ms\n", rate, j.label, ms(res.P99))
+			fmt.Fprintf(pr, "[at %.0f req/s] round %d/%d %-36s p99 %6.2f ms\n", rate, round+1, cfg.Rounds, j.label, ms(res.P99))
 		}
 	}
 
