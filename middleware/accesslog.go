@@ -113,7 +113,7 @@ func AccessLog(opts ...Option) func(http.Handler) http.Handler {
 				return
 			}
 			start := time.Now()
-			rw := &recorder{ResponseWriter: w}
+			rw := st.recorder(w)
 			body, rbody := countBody(r)
 			done := false
 			defer func() {

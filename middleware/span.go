@@ -63,7 +63,7 @@ func (s *spanner) serve(next http.Handler, w http.ResponseWriter, r *http.Reques
 		return
 	}
 	span.SetAttributes(requestAttrs(r)...)
-	rw := asRecorder(w)
+	rw := st.recorder(w)
 	body, rbody := countBody(r)
 	reqcopy.Serve(next, rw, r, reqcopy.With(r, ctx, rbody))
 	noteRoute(st, r)

@@ -33,11 +33,13 @@ type state struct {
 	// scoped caches [Logger]'s answer for the last span it was asked for.
 	scoped atomic.Pointer[scopedLogger]
 
-	// id is the request ID, boxed once, when [RequestID] made the
-	// state; nil otherwise.
-	id any
+	// id is the request ID when [RequestID] made the state; "" otherwise.
+	id string
 	// idHeader backs the value of the response's request-ID header.
 	idHeader [1]string
+	// rec is the recorder of the first layer that asks for one
+	// ([state.recorder]), so that it costs no allocation of its own.
+	rec recorder
 	// ctx is the request's context that carries the state.
 	ctx stateCtx
 }
@@ -58,8 +60,8 @@ func (c *stateCtx) Value(key any) any {
 	case problem.AnsweredKey:
 		return &c.st.answered
 	case reqid.Key:
-		if c.st.id != nil {
-			return c.st.id
+		if c.st.id != "" {
+			return &c.st.id
 		}
 	}
 	return c.Context.Value(key)
@@ -86,10 +88,7 @@ func withState(r *http.Request) (*state, context.Context) {
 // newState returns a new state and a copy of ctx that carries it, and
 // the request ID id unless it is empty.
 func newState(ctx context.Context, id string) (*state, context.Context) {
-	st := new(state)
-	if id != "" {
-		st.id = id
-	}
+	st := &state{id: id}
 	st.ctx = stateCtx{Context: ctx, st: st}
 	return st, &st.ctx
 }

@@ -34,12 +34,16 @@ var (
 	_ io.ReaderFrom       = (*recorder)(nil)
 )
 
-// asRecorder returns w when it is a recorder already, so that layers
-// stacked directly (AccessLog around Recover) share one, or a new
-// recorder around w.
-func asRecorder(w http.ResponseWriter) *recorder {
+// recorder returns w when it is a recorder already, so that layers
+// stacked directly (AccessLog around Recover) share one, else a
+// recorder around w: the one st holds, the first time, a new one after.
+func (st *state) recorder(w http.ResponseWriter) *recorder {
 	if rw, ok := w.(*recorder); ok {
 		return rw
+	}
+	if st != nil && st.rec.ResponseWriter == nil {
+		st.rec.ResponseWriter = w
+		return &st.rec
 	}
 	return &recorder{ResponseWriter: w}
 }

@@ -6,8 +6,8 @@ package reqid
 import "context"
 
 // Key is the context key of the request ID. A context type that carries
-// the ID in a field of its own answers Value(Key{}) with it, as a string,
-// instead of a context.WithValue layer.
+// the ID in a field of its own answers Value(Key{}) with a *string to
+// it, instead of a context.WithValue layer.
 type Key struct{}
 
 // With returns a copy of ctx that carries id.
@@ -17,6 +17,11 @@ func With(ctx context.Context, id string) context.Context {
 
 // From returns the request ID carried by ctx, or "" when there is none.
 func From(ctx context.Context) string {
-	id, _ := ctx.Value(Key{}).(string)
-	return id
+	switch id := ctx.Value(Key{}).(type) {
+	case string:
+		return id
+	case *string:
+		return *id
+	}
+	return ""
 }
