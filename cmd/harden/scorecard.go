@@ -24,7 +24,7 @@ const helpHintScorecard = `Run "harden scorecard --help" for usage.`
 func scorecardHelp(b bench) string {
 	var sb strings.Builder
 	sb.WriteString("Usage:\n  harden scorecard [--json] [--scenario NAME]\n\n")
-	wrap(&sb, "Scorecard starts, in this process and on 127.0.0.1 only, one instance of each target and runs the scenarios below against them, one table per kind of scenario. Each scenario hits every target of its table at once; the scenarios run one after another and every attack stops by itself. Scenarios that only wait on a server's timers run in the background beside the others of their table, so a full run takes about a minute, most of it waiting out harden's default timers as a production server would.", "", 76)
+	wrap(&sb, "Scorecard starts, in this process and on 127.0.0.1 only, one instance of each target and runs the scenarios below against them, one table per kind of scenario. Each scenario hits every target of its table at once; the scenarios run one after another and every attack stops by itself. The unattacked rows run first, alone; scenarios that only wait on a server's timers run in the background beside the others of their table, so a full run takes about a minute, most of it waiting out harden's default timers as a production server would.", "", 76)
 	sb.WriteString(`
 Flags:
   --json            print the outcomes as JSON instead of tables
@@ -226,6 +226,16 @@ func attackAll(ctx context.Context, list []scenarios.Scenario, b bench, progress
 			results[i] = res
 			fmt.Fprintf(progress, "[%d/%d] %s done in %.1fs\n", n, len(list), s.Name, time.Since(began).Seconds())
 		}
+		// The unattacked baselines run first, alone, so that the
+		// background scenarios' attacks do not load them.
+		baseline := func(s scenarios.Scenario) bool {
+			return s.Name == scenarios.Unattacked || s.Name == scenarios.H2Unattacked
+		}
+		for i, s := range of {
+			if baseline(s) && ctx.Err() == nil {
+				runOne(i, begin(s.Name, ""))
+			}
+		}
 		var waiting sync.WaitGroup
 		for i, s := range of {
 			if s.Waits && ctx.Err() == nil {
@@ -234,7 +244,7 @@ func attackAll(ctx context.Context, list []scenarios.Scenario, b bench, progress
 			}
 		}
 		for i, s := range of {
-			if s.Waits || ctx.Err() != nil {
+			if s.Waits || baseline(s) || ctx.Err() != nil {
 				continue
 			}
 			runOne(i, begin(s.Name, ""))
