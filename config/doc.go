@@ -113,6 +113,16 @@
 //   - copy-matches-source (warning): server.timeouts.upstream_idle and
 //     server.shutdown.termination_grace, when written, equal the files
 //     they copy.
+//   - connection-age-replicas (warning): a server whose workload has
+//     spec.replicas above 1, or is the scaleTargetRef of a
+//     HorizontalPodAutoscaler among the files, keeps
+//     server.limits.max_connection_age on, or keep-alive connections stay
+//     on the replicas that existed before a scale-out.
+//
+// A client config does not say what it calls, so lint cannot tell that a
+// client calls a headless Service, whose new pods only a re-dialling
+// client reaches; client.pool.max_connection_lifetime is on by default,
+// and no rule checks it.
 //
 // A client: section is checked against the server: section of every
 // other service config linted, the server it calls (httpx's

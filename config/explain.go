@@ -77,6 +77,11 @@ func serverDerived(c httpx.ServerConfig) map[string]string {
 	} else {
 		d["server.limits.min_body_rate"] = "the floor of 1KiB/s, with no body limit or handler timeout to derive from"
 	}
+	if t.Write > 0 {
+		d["server.limits.max_connection_age_grace"] = fmt.Sprintf("timeouts.write %s", seconds(t.Write))
+	} else {
+		d["server.limits.max_connection_age_grace"] = "no bound, as timeouts.write has none"
+	}
 	if l.MaxConnections > 0 {
 		d["server.limits.max_connections"] = "the open-file limit less a quarter of it (at least 256)"
 		d["server.limits.max_connections_per_ip"] = fmt.Sprintf("a quarter of max_connections %d", l.MaxConnections)

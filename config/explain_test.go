@@ -72,8 +72,10 @@ func TestExplainMatchesServer(t *testing.T) {
 			t.Errorf("%s = %q, want %q", key, got[key].Value, want)
 		}
 	}
-	if n := len(got); n != len(leaves(reflect.TypeFor[httpx.ServerConfig](), "server")) {
-		t.Errorf("%d settings, want one per key of the server section", n)
+	for _, key := range leaves(reflect.TypeFor[httpx.ServerConfig](), "server") {
+		if _, ok := got[key]; !ok {
+			t.Errorf("no setting for %s: want one per key of the server section", key)
+		}
 	}
 }
 

@@ -26,6 +26,12 @@ type workload struct {
 	file       string
 	grace      setting
 	containers []container
+	// replicas is spec.replicas (1 when not written), written at
+	// replicasLine; hpa names the HorizontalPodAutoscaler that scales the
+	// workload, if any among the linted files.
+	replicas     int
+	replicasLine int
+	hpa          string
 }
 
 type container struct {
@@ -58,12 +64,18 @@ var podSpecs = map[string][]string{
 	"CronJob":     {"spec", "jobTemplate", "spec", "template", "spec"},
 }
 
-// readKubernetes returns the workloads of a manifest file; other kinds
-// of object are skipped.
-func readKubernetes(file string, docs []*yaml.Node) ([]workload, []Finding) {
+// readKubernetes returns the workloads of a manifest file and the
+// HorizontalPodAutoscalers' targets (to the HPA's name); other kinds of
+// object are skipped.
+func readKubernetes(file string, docs []*yaml.Node) ([]workload, map[string]string, []Finding) {
 	r := &reader{file: file}
 	var out []workload
+	hpas := map[string]string{}
 	for _, d := range docs {
+		if target, name := hpaTarget(file, d); target != "" {
+			hpas[target] = name
+			continue
+		}
 		kind := scalar(get(d, "kind"))
 		keys, ok := podSpecs[kind]
 		if !ok {
@@ -76,12 +88,13 @@ func readKubernetes(file string, docs []*yaml.Node) ([]workload, []Finding) {
 			file:  file,
 			grace: r.read(d, "", append(keys[:len(keys):len(keys)], "terminationGracePeriodSeconds"), time.Second, kubeGrace, kubeDefaults),
 		}
+		w.readReplicas(d)
 		for i, c := range items(get(spec, "containers")) {
 			w.containers = append(w.containers, r.container(c, fmt.Sprintf("%s.containers[%d]", path, i)))
 		}
 		out = append(out, w)
 	}
-	return out, r.findings
+	return out, hpas, r.findings
 }
 
 // sleepCommand finds "sleep N" in a preStop exec command.

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"maps"
 	"time"
 
 	"github.com/harden-go/harden/tlsx"
@@ -11,8 +12,8 @@ import (
 // ticket keys) that cannot be read. Without it those problems are left
 // out, since the paths usually exist only where the service runs; files
 // that can be read are checked either way.
-func WithTLSFiles() Option {
-	return optionFunc(func(o *options) { o.tlsFiles = true })
+func WithTLSFiles() LintOption {
+	return lintOption(func(o *options) { o.tlsFiles = true })
 }
 
 // Lint reads each document, tells its kind from its content, and returns
@@ -22,13 +23,14 @@ func WithTLSFiles() Option {
 // of any service config) and Kubernetes workload among docs; and the
 // client rules between each service's client and the server of every
 // other service config. The package documentation lists the rules.
-func Lint(docs []Document, opts ...Option) []Finding {
+func Lint(docs []Document, opts ...LintOption) []Finding {
 	o := newOptions(opts)
 	var (
 		findings  []Finding
 		services  []*File
 		hops      []hop
 		workloads []workload
+		hpas      = map[string]string{}
 		static    bool
 	)
 	for _, doc := range docs {
@@ -41,7 +43,7 @@ func Lint(docs []Document, opts ...Option) []Finding {
 		var fs []Finding
 		switch kind {
 		case KindService:
-			f, err := Parse(doc.Name, doc.Data, opts...)
+			f, err := parse(doc.Name, doc.Data, o)
 			if err != nil {
 				findings = append(findings, loadFindings(err)...)
 				continue
@@ -51,8 +53,10 @@ func Lint(docs []Document, opts ...Option) []Finding {
 			findings = append(findings, validate(f, o)...)
 		case KindKubernetes:
 			var ws []workload
-			ws, fs = readKubernetes(doc.Name, nodes)
+			var hs map[string]string
+			ws, hs, fs = readKubernetes(doc.Name, nodes)
 			workloads = append(workloads, ws...)
+			maps.Copy(hpas, hs)
 		case KindTraefikStatic, KindTraefikDynamic:
 			static = static || kind == KindTraefikStatic
 			var hs []hop
@@ -68,6 +72,7 @@ func Lint(docs []Document, opts ...Option) []Finding {
 		}
 		findings = append(findings, fs...)
 	}
+	scaleWorkloads(workloads, hpas)
 	for _, f := range services {
 		for _, callee := range services {
 			if f.Service.Client != nil && callee != f && callee.Service.Server != nil {

@@ -79,6 +79,11 @@ func TestEachRuleFires(t *testing.T) {
 			file: "svc.yaml", key: "server.timeouts.upstream_idle", line: 2, words: []string{"60s", "90s"}},
 		{rule: RuleCopyMatches, docs: []string{"server:\n  shutdown: {termination_grace: 60s}\n", deployment("", "")},
 			file: "svc.yaml", key: "server.shutdown.termination_grace", line: 2, words: []string{"60s", "30s"}},
+		{rule: RuleConnectionAgeReplicas, docs: []string{"server:\n  limits: {max_connection_age: -1s}\n", strings.Replace(deployment("", ""), "spec:\n", "spec:\n  replicas: 3\n", 1)},
+			file: "svc.yaml", key: "server.limits.max_connection_age", line: 2, words: []string{"Deployment/api", "replicas 3 (other.yaml:5)", "5m"}},
+		{rule: RuleConnectionAgeReplicas, docs: []string{"server:\n  limits: {max_connection_age: -1s}\n", deployment("", ""),
+			"apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: api}\nspec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: api}\n"},
+			file: "svc.yaml", key: "server.limits.max_connection_age", line: 2, words: []string{"HorizontalPodAutoscaler/api (third.yaml:2)"}},
 		{rule: RuleUnknownKind, docs: []string{"server: {}\n", "hello: world\n"}, file: "other.yaml"},
 		{rule: RuleUnknownKey, docs: []string{"server:\n  idle: 1s\n"}, file: "svc.yaml", key: "server.idle", line: 2},
 		{rule: RuleDuplicateKey, docs: []string{"server: {}\nserver: {}\n"}, file: "svc.yaml", key: "server", line: 2},
@@ -135,7 +140,7 @@ func TestEachRuleFires(t *testing.T) {
 	}
 	for _, rule := range []string{RuleSyntax, RuleUnknownKey, RuleDuplicateKey, RuleType, RuleAlias, RuleRange, RuleUnknownKind,
 		RuleIdleAboveUpstream, RuleAttemptAboveHandler, RuleShutdownInGrace, RuleReadinessInDrain, RuleProbeReachesAdmin,
-		RuleContainerFound, RuleCopyMatches, RuleBodyWithinProxyRead} {
+		RuleContainerFound, RuleCopyMatches, RuleBodyWithinProxyRead, RuleConnectionAgeReplicas} {
 		if !covered[rule] {
 			t.Errorf("rule %s has no case", rule)
 		}
@@ -239,6 +244,39 @@ func TestTLSFiles(t *testing.T) {
 	}
 }
 
+// Lint loads each service config with the environment of WithEnviron.
+func TestLintEnviron(t *testing.T) {
+	doc := []Document{{Name: "svc.yaml", Data: []byte("server: {}\n")}}
+	fs := Lint(doc, WithEnviron([]string{"HARDEN_SERVER_TIMEOUTS_IDLE=forever"}))
+	if len(fs) != 1 || fs[0].Key != "server.timeouts.idle" {
+		t.Fatalf("HARDEN_SERVER_TIMEOUTS_IDLE=forever:%s", dump(fs))
+	}
+}
+
+// TestOptionsOnlyFitTheirFunction proves that an option a function would
+// ignore does not compile there.
+func TestOptionsOnlyFitTheirFunction(t *testing.T) {
+	type fits struct{ load, lint bool }
+	tests := []struct {
+		name string
+		opt  any
+		want fits
+	}{
+		{"WithEnviron", WithEnviron(nil), fits{load: true, lint: true}},
+		{"WithTLSFiles", WithTLSFiles(), fits{lint: true}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var got fits
+			_, got.load = tc.opt.(LoadOption) // Load, Parse
+			_, got.lint = tc.opt.(LintOption)
+			if got != tc.want {
+				t.Errorf("fits %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
 // FuzzLint feeds arbitrary files of each kind to Lint beside a server
 // config: it must never panic, and every finding names a rule, a
 // severity and a file.
@@ -256,4 +294,18 @@ func FuzzLint(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Several replicas with harden's default connection age, or one replica
+// with the age off, give no connection-age-replicas finding.
+func TestConnectionAgeReplicasQuiet(t *testing.T) {
+	three := strings.Replace(deployment("", ""), "spec:\n", "spec:\n  replicas: 3\n", 1)
+	for _, docs := range [][]Document{
+		{{Name: "svc.yaml", Data: []byte("server: {}\n")}, {Name: "deployment.yaml", Data: []byte(three)}},
+		{{Name: "svc.yaml", Data: []byte("server:\n  limits: {max_connection_age: -1s}\n")}, {Name: "deployment.yaml", Data: []byte(deployment("", ""))}},
+	} {
+		if fs := Lint(docs, WithEnviron(nil)); len(fs) != 0 {
+			t.Errorf("findings:%s", dump(fs))
+		}
+	}
 }

@@ -85,28 +85,46 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// Option configures [Load] and [Parse].
-type Option interface{ apply(*options) }
+// LintOption configures [Lint].
+type LintOption interface{ apply(*options) }
+
+// LoadOption configures [Load] and [Parse], and [Lint], which loads every
+// service config it is given. Each function has its own option type, so
+// that an option it would ignore does not compile: [WithTLSFiles] is a
+// LintOption only.
+type LoadOption interface {
+	LintOption
+	load()
+}
 
 type options struct {
 	environ  []string
 	tlsFiles bool
 }
 
-type optionFunc func(*options)
+// loadOption is an option of every function, lintOption one of Lint
+// only.
+type (
+	loadOption func(*options)
+	lintOption func(*options)
+)
 
-func (f optionFunc) apply(o *options) { f(o) }
+func (f loadOption) apply(o *options) { f(o) }
+func (loadOption) load()              {}
+func (f lintOption) apply(o *options) { f(o) }
 
 // WithEnviron replaces the process environment (os.Environ) as the
 // source of overrides; each entry is "NAME=value".
-func WithEnviron(environ []string) Option {
-	return optionFunc(func(o *options) { o.environ = environ })
+func WithEnviron(environ []string) LoadOption {
+	return loadOption(func(o *options) { o.environ = environ })
 }
 
-func newOptions(opts []Option) options {
+func newOptions[O LintOption](opts []O) options {
 	o := options{environ: os.Environ()}
 	for _, opt := range opts {
-		opt.apply(&o)
+		if any(opt) != nil {
+			opt.apply(&o)
+		}
 	}
 	return o
 }
@@ -118,7 +136,7 @@ const maxFileBytes = 4 << 20
 // Load reads the whole-service config file at path, applies environment
 // overrides and decodes it strictly; see [Parse]. It does not validate the
 // sections: [Lint] does, along with the cross-tier rules.
-func Load(path string, opts ...Option) (*File, error) {
+func Load(path string, opts ...LoadOption) (*File, error) {
 	data, err := readFile(path)
 	if err != nil {
 		return nil, err
@@ -149,8 +167,11 @@ func readFile(path string) ([]byte, error) {
 // error. Environment variables override values as the package
 // documentation describes. Every problem is returned at once, joined with
 // errors.Join, each an *[Error] with its position and key path.
-func Parse(name string, data []byte, opts ...Option) (*File, error) {
-	o := newOptions(opts)
+func Parse(name string, data []byte, opts ...LoadOption) (*File, error) {
+	return parse(name, data, newOptions(opts))
+}
+
+func parse(name string, data []byte, o options) (*File, error) {
 	root, err := parseDocument(name, data)
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -100,7 +101,7 @@ func TestParseOneChangedField(t *testing.T) {
 	}
 	want := httpx.ServerConfig{}
 	want.Timeouts.Handler = time.Minute
-	if *f.Service.Server != want {
+	if !reflect.DeepEqual(*f.Service.Server, want) {
 		t.Fatalf("Service.Server = %+v, want %+v", *f.Service.Server, want)
 	}
 	if src, ok := f.Source("server.timeouts.handler"); !ok || src.Line != 3 || src.Column != 5 {

@@ -46,6 +46,7 @@ func checkClientHop(f *File, h hop) []Finding {
 type serverView struct {
 	f                              *File
 	idle, handler, drain, shutdown setting
+	age                            setting // server.limits.max_connection_age
 	port, adminPort                int
 	adminLoopback                  bool
 	// maxBody and minRate are the effective body limits, known when the
@@ -75,6 +76,7 @@ func newServerView(f *File) serverView {
 		handler:  f.setting("server.timeouts.handler", or(c.Timeouts.Handler, d.Timeouts.Handler)),
 		drain:    f.setting("server.shutdown.drain_delay", max(or(c.Shutdown.DrainDelay, d.Shutdown.DrainDelay), 0)),
 		shutdown: f.setting("server.shutdown.timeout", or(c.Shutdown.Timeout, d.Shutdown.Timeout)),
+		age:      f.setting("server.limits.max_connection_age", or(c.Limits.MaxConnectionAge, d.Limits.MaxConnectionAge)),
 		port:     port(addr),
 	}
 	if srv, err := httpx.NewServer(c, http.NotFoundHandler()); err == nil {
@@ -199,6 +201,7 @@ func (v serverView) checkWorkload(w workload) []Finding {
 				fmt.Sprintf("raise %s to at least %s, or probe more often (such as periodSeconds 5, failureThreshold 2)", v.drain.key, seconds(fail))))
 		}
 	}
+	out = append(out, v.checkReplicas(w)...)
 	for _, p := range c.probes {
 		if p.port != 0 && p.port == v.adminPort && v.adminLoopback {
 			out = append(out, Finding{Rule: RuleProbeReachesAdmin, Severity: SeverityError, File: w.file, Line: p.line, Key: p.path,

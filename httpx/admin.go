@@ -110,8 +110,16 @@ func (a *AdminServer) Addr() net.Addr {
 	return nil
 }
 
-// Serve serves the admin endpoints on l until Shutdown.
+// Serve serves the admin endpoints on l until Shutdown. Like
+// [NewAdminServer] for admin.addr, it refuses (and closes) a listener
+// reachable from other hosts, anything but a loopback TCP address or a
+// Unix socket, unless admin.expose is set (rule admin-loopback).
 func (a *AdminServer) Serve(l net.Listener) error {
+	if !a.cfg.Expose && !isLoopbackAddr(l.Addr()) {
+		_ = l.Close()
+		return &ConfigError{Field: "server.admin.addr", Rule: RuleAdminLoopback, Reason: fmt.Sprintf(
+			"the listener's address %s is beyond loopback, exposing pprof and health endpoints; listen on 127.0.0.1 or set admin.expose: true to say so on purpose", l.Addr())}
+	}
 	addr := l.Addr()
 	a.addr.CompareAndSwap(nil, &addr)
 	a.log.Info("admin serving", zap.Stringer("addr", addr))

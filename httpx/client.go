@@ -1,7 +1,6 @@
 package httpx
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -30,6 +29,9 @@ var ErrTooManyRedirects = errors.New("httpx: too many redirects")
 //     attempt and renewing rejected credentials once;
 //   - one OpenTelemetry client span per attempt, under the caller's span,
 //     with the trace context injected;
+//   - the retirement of pooled connections older than
+//     cfg.Pool.MaxConnectionLifetime, so that new connections resolve the
+//     host's name again (see "Connection lifetime" in the package doc);
 //   - the transport of [NewTransport], or the one of [WithBaseTransport].
 //
 // The client's Timeout is cfg.Timeouts.Total, and its redirect policy
@@ -41,7 +43,8 @@ var ErrTooManyRedirects = errors.New("httpx: too many redirects")
 //
 // The logger of [WithLogger] records each retry decision at debug level
 // and the TLS source's reloads. Errors are *url.Error values, as
-// net/http returns them, which carry the request's URL with its query.
+// net/http returns them, whose URL keeps the query and fragment: pass
+// them through [retry.RedactError] before logging or returning them.
 // [http.Client.CloseIdleConnections] reaches the transport.
 func NewClient(cfg ClientConfig, opts ...ClientOption) (*http.Client, error) {
 	o := newClientOptions(opts)
@@ -60,7 +63,7 @@ func NewClient(cfg ClientConfig, opts ...ClientOption) (*http.Client, error) {
 		base = tr
 	}
 	c := cfg.withDefaults()
-	traced := middleware.TraceTransport(base, o.middleware()...)
+	traced := middleware.TraceTransport(withLifetime(base, c.Pool.MaxConnectionLifetime), o.middleware()...)
 	rt, err := retry.NewTransport(traced, cfg.Retry,
 		retry.WithAuthenticator(o.auth), retry.WithLogger(o.transport.logger), retry.WithMeterProvider(o.mp))
 	if err != nil {
@@ -82,37 +85,6 @@ type stack struct {
 }
 
 var _ http.RoundTripper = (*stack)(nil)
-
-// RoundTrip sends req through the chain. An error caused by a timeout
-// anywhere below reports Timeout() itself, so that *url.Error.Timeout,
-// which asks only the error it wraps, sees it through retry.Error.
-func (s *stack) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := s.RoundTripper.RoundTrip(req)
-	if err != nil && isTimeout(err) {
-		err = timeoutError{err}
-	}
-	return resp, err
-}
-
-// isTimeout reports whether an error in err's chain says it is a
-// timeout. (Apart from RoundTrip, so that the success path does not
-// allocate the target errors.As needs.)
-func isTimeout(err error) bool {
-	var te interface{ Timeout() bool }
-	return errors.As(err, &te) && te.Timeout()
-}
-
-// timeoutError marks a failure caused by a timeout, as net/http's own
-// timeout errors do: Timeout reports true and errors.Is matches
-// context.DeadlineExceeded.
-type timeoutError struct{ err error }
-
-func (e timeoutError) Error() string   { return e.err.Error() }
-func (e timeoutError) Unwrap() error   { return e.err }
-func (e timeoutError) Timeout() bool   { return true }
-func (e timeoutError) Temporary() bool { return true }
-
-func (e timeoutError) Is(target error) bool { return target == context.DeadlineExceeded }
 
 // CloseIdleConnections closes the idle connections of the base transport.
 func (s *stack) CloseIdleConnections() {

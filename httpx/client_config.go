@@ -121,6 +121,15 @@ type ClientPool struct {
 	// MaxIdlePerHost. Zero or negative: no cap, the default: the server's
 	// own connection limits and the retry budget bound the load.
 	MaxPerHost int `yaml:"max_per_host" json:"max_per_host"`
+
+	// MaxConnectionLifetime retires a pooled connection once it is this
+	// old: it takes no request after that and is closed as soon as none
+	// uses it, so the next request dials and resolves the host's name
+	// again, reaching replicas a headless Service or DNS added since (see
+	// "Connection lifetime" in the package doc for HTTP/2's limits).
+	// Enforced by [NewClient]. Zero: 5m. Negative: connections are kept
+	// until idle or closed by the server.
+	MaxConnectionLifetime time.Duration `yaml:"max_connection_lifetime" json:"max_connection_lifetime"`
 }
 
 // ClientHTTP2 configures HTTP/2, which the client attempts over TLS.
@@ -189,6 +198,7 @@ func (c ClientConfig) withDefaults() ClientConfig {
 	p := &c.Pool
 	setDefault(&p.MaxIdle, defaultClientMaxIdle)
 	setDefault(&p.MaxIdlePerHost, defaultClientMaxIdlePerHost)
+	setDefault(&p.MaxConnectionLifetime, defaultClientMaxConnLifetime)
 	setDefault(&c.HTTP2.PingAfter, defaultClientPingAfter)
 	setDefault(&c.HTTP2.PingTimeout, defaultClientPingTimeout)
 	setDefault(&c.MaxResponseHeaderBytes, defaultClientMaxHeaderBytes)

@@ -107,7 +107,9 @@ func WithAuthenticator(a retry.Authenticator) ClientOption {
 // WithBaseTransport puts rt under the client's stack instead of the
 // *http.Transport [NewTransport] would build: the client.timeouts dial,
 // tls_handshake, response_header, expect_continue and idle, the pool,
-// http2 and max_response_header_bytes are then rt's to enforce, and
+// http2 and max_response_header_bytes are then rt's to enforce (the
+// pool's max_connection_lifetime still applies to the connections rt
+// reports through net/http/httptrace), and
 // [NewClient] refuses a client.tls section or a [WithClientTLSSource],
 // since rt's TLS is its own. Use it to call through a test double or
 // another library's transport. Nil or absent: the transport of

@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/harden-go/harden/internal/blackhole"
+	"github.com/harden-go/harden/retry"
 	"github.com/harden-go/harden/tlsx/tlstest"
 )
 
@@ -489,4 +490,26 @@ func TestClientCarriesRequestIDAndTraceAcrossHops(t *testing.T) {
 			t.Errorf("attempt %d arrived with parent span %s, not one of the client spans of the caller's trace", i+1, p)
 		}
 	}
+}
+
+// A client's error names the URL with its query and fragment, as
+// net/http's does; retry.RedactError, which NewClient's documentation
+// points to, takes the token out.
+func TestClientErrorRedacted(t *testing.T) {
+	run(t, func(t *testing.T, m mode) {
+		ts, cfg := backend(t, m, http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic(http.ErrAbortHandler) }))
+		cfg.Retry.MaxAttempts = 1
+		cl := newTestClient(t, cfg)
+		resp, err := cl.Get(ts.URL + "/cb?token=s3cr3t#access_token=s3cr3t")
+		if err == nil {
+			resp.Body.Close()
+			t.Fatal("got a response, want an error")
+		}
+		if !strings.Contains(err.Error(), "s3cr3t") {
+			t.Fatalf("error %q already hides the token; the test shows nothing", err)
+		}
+		if red := retry.RedactError(err); strings.Contains(red.Error(), "s3cr3t") || !strings.Contains(red.Error(), "/cb?token=REDACTED#REDACTED") {
+			t.Errorf("RedactError = %q, want the URL with the token redacted", red)
+		}
+	})
 }

@@ -32,6 +32,15 @@ type ServerConfig struct {
 	// Addr is the TCP address Run listens on. Zero: ":8080".
 	Addr string `yaml:"addr" json:"addr"`
 
+	// ExposePprof lets the handler answer /debug/pprof/ on the public
+	// port. Off (the zero value), the server answers 404 to every path
+	// that cleans, unescapes or case-folds to /debug/pprof or below it,
+	// whatever handler it serves: importing net/http/pprof registers the
+	// profiles on http.DefaultServeMux, and a wrapped DefaultServeMux
+	// slips past the no-default-mux check. Profiles belong on the admin
+	// server.
+	ExposePprof bool `yaml:"expose_pprof" json:"expose_pprof"`
+
 	Timeouts ServerTimeouts `yaml:"timeouts" json:"timeouts"`
 	Limits   ServerLimits   `yaml:"limits" json:"limits"`
 	Shutdown ShutdownConfig `yaml:"shutdown" json:"shutdown"`
@@ -84,9 +93,13 @@ type ServerTimeouts struct {
 
 // ServerLimits bound what one client can make the server hold.
 type ServerLimits struct {
-	// MaxHeaderBytes bounds the request line plus header block. Larger
-	// requests are answered 431 problem+json (RFC 6585 section 5) and the
-	// connection is closed. Zero: 64KiB, far above any browser's cookies
+	// MaxHeaderBytes bounds the request line plus header block, counted
+	// as sent: over HTTP/1.x on plain TCP every byte, whitespace around
+	// values included; over HTTP/1.x on TLS the lines as parsed, without
+	// that whitespace (net/http's own byte count still stops blocks of
+	// twice the limit); over HTTP/2 each field's name and value plus 32
+	// bytes (RFC 9113 section 6.5.2). Larger requests are answered 431
+	// problem+json (RFC 6585 section 5) and the connection is closed. Zero: 64KiB, far above any browser's cookies
 	// yet 16 times below net/http's 1MiB default; nginx's default
 	// large_client_header_buffers is 4 x 8KiB. Negative: net/http's 1MiB
 	// default with its plain-text 431.
@@ -119,8 +132,8 @@ type ServerLimits struct {
 	// one slow burst is forgiven. Zero: 10s, as mod_reqtimeout measures.
 	BodyRateWindow time.Duration `yaml:"body_rate_window" json:"body_rate_window"`
 
-	// MaxConnections caps open connections; beyond it new connections
-	// are closed at once so the load balancer can try another backend.
+	// MaxConnections caps the server's open connections, across all its
+	// listeners; beyond it new connections are closed at once so the load balancer can try another backend.
 	// Each connection costs one file descriptor, so the cap must stay
 	// below the open-file limit (rule fd-budget) or accept(2) starts
 	// failing with EMFILE for everything, logs and outbound calls
@@ -137,11 +150,96 @@ type ServerLimits struct {
 	// its few addresses: raise it above MaxConnections divided by their
 	// number, or disable it. Negative: no per-address cap.
 	MaxConnectionsPerIP int `yaml:"max_connections_per_ip" json:"max_connections_per_ip"`
+
+	// MaxConnectionAge retires a keep-alive connection once it is this
+	// old (±10% jitter): its next response carries Connection: close
+	// (HTTP/2: a graceful GOAWAY) and it is closed as soon as it is idle,
+	// so clients reconnect and a load balancer or Service spreads them
+	// over replicas added since (see "Connection age" in the package
+	// doc). Zero: 5m. Negative: connections live until idle or closed by
+	// the client.
+	MaxConnectionAge time.Duration `yaml:"max_connection_age" json:"max_connection_age"`
+
+	// MaxConnectionAgeGrace is how long a connection past its age may
+	// keep serving the requests in flight before it is closed under them.
+	// Zero: timeouts.write, the longest a response may take anyway (no
+	// bound when that is disabled). Negative: no bound.
+	MaxConnectionAgeGrace time.Duration `yaml:"max_connection_age_grace" json:"max_connection_age_grace"`
+
+	// WriteStallTimeout ends a connection whose response write makes no
+	// progress for this long: the client stopped reading (nginx's
+	// send_timeout). It is also HTTP/2's WriteByteTimeout, so the two
+	// protocols share one setting. A connection ended this way, or by the
+	// write deadline, is reset rather than closed, so the kernel frees
+	// the unsent response at once instead of holding it in FIN-WAIT-1.
+	// Zero: 10s, the same patience as body_stall_timeout for the other
+	// direction. Negative: no stall check.
+	WriteStallTimeout time.Duration `yaml:"write_stall_timeout" json:"write_stall_timeout"`
+
+	// MinWriteRate is the rate a response must average while its writes
+	// wait on the client, over each WriteRateWindow of waiting, so a
+	// client that reads a few bytes at a time (slowhttptest -X) is
+	// dropped long before the write deadline. Time the handler spends
+	// between writes does not count, so slow event streams are safe.
+	// Zero: 1KiB/s, the floor of min_body_rate. Negative: disabled.
+	MinWriteRate Rate `yaml:"min_write_rate" json:"min_write_rate"`
+
+	// WriteRateWindow is the waiting time over which MinWriteRate is
+	// measured. Zero: 10s, as body_rate_window.
+	WriteRateWindow time.Duration `yaml:"write_rate_window" json:"write_rate_window"`
+
+	// LingerTimeout is how long the server keeps reading and discarding
+	// a request body it refused (413, 408, 431, 503) before closing the
+	// connection, after a half-close: closing on unread data resets the
+	// connection, and the reset discards the refusal from the client's
+	// receive buffer, so the client would see "connection reset by peer"
+	// instead of the answer. Zero: 5s, nginx's lingering_timeout.
+	// Negative: close at once.
+	LingerTimeout time.Duration `yaml:"linger_timeout" json:"linger_timeout"`
+
+	// LingerMaxBytes bounds what one lingering close reads, so a client
+	// that sends forever costs bounded bandwidth as well as time. A
+	// client reads the refusal concurrently with its writes, but Go's
+	// transport gives up on the first write error even when the answer
+	// has arrived, so the bound must cover what a fast client sends before
+	// its reader runs. Zero: 16MiB, twice the 8MiB body of the test that
+	// motivates it and a tenth of a second at 1Gbit/s. Must not be
+	// negative.
+	LingerMaxBytes Bytes `yaml:"linger_max_bytes" json:"linger_max_bytes"`
+
+	// MemoryLimitRatio is the share of the container's memory limit
+	// (cgroup v2 or v1) that Run gives the Go runtime as its soft memory
+	// limit when GOMEMLIMIT is unset, so the garbage collector works
+	// harder near the limit instead of the OOM killer ending the
+	// process. Zero: 0.9, automemlimit's default, leaving a tenth for
+	// memory outside the Go heap. Negative: leave the runtime alone.
+	// Above 1 is refused (rule range).
+	MemoryLimitRatio float64 `yaml:"memory_limit_ratio" json:"memory_limit_ratio"`
+
+	// Concurrency bounds the requests served at once and sheds the rest
+	// with 503 problem+json and Retry-After, adaptively by default (see
+	// limits.ConcurrencyConfig for each key and its default). A request
+	// that waited in the backlog and then timed out must still get its
+	// 503 before timeouts.write, so backlog_timeout may take at most half
+	// of the grace between timeouts.handler and timeouts.write (rule
+	// backlog-within-write); zero derives it as 1s
+	// (LifoBlockingLimiter's maxBacklogTimeout) or that half when smaller.
+	Concurrency limits.ConcurrencyConfig `yaml:"concurrency" json:"concurrency"`
 }
 
-// listener returns the connection caps for limits.NewListener.
+// listener returns the connection caps and guards for limits.NewListener.
 func (l ServerLimits) listener() limits.ListenerConfig {
-	return limits.ListenerConfig{Max: l.MaxConnections, MaxPerIP: l.MaxConnectionsPerIP}
+	return limits.ListenerConfig{
+		Max:      l.MaxConnections,
+		MaxPerIP: l.MaxConnectionsPerIP,
+		Conn: limits.ConnConfig{
+			WriteStallTimeout: l.WriteStallTimeout,
+			MinWriteRate:      int64(l.MinWriteRate),
+			WriteRateWindow:   l.WriteRateWindow,
+			LingerTimeout:     l.LingerTimeout,
+			LingerMaxBytes:    int64(l.LingerMaxBytes),
+		},
+	}
 }
 
 // ShutdownConfig orders a graceful stop (see [Server.Shutdown]).
@@ -157,6 +255,8 @@ type ShutdownConfig struct {
 	// closes; connections still busy then are force-closed. Zero: 15s, so
 	// DrainDelay + Timeout stays inside Kubernetes' default
 	// terminationGracePeriodSeconds of 30s with a margin before SIGKILL.
+	// Negative: refused (rule range), whatever DrainDelay says; it would
+	// cut every in-flight request.
 	Timeout time.Duration `yaml:"timeout" json:"timeout"`
 
 	// TerminationGrace is the platform's grace period between SIGTERM and
@@ -201,6 +301,11 @@ const (
 	defaultMaxBodyBytes     = 1 * MiB
 	defaultBodyStall        = 10 * time.Second
 	defaultBodyRateWindow   = 10 * time.Second
+	defaultWriteStall       = 10 * time.Second
+	defaultWriteRateWindow  = 10 * time.Second
+	defaultLingerTimeout    = 5 * time.Second
+	defaultLingerMaxBytes   = 16 * MiB
+	defaultBacklogTimeout   = time.Second
 	minBodyRate             = Rate(KiB)
 	defaultDrainDelay       = 10 * time.Second
 	defaultShutdownTimeout  = 15 * time.Second
@@ -240,11 +345,25 @@ func (c ServerConfig) withDefaults() ServerConfig {
 	setDefault(&l.MaxBodyBytes, defaultMaxBodyBytes)
 	setDefault(&l.BodyStallTimeout, defaultBodyStall)
 	setDefault(&l.BodyRateWindow, defaultBodyRateWindow)
+	setDefault(&l.WriteStallTimeout, defaultWriteStall)
+	setDefault(&l.MinWriteRate, minBodyRate)
+	setDefault(&l.WriteRateWindow, defaultWriteRateWindow)
+	setDefault(&l.LingerTimeout, defaultLingerTimeout)
+	setDefault(&l.LingerMaxBytes, defaultLingerMaxBytes)
+	if c := &l.Concurrency; c.BacklogTimeout == 0 && t.Handler > 0 && t.Write > t.Handler {
+		c.BacklogTimeout = min(defaultBacklogTimeout, (t.Write-t.Handler)/2)
+	}
+	l.Concurrency = l.Concurrency.WithDefaults()
+	setDefault(&l.MemoryLimitRatio, limits.DefaultMemoryLimitRatio)
 	if l.MinBodyRate == 0 {
 		l.MinBodyRate = deriveMinBodyRate(l.MaxBodyBytes, t.Handler)
 	}
 	if l.MaxConnections == 0 {
 		l.MaxConnections = deriveMaxConnections(openFileLimit())
+	}
+	setDefault(&l.MaxConnectionAge, defaultMaxConnectionAge)
+	if l.MaxConnectionAgeGrace == 0 {
+		l.MaxConnectionAgeGrace = t.Write // negative when disabled: no bound
 	}
 	if l.MaxConnectionsPerIP == 0 {
 		l.MaxConnectionsPerIP = -1
@@ -314,4 +433,15 @@ func isLoopbackHost(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// isLoopbackAddr reports whether a listener's address is reachable from
+// this host only: TCP on a loopback address, or a Unix socket.
+func isLoopbackAddr(a net.Addr) bool {
+	switch a.Network() {
+	case "unix", "unixpacket":
+		return true
+	}
+	host, _, err := net.SplitHostPort(a.String())
+	return err == nil && isLoopbackHost(host)
 }

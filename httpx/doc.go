@@ -26,6 +26,7 @@
 //	fd-budget              max_connections stays below the open-file limit
 //	no-default-mux         the handler is not http.DefaultServeMux
 //	admin-loopback         the admin listener binds loopback unless exposed
+//	backlog-within-write   a request that waited for a slot still gets its 503
 //
 // # Request path
 //
@@ -35,18 +36,85 @@
 // timeouts, with the header size check (431) as its guard, and, outside
 // it, a drain marker. Every answer harden gives itself is
 // application/problem+json (RFC 9457). The listener is capped at
-// limits.max_connections.
+// limits.max_connections; its connections drop clients that stop reading
+// a response (limits.write_stall_timeout and limits.min_write_rate, over
+// HTTP/1.1 and HTTP/2) with a reset, and after refusing a request body
+// they keep reading it for limits.linger_timeout so the client reads the
+// refusal rather than a reset.
 //
 // # Lifecycle
 //
-// [Server.Run] listens and serves until its context ends, then
+// [Server.Run] sets the Go runtime's memory limit to a share of the
+// container's (limits.memory_limit_ratio) and logs it with GOMAXPROCS
+// once, then listens and serves until its context ends, then
 // [Server.Shutdown] drains: readiness turns 503, new connections are still
-// served for shutdown.drain_delay, in-flight requests get shutdown.timeout,
-// and the rest are force-closed. [NewAdminServer] serves /livez, /readyz
-// (tied to the drain) and /debug/pprof on a separate loopback listener.
+// served for shutdown.drain_delay, HTTP/1.x answers carry Connection:
+// close and keep-alive connections left idle for half the delay are
+// closed while the server still accepts (a request sent on a connection
+// just as the listener closes is lost, and net/http never retries a POST
+// it has written), in-flight requests get shutdown.timeout, and the rest
+// are force-closed. [NewAdminServer] serves /livez, /readyz
+// (tied to the drain) and /debug/pprof on a separate loopback listener;
+// the public server answers 404 there, whatever handler it serves, unless
+// server.expose_pprof says otherwise.
 //
 // [Server.HTTPServer] returns the underlying *http.Server for everything
 // harden does not wrap.
+//
+// # Connection age
+//
+// Keep-alive pins traffic: after a scale-out, the connections that clients,
+// L4 load balancers and kube-proxy opened before it stay on the old
+// replicas, which overload while the new ones idle. gRPC bounds a
+// connection's life with MaxConnectionAge and Envoy with
+// max_connection_duration; net/http has no such knob. A server retires
+// each connection after server.limits.max_connection_age, drawn ±10% per
+// connection so replicas started together do not reconnect in step (the
+// jitter gRPC's gRFC A9 specifies). gRPC leaves the age infinite by
+// default; harden's 5m is the Kubernetes HorizontalPodAutoscaler's default
+// scale-down stabilization window, so a scale-out is spread over the new
+// replicas within the time the autoscaler itself waits, at the cost of
+// one reconnection (and TLS handshake) per connection every 5 minutes.
+//
+// A request that starts on an aged connection is answered with
+// Connection: close. On HTTP/1.1 the connection closes after that
+// response; on HTTP/2 net/http's server turns the header into a graceful
+// GOAWAY (h2_bundle.go, "respect Connection: close"), the client opens a
+// new connection for its next request and the streams in flight finish.
+// An aged HTTP/1.1 connection that is idle is closed at once (Go's client
+// resends a request that finds its reused connection closed before
+// writing anything, as it must for server.timeouts.idle). An aged HTTP/2
+// connection that is idle is left to the GOAWAY of its next request or to
+// the idle timeout's: closing it without a GOAWAY could fail a request
+// the client is sending on it. Requests still running
+// max_connection_age_grace after the age are cut with their connection.
+// An age far below a second is a reconnection storm: on HTTP/2 it sends a
+// GOAWAY on connections that have just opened, where, between Go 1.26's
+// own HTTP/2 client and server, a request racing the GOAWAY has been seen
+// to go unanswered until its timeout.
+//
+// # Connection lifetime
+//
+// The client-side twin: a Go client with a warm pool keeps talking to the
+// addresses it dialled, so a headless Service's or a DNS name's new
+// addresses never see its traffic (golang/go#23427; proposals for a
+// Transport lifetime: golang/go#43905, golang/go#54429). .NET's
+// SocketsHttpHandler.PooledConnectionLifetime is the same remedy.
+// [NewClient] retires a pooled connection after
+// client.pool.max_connection_lifetime: it learns each request's connection
+// from net/http/httptrace (so it works over any base RoundTripper that
+// reports GotConn), counts the requests using it until their bodies are
+// closed or read to the end, and closes an old connection as soon as none
+// does; the next request dials and resolves the name again.
+//
+// http.Transport offers no way to stop a pooled HTTP/2 connection from
+// taking new streams (the bundled http2 ClientConn's SetDoNotReuse is not
+// exported), so an HTTP/2 connection that always has a stream in flight
+// keeps taking them past its lifetime; the server's
+// max_connection_age, whose GOAWAY the client obeys, covers that case.
+// An HTTP/1.1 request that takes an old connection in the instant it is
+// closed is resent by net/http, since nothing was written; on HTTP/2 that
+// instant can fail the request.
 //
 // # Clients
 //

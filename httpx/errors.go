@@ -23,6 +23,7 @@ const (
 	RuleNoDefaultMux      = "no-default-mux"
 	RuleAdminLoopback     = "admin-loopback"
 	RuleHandlerRequired   = "handler-required"
+	RuleBacklogInWrite    = "backlog-within-write"
 )
 
 // problems collects ConfigErrors under a key prefix.

@@ -43,12 +43,6 @@ type HTTP2Config struct {
 	PingAfter   time.Duration `yaml:"ping_after" json:"ping_after"`
 	PingTimeout time.Duration `yaml:"ping_timeout" json:"ping_timeout"`
 
-	// WriteByteTimeout closes a connection on which no byte could be
-	// written for this long while data was waiting: a peer that stops
-	// reading (zero window, full TCP buffers) is dropped instead of
-	// holding a writer forever. Zero: 30s. Negative: none.
-	WriteByteTimeout time.Duration `yaml:"write_byte_timeout" json:"write_byte_timeout"`
-
 	// Cleartext also serves HTTP/2 without TLS (h2c, prior knowledge),
 	// for servers behind a proxy that speaks h2c to its backends. Off by
 	// default: cleartext HTTP/2 on a public port carries the protocol's
@@ -67,7 +61,6 @@ const (
 	defaultConnectionWindow     = 1 * MiB    // Envoy edge
 	defaultPingAfter            = 30 * time.Second
 	defaultPingTimeout          = 15 * time.Second // net/http's default
-	defaultWriteByteTimeout     = 30 * time.Second
 )
 
 func (h HTTP2Config) withDefaults() HTTP2Config {
@@ -77,7 +70,6 @@ func (h HTTP2Config) withDefaults() HTTP2Config {
 	setDefault(&h.ConnectionWindow, defaultConnectionWindow)
 	setDefault(&h.PingAfter, defaultPingAfter)
 	setDefault(&h.PingTimeout, defaultPingTimeout)
-	setDefault(&h.WriteByteTimeout, defaultWriteByteTimeout)
 	return h
 }
 
@@ -103,8 +95,10 @@ func (h HTTP2Config) validate(p *problems) {
 	}
 }
 
-// apply sets hs's HTTP/2 settings and protocols from h.
-func (h HTTP2Config) apply(hs *http.Server) {
+// apply sets hs's HTTP/2 settings and protocols from h. A peer that
+// stops reading is dropped after writeStall, limits.write_stall_timeout,
+// the same setting as HTTP/1.x's.
+func (h HTTP2Config) apply(hs *http.Server, writeStall time.Duration) {
 	hs.HTTP2 = &http.HTTP2Config{
 		MaxConcurrentStreams:          h.MaxConcurrentStreams,
 		MaxReadFrameSize:              int(h.MaxReadFrameSize),
@@ -112,7 +106,7 @@ func (h HTTP2Config) apply(hs *http.Server) {
 		MaxReceiveBufferPerConnection: int(h.ConnectionWindow),
 		SendPingTimeout:               max(h.PingAfter, 0),
 		PingTimeout:                   h.PingTimeout,
-		WriteByteTimeout:              max(h.WriteByteTimeout, 0),
+		WriteByteTimeout:              max(writeStall, 0),
 	}
 	var p http.Protocols
 	p.SetHTTP1(true)

@@ -64,8 +64,8 @@ type telemetry struct {
 }
 
 // middleware returns the options of a request chain's telemetry.
-func (t telemetry) middleware() []middleware.Option {
-	return []middleware.Option{
+func (t telemetry) middleware() []middleware.TraceOption {
+	return []middleware.TraceOption{
 		middleware.WithTracerProvider(t.tp),
 		middleware.WithMeterProvider(t.mp),
 		middleware.WithPropagators(t.prop),

@@ -25,8 +25,12 @@ type Server struct {
 	hs  *http.Server
 	log *zap.Logger
 
-	mwOpts    []middleware.Option // telemetry of the request chain
-	tlsSource *tlsx.ServerSource  // set by WithTLSSource
+	mwOpts    []middleware.TraceOption // telemetry of the request chain
+	tlsSource *tlsx.ServerSource       // set by WithTLSSource
+
+	tls     *tls.Config        // set by WithTLSConfig or WithTLSSource
+	conns   *limits.ConnBudget // shared by every listener; nil without caps
+	tracked *connTracker       // HTTP/1 connections closed early in the drain
 
 	draining     atomic.Bool
 	shutdownOnce sync.Once
@@ -34,6 +38,8 @@ type Server struct {
 	done         chan struct{}
 
 	addr atomic.Pointer[net.Addr]
+
+	ages *connAges // nil when limits.max_connection_age is disabled
 }
 
 var _ Readiness = (*Server)(nil)
@@ -43,14 +49,18 @@ var _ Readiness = (*Server)(nil)
 // http.DefaultServeMux: importing net/http/pprof or expvar registers
 // profiling and memory endpoints on it as a side effect, so serving it on
 // a public port publishes them (rule no-default-mux). Profiles belong on
-// the admin listener ([NewAdminServer]).
+// the admin listener ([NewAdminServer]); since a DefaultServeMux wrapped
+// in middleware passes that check, the server also answers 404 on
+// /debug/pprof and below, whatever the handler, unless server.expose_pprof
+// says otherwise ([ServerConfig.ExposePprof]): that guard wraps h itself.
 //
 // Around h the server installs, outermost first: the drain marker, then
 // middleware.Default's chain: the request ID, the trace (otelhttp, on the
 // providers of [WithTracerProvider], [WithMeterProvider] and
 // [WithPropagators]), the access log (to the logger of [WithLogger]),
-// panic recovery (500), the header size check (431), the handler timeout
-// (503), the body size limit (413) and the body progress guard (408).
+// panic recovery (500), the header size check (431), the concurrency
+// limit (503 with Retry-After), the handler timeout (503), the body size
+// limit (413) and the body progress guard (408).
 // Every early answer is problem+json carrying the request ID, and its
 // access-log line carries the same request ID, trace ID and span ID as
 // the request's span. A route wrapped in its own
@@ -75,7 +85,9 @@ func NewServer(cfg ServerConfig, h http.Handler, opts ...ServerOption) (*Server,
 	}
 	o := newServerOptions(opts)
 	c := cfg.withDefaults()
-	s := &Server{cfg: c, log: o.logger, mwOpts: o.middleware(), done: make(chan struct{})}
+	s := &Server{cfg: c, log: o.logger, mwOpts: o.middleware(), done: make(chan struct{}), tracked: newConnTracker(),
+		ages: newConnAges(c.Limits.MaxConnectionAge, c.Limits.MaxConnectionAgeGrace, defaultAgeRand)}
+	s.conns = limits.NewConnBudget(c.Limits.listener())
 	s.hs = &http.Server{
 		Addr:              c.Addr,
 		Handler:           s.chain(h),
@@ -84,13 +96,21 @@ func NewServer(cfg ServerConfig, h http.Handler, opts ...ServerOption) (*Server,
 		IdleTimeout:       c.Timeouts.Idle,
 		MaxHeaderBytes:    headerBackstop(c.Limits.MaxHeaderBytes),
 		ErrorLog:          zap.NewStdLog(o.logger.Named("net/http")),
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return limits.ConnContext(withMeter(s.tracked.connContext(ctx, c), c), c)
+		},
+		ConnState: s.tracked.connState,
 	}
-	s.hs.TLSConfig = o.tls
+	// Serve decides on TLS from s.tls, never from hs.TLSConfig: net/http's
+	// first Serve sets hs.TLSConfig for its HTTP/2 setup even on a plain
+	// server.
+	s.tls, s.hs.TLSConfig = o.tls, o.tls
 	if o.tlsSource != nil {
 		s.tlsSource = o.tlsSource
 		s.hs.ErrorLog = withoutHandshakeLines(s.hs.ErrorLog)
 	}
-	c.HTTP2.apply(s.hs)
+	c.HTTP2.apply(s.hs, c.Limits.WriteStallTimeout)
+	s.ages.install(s.hs)
 	return s, nil
 }
 
@@ -98,8 +118,14 @@ func NewServer(cfg ServerConfig, h http.Handler, opts ...ServerOption) (*Server,
 // whose doc comment gives the order, with the header size check as its
 // guard.
 func (s *Server) chain(h http.Handler) http.Handler {
+	if !s.cfg.ExposePprof {
+		h = pprofGuard(h)
+	}
 	l, t := s.cfg.Limits, s.cfg.Timeouts
-	opts := append(s.mwOpts, middleware.WithGuard(headerLimit(int64(l.MaxHeaderBytes))))
+	opts := []middleware.DefaultOption{middleware.WithLogger(s.log), middleware.WithGuard(headerLimit(int64(l.MaxHeaderBytes)))}
+	for _, o := range s.mwOpts {
+		opts = append(opts, o)
+	}
 	h = middleware.Default(middleware.DefaultConfig{
 		HandlerTimeout: t.Handler,
 		MaxBodyBytes:   int64(l.MaxBodyBytes),
@@ -108,18 +134,22 @@ func (s *Server) chain(h http.Handler) http.Handler {
 			MinRate:      int64(l.MinBodyRate),
 			Window:       l.BodyRateWindow,
 		},
-	}, append(opts, middleware.WithLogger(s.log))...)(h)
-	return s.drainMarker(h)
+		Concurrency: l.Concurrency,
+	}, opts...)(h)
+	return s.drainMarker(s.ages.marker(h))
 }
 
 // drainMarker asks HTTP/1.x clients to close their connection after each
 // response once the drain has started, so keep-alive connections leave one
 // by one at a request boundary instead of being cut while idle, where a
 // client may be sending on them (net/http's SetKeepAlivesEnabled(false)
-// closes idle connections at once). HTTP/2 connections are told by the
-// GOAWAY that Shutdown sends.
+// closes idle connections at once). Those that stay idle are closed by
+// the drain's sweep (connTracker.sweepIdle), which learns here which
+// connections speak HTTP/1.x. HTTP/2 connections are told by the GOAWAY
+// that Shutdown sends.
 func (s *Server) drainMarker(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		markHTTP1(r)
 		if r.ProtoMajor == 1 && s.draining.Load() {
 			w.Header().Set("Connection", "close")
 		}
@@ -128,8 +158,11 @@ func (s *Server) drainMarker(h http.Handler) http.Handler {
 }
 
 // HTTPServer returns the underlying server, for what harden does not wrap
-// (TLSConfig, ConnState, RegisterOnShutdown). Changing the fields harden
-// set bypasses its validation.
+// (RegisterOnShutdown, BaseContext). Changing the fields harden set
+// bypasses its validation; TLS is set with [WithTLSConfig] or
+// [WithTLSSource], not through TLSConfig; ConnContext and ConnState track
+// connections for the drain, so wrap them (calling harden's) rather than
+// replace them.
 func (s *Server) HTTPServer() *http.Server { return s.hs }
 
 // Config returns the configuration the server runs with, every default
@@ -149,16 +182,17 @@ func (s *Server) Addr() net.Addr {
 // per client address), speaks TLS on them when the server has a TLS
 // config ([WithTLSConfig], [WithTLSSource]), and serves them until
 // Shutdown; it then returns http.ErrServerClosed, like http.Server.Serve.
-// It may be called for several listeners.
+// It may be called for several listeners, which share the caps: they are
+// the server's, not each listener's.
 func (s *Server) Serve(l net.Listener) error {
-	if lc := s.cfg.Limits.listener(); lc.Max > 0 || lc.MaxPerIP > 0 {
-		l = limits.NewListener(l, lc)
-	}
+	l = s.conns.Listener(l)
 	switch {
 	case s.tlsSource != nil:
 		l = s.tlsSource.Listener(l)
-	case s.hs.TLSConfig != nil:
-		l = tls.NewListener(l, s.hs.TLSConfig)
+	case s.tls != nil:
+		l = tls.NewListener(l, s.tls)
+	default:
+		l = meterListener{l} // header blocks counted as sent
 	}
 	addr := l.Addr()
 	s.addr.CompareAndSwap(nil, &addr)
@@ -171,7 +205,24 @@ func (s *Server) Serve(l net.Listener) error {
 // delays rather than by ctx (which is already done). It returns nil after
 // a clean shutdown, the listen or serve error if serving failed, or the
 // shutdown error when requests had to be cut.
+//
+// Before listening it ties the Go runtime's memory limit to the
+// container's (limits.ApplyMemoryLimit, at limits.memory_limit_ratio,
+// unless that is negative) and logs the outcome and GOMAXPROCS once.
 func (s *Server) Run(ctx context.Context) error {
+	if r := s.cfg.Limits.MemoryLimitRatio; r > 0 {
+		rep, err := limits.ApplyMemoryLimit(limits.WithMemoryLimitRatio(r))
+		if err != nil {
+			return fmt.Errorf("httpx: server.limits.memory_limit_ratio: %w", err)
+		}
+		s.log.Info("runtime limits",
+			zap.String("memory_limit_source", rep.Source),
+			zap.Int64("memory_limit", rep.Limit),
+			zap.Uint64("cgroup_memory_limit", rep.CgroupLimit),
+			zap.Float64("memory_limit_ratio", rep.Ratio),
+			zap.String("reason", rep.Reason),
+			zap.Int("gomaxprocs", rep.GOMAXPROCS))
+	}
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("httpx: listen on server.addr %q: %w", s.cfg.Addr, err)
@@ -196,6 +247,8 @@ func (s *Server) Run(ctx context.Context) error {
 //     Connection: close from now on.
 //  2. For shutdown.drain_delay the server keeps accepting and serving new
 //     connections, for the clients that have not yet seen the change.
+//     HTTP/1.x keep-alive connections idle for half of it are closed, so
+//     their clients reconnect before the listener closes.
 //  3. It stops listening and waits up to shutdown.timeout for in-flight
 //     requests (http.Server.Shutdown, which also sends HTTP/2 GOAWAY).
 //  4. Connections still busy then are force-closed and an error says so.
@@ -216,12 +269,14 @@ func (s *Server) shutdown(ctx context.Context) error {
 	s.draining.Store(true)
 	s.log.Info("draining", zap.Duration("drain_delay", sc.DrainDelay), zap.Duration("timeout", sc.Timeout))
 	if sc.DrainDelay > 0 {
+		stopSweep := s.tracked.sweepIdle(sc.DrainDelay)
 		t := time.NewTimer(sc.DrainDelay)
 		select {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
 		}
+		stopSweep()
 	}
 	sctx, cancel := context.WithTimeout(ctx, sc.Timeout)
 	defer cancel()

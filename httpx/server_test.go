@@ -60,7 +60,13 @@ func serve(t *testing.T, cfg ServerConfig, h http.Handler, opts ...ServerOption)
 // http.ErrServerClosed.
 func listen(t *testing.T, serve func(net.Listener) error, stop func(context.Context) error) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	return listenOn(t, "127.0.0.1:0", serve, stop)
+}
+
+// listenOn is listen on the address addr.
+func listenOn(t *testing.T, addr string, serve func(net.Listener) error, stop func(context.Context) error) string {
+	t.Helper()
+	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,13 +99,7 @@ var ok = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 // dial opens a raw client connection with a safety deadline.
 func dial(t *testing.T, addr string) net.Conn {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = c.SetDeadline(time.Now().Add(safety))
-	t.Cleanup(func() { c.Close() })
-	return c
+	return dialFrom(t, "127.0.0.1", addr)
 }
 
 // closedByServer reports whether reading c ends because the server closed
@@ -430,24 +430,15 @@ func TestConnectionCap(t *testing.T) {
 	cfg := testConfig()
 	cfg.Timeouts.ReadHeader = safety // idle connections must not be closed by the header timeout here
 	cfg.Limits.MaxConnections = 2
+	cfg.Limits.MaxConnectionsPerIP = -1
 	_, addr := serve(t, cfg, ok)
 	first, second := dial(t, addr), dial(t, addr)
-	_, _ = first, second
+	_ = second
 	third := dial(t, addr)
 	if closed, err := closedByServer(third); !closed {
 		t.Fatalf("a connection over the cap was kept open: %v", err)
 	}
-	if _, err := io.WriteString(first, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(first), nil)
-	if err != nil {
-		t.Fatalf("a connection within the cap was not served: %v", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("status = %d", resp.StatusCode)
-	}
+	served(t, first)
 }
 
 func TestConnectionCapPerClientAddress(t *testing.T) {
@@ -455,33 +446,11 @@ func TestConnectionCapPerClientAddress(t *testing.T) {
 	cfg.Timeouts.ReadHeader = safety
 	cfg.Limits.MaxConnectionsPerIP = 1
 	_, addr := serve(t, cfg, ok)
-	from := func(local string) net.Conn {
-		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}}
-		c, err := d.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = c.SetDeadline(time.Now().Add(safety))
-		t.Cleanup(func() { c.Close() })
-		return c
-	}
-	first := from("127.0.0.1")
-	if _, err := io.WriteString(first, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := http.ReadResponse(bufio.NewReader(first), nil); err != nil {
-		t.Fatal(err)
-	}
-	if closed, err := closedByServer(from("127.0.0.1")); !closed {
+	served(t, dialFrom(t, "127.0.0.1", addr))
+	if closed, err := closedByServer(dialFrom(t, "127.0.0.1", addr)); !closed {
 		t.Fatalf("a second connection from one address was kept open: %v", err)
 	}
-	other := from("127.0.0.2")
-	if _, err := io.WriteString(other, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := http.ReadResponse(bufio.NewReader(other), nil); err != nil {
-		t.Fatalf("another client address was refused: %v", err)
-	}
+	served(t, dialFrom(t, "127.0.0.2", addr))
 }
 
 func TestNewServerRefuses(t *testing.T) {
@@ -494,6 +463,7 @@ func TestNewServerRefuses(t *testing.T) {
 		{"nil handler", ServerConfig{}, nil, RuleHandlerRequired},
 		{"default mux", ServerConfig{}, http.DefaultServeMux, RuleNoDefaultMux},
 		{"invalid config", ServerConfig{Timeouts: ServerTimeouts{ReadHeader: -1}}, ok, RuleHeaderTimeout},
+		{"negative shutdown timeout", ServerConfig{Shutdown: ShutdownConfig{DrainDelay: -1, Timeout: -1}}, ok, RuleRange},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

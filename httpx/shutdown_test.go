@@ -3,14 +3,21 @@ package httpx
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 // serveAdmin starts an admin server on a loopback listener and stops it
@@ -205,6 +212,42 @@ func TestRunServesUntilContextDone(t *testing.T) {
 	case <-srv.Done():
 	default:
 		t.Error("Done is open after Run returned")
+	}
+}
+
+// Run ties the runtime's memory limit to the container's and says so once,
+// with GOMAXPROCS; a negative ratio leaves the runtime alone, unlogged.
+func TestRunReportsRuntimeLimits(t *testing.T) {
+	prev := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() { debug.SetMemoryLimit(prev) })
+	for _, ratio := range []float64{0.5, -1} {
+		t.Run(fmt.Sprint(ratio), func(t *testing.T) {
+			core, logs := observer.New(zapcore.InfoLevel)
+			cfg := testConfig()
+			cfg.Addr = "127.0.0.1:0"
+			cfg.Limits.MemoryLimitRatio = ratio
+			srv, err := NewServer(cfg, ok, WithLogger(zap.New(core)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			ran := make(chan error, 1)
+			go func() { ran <- srv.Run(ctx) }()
+			cancel()
+			if err := <-ran; err != nil {
+				t.Fatal(err)
+			}
+			lines := logs.FilterMessage("runtime limits").All()
+			switch {
+			case ratio < 0 && len(lines) != 0:
+				t.Fatalf("%d runtime lines with the memory limit off, want none", len(lines))
+			case ratio < 0:
+			case len(lines) != 1:
+				t.Fatalf("%d runtime lines, want 1", len(lines))
+			case lines[0].ContextMap()["gomaxprocs"] != int64(runtime.GOMAXPROCS(0)):
+				t.Fatalf("logged %v, want gomaxprocs %d", lines[0].ContextMap(), runtime.GOMAXPROCS(0))
+			}
+		})
 	}
 }
 

@@ -38,6 +38,12 @@ func (c ServerConfig) validate(nofile uint64) error {
 	if l.BodyRateWindow < 0 {
 		p.Add("limits.body_rate_window", RuleRange, "is negative (%v); set a window such as 10s, or disable the rate with min_body_rate: -1B/s", l.BodyRateWindow)
 	}
+	if l.WriteRateWindow < 0 {
+		p.Add("limits.write_rate_window", RuleRange, "is negative (%v); set a window such as 10s, or disable the rate with min_write_rate: -1B/s", l.WriteRateWindow)
+	}
+	if l.LingerMaxBytes < 0 {
+		p.Add("limits.linger_max_bytes", RuleRange, "is negative (%v); a lingering close needs a bound against a client that sends forever, such as 4MiB; disable lingering with linger_timeout: -1s", l.LingerMaxBytes)
+	}
 	if l.MaxBodyBytes > 0 && l.MinBodyRate > 0 && t.Handler > 0 {
 		need := time.Duration(float64(l.MaxBodyBytes) / float64(l.MinBodyRate) * float64(time.Second))
 		if need > t.Handler {
@@ -46,13 +52,22 @@ func (c ServerConfig) validate(nofile uint64) error {
 				l.MinBodyRate, l.MaxBodyBytes, need.Round(time.Second), t.Handler, deriveMinBodyRate(l.MaxBodyBytes, t.Handler))
 		}
 	}
+	if l.MemoryLimitRatio > 1 {
+		p.Add("limits.memory_limit_ratio", RuleRange, "is %v; the runtime cannot use more than the container's limit: write a share such as 0.9, or -1 to leave the runtime alone", l.MemoryLimitRatio)
+	}
+	p.Nest("limits.", l.Concurrency.Validate())
+	if bt, grace := l.Concurrency.BacklogTimeout, t.Write-t.Handler; t.Handler > 0 && t.Write > 0 && grace >= minWriteGrace && bt > grace/2 {
+		p.Add("limits.concurrency.backlog_timeout", RuleBacklogInWrite,
+			"%v takes more than half of the %v between timeouts.handler and timeouts.write: a request that waited in the backlog and then timed out may get EOF instead of its 503; set it to at most %v or leave it 0 to derive it",
+			bt, grace, grace/2)
+	}
 	if l.MaxConnections > 0 && nofile > 0 && uint64(l.MaxConnections) >= nofile {
 		p.Add("limits.max_connections", RuleFDBudget,
 			"%d is not below the open-file limit (%d): at the cap accept fails with EMFILE and so does every file and outbound connection; lower it to %d or leave it 0 to derive it, or raise the limit (ulimit -n, LimitNOFILE=)",
 			l.MaxConnections, nofile, deriveMaxConnections(nofile))
 	}
-	if s.DrainDelay >= 0 && s.Timeout < 0 {
-		p.Add("shutdown.timeout", RuleRange, "is negative (%v); in-flight requests need a bound such as 15s", s.Timeout)
+	if s.Timeout < 0 {
+		p.Add("shutdown.timeout", RuleRange, "is negative (%v), which cuts every in-flight request at once; give them a bound such as 15s", s.Timeout)
 	}
 	if s.TerminationGrace > 0 {
 		drain := max(s.DrainDelay, 0)

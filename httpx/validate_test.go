@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/harden-go/harden/limits"
 )
 
 func TestDefaultServerConfigIsValid(t *testing.T) {
@@ -54,6 +56,11 @@ func TestValidateRules(t *testing.T) {
 			c.Shutdown.DrainDelay = 20 * time.Second
 			c.Shutdown.TerminationGrace = 30 * time.Second
 		}, "server.shutdown.termination_grace", RuleShutdownInGrace},
+		{"negative shutdown timeout", 0, func(c *ServerConfig) { c.Shutdown.Timeout = -1 }, "server.shutdown.timeout", RuleRange},
+		{"negative shutdown timeout without drain delay", 0, func(c *ServerConfig) {
+			c.Shutdown.DrainDelay = -1
+			c.Shutdown.Timeout = -time.Second
+		}, "server.shutdown.timeout", RuleRange},
 		{"body rate too low", 0, func(c *ServerConfig) { c.Limits.MinBodyRate = Rate(KiB) }, "server.limits.min_body_rate", RuleBodyRate},
 		{"connections above fd limit", 1024, func(c *ServerConfig) { c.Limits.MaxConnections = 5000 }, "server.limits.max_connections", RuleFDBudget},
 		{"admin on all interfaces", 0, func(c *ServerConfig) { c.Admin.Addr = ":9090" }, "server.admin.addr", RuleAdminLoopback},
@@ -64,6 +71,13 @@ func TestValidateRules(t *testing.T) {
 		{"h2 frame of 16MiB", 0, func(c *ServerConfig) { c.HTTP2.MaxReadFrameSize = 16 * MiB }, "server.http2.max_read_frame_size", RuleRange},
 		{"h2 no streams", 0, func(c *ServerConfig) { c.HTTP2.MaxConcurrentStreams = -1 }, "server.http2.max_concurrent_streams", RuleRange},
 		{"h2 stream window 4MiB", 0, func(c *ServerConfig) { c.HTTP2.StreamWindow = 4 * MiB }, "server.http2.stream_window", RuleRange},
+		{"backlog eats the write grace", 0, func(c *ServerConfig) { c.Limits.Concurrency.BacklogTimeout = 4 * time.Second }, "server.limits.concurrency.backlog_timeout", RuleBacklogInWrite},
+		{"concurrency min above max", 0, func(c *ServerConfig) { c.Limits.Concurrency.Max = 10; c.Limits.Concurrency.Min = 50 }, "server.limits.concurrency.min", RuleRange},
+		{"concurrency mode unknown", 0, func(c *ServerConfig) { c.Limits.Concurrency.Mode = "fast" }, "server.limits.concurrency.mode", RuleRange},
+		{"exempt pattern invalid", 0, func(c *ServerConfig) { c.Limits.Concurrency.Exempt = []string{"GET"} }, "server.limits.concurrency.exempt", RuleRange},
+		{"memory ratio above 1", 0, func(c *ServerConfig) { c.Limits.MemoryLimitRatio = 1.5 }, "server.limits.memory_limit_ratio", RuleRange},
+		{"negative write rate window", 0, func(c *ServerConfig) { c.Limits.WriteRateWindow = -1 }, "server.limits.write_rate_window", RuleRange},
+		{"linger without byte bound", 0, func(c *ServerConfig) { c.Limits.LingerMaxBytes = -1 }, "server.limits.linger_max_bytes", RuleRange},
 		{"h2 connection window below 64KiB", 0, func(c *ServerConfig) { c.HTTP2.ConnectionWindow = 32 * KiB }, "server.http2.connection_window", RuleRange},
 	}
 	for _, tc := range tests {
@@ -98,6 +112,12 @@ func TestValidateAllowsExplicitOptOuts(t *testing.T) {
 		{"defaults within kubernetes grace", func(c *ServerConfig) { c.Shutdown.TerminationGrace = 30 * time.Second }},
 		{"rate disabled", func(c *ServerConfig) { c.Limits.MinBodyRate = -1 }},
 		{"body unlimited", func(c *ServerConfig) { c.Limits.MaxBodyBytes = -1 }},
+		{"no write guard", func(c *ServerConfig) { c.Limits.WriteStallTimeout = -1; c.Limits.MinWriteRate = -1 }},
+		{"no lingering", func(c *ServerConfig) { c.Limits.LingerTimeout = -1 }},
+		{"no shedding", func(c *ServerConfig) { c.Limits.Concurrency.Max = -1 }},
+		{"runtime memory left alone", func(c *ServerConfig) { c.Limits.MemoryLimitRatio = -1 }},
+		{"static shedding", func(c *ServerConfig) { c.Limits.Concurrency = limits.ConcurrencyConfig{Mode: "static", Max: 64} }},
+		{"short write grace derives the backlog", func(c *ServerConfig) { c.Timeouts.Handler = time.Second; c.Timeouts.Write = 2 * time.Second }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -15,54 +15,18 @@ import (
 // Too Large) that [Body] writes for a body above its limit.
 const CodeBodyTooLarge = "body_too_large"
 
-// Body returns middleware that limits request bodies to max bytes.
-//
-// A request that declares a Content-Length above the limit is refused at
-// the handler's first read of the body, before a single body byte is read:
-// the read returns a [*http.MaxBytesError] and the request is answered 413
-// Content Too Large as application/problem+json (code [CodeBodyTooLarge],
-// the detail naming the limit). Since nothing is read, an Expect:
-// 100-continue client is refused before it sends anything, and a client
-// cannot make the server receive a body it is going to refuse.
-//
-// A body without a declared length (chunked, or HTTP/2 without
-// content-length) is read through [http.MaxBytesReader]: the handler's
-// read that crosses the limit returns a [*http.MaxBytesError].
-//
-// In both cases, if the handler has not committed to a response when the
-// limit is hit, its response becomes the 413 problem answer: whatever it
-// writes next is replaced by the answer (its later writes return the
-// *http.MaxBytesError), and if it writes nothing the answer is written
-// when it returns. A handler that already sent its status keeps it. The
-// answer asks for the connection to be closed on HTTP/1.x, since the
-// unread body would otherwise be parsed as the next request (RFC 9110
-// section 15.5.14 allows the close).
+// Body returns middleware that limits request bodies to max bytes. A
+// declared Content-Length above max is refused at the handler's first
+// read, before any body byte is read; a body of undeclared length is cut
+// off at max. Either read returns a [*http.MaxBytesError], and a handler
+// that has not yet committed to a response has it replaced by a 413
+// application/problem+json answer (code [CodeBodyTooLarge]).
 //
 // max < 0 means no limit; max == 0 allows only empty bodies. Requests
-// without a body pass untouched.
-//
-// # Per-route limits
-//
-// Under nested Body middlewares the innermost one decides: a route wrapped
-// in its own Body replaces the limit of a Body around the whole mux, to
-// loosen it as well as to tighten it, because the limit is applied at the
-// first read, after routing. So a server-wide default with one larger
-// route reads:
-//
-//	mux.Handle("POST /upload", limits.Body(64<<20)(upload))
-//	mux.Handle("/", api)
-//	handler := limits.Body(1<<20)(mux)
-//
-// A limit set after the handler has begun reading the body is too late to
-// change and is ignored.
-//
-// The handler receives a shallow copy of the request whose Body is
-// limited; a multipart form parsed from it is handed back to the original
-// request so net/http still removes its temporary files. The ResponseWriter
-// it receives implements [http.Flusher], [http.Hijacker] and Unwrap, so
-// [http.ResponseController] reaches the connection; once the handler
-// hijacks it, Body leaves it alone. The middleware is safe for concurrent
-// use.
+// without a body pass untouched. Under nested Body middlewares the
+// innermost decides, so a route can loosen or tighten a server-wide limit
+// ("Body limits" in the package documentation). The middleware is safe
+// for concurrent use and starts no goroutine.
 func Body(max int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -78,3 +78,80 @@ func ExampleNewListener() {
 	// second: EOF
 	// open: 1 rejected: 1
 }
+
+// A server listening on two addresses gives both listeners one budget:
+// with a cap of one connection, a client on the second address is refused
+// while the first holds the slot.
+func ExampleConnBudget() {
+	budget := limits.NewConnBudget(limits.ListenerConfig{Max: 1})
+	srv := &http.Server{Handler: http.NotFoundHandler()}
+	var addrs []string
+	for range 2 {
+		inner, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			panic(err)
+		}
+		addrs = append(addrs, inner.Addr().String())
+		l := budget.Listener(inner)
+		go func() { _ = srv.Serve(l) }()
+	}
+	defer srv.Close()
+
+	first, err := net.Dial("tcp", addrs[0])
+	if err != nil {
+		panic(err)
+	}
+	defer first.Close()
+	fmt.Fprint(first, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	status, _ := io.ReadAll(io.LimitReader(first, int64(len("HTTP/1.1 404"))))
+	fmt.Printf("first listener: %s\n", status)
+
+	second, err := net.Dial("tcp", addrs[1])
+	if err != nil {
+		panic(err)
+	}
+	defer second.Close()
+	_, err = second.Read(make([]byte, 1))
+	fmt.Println("second listener:", err)
+	fmt.Println("open:", budget.Open(), "rejected:", budget.Rejected())
+	// Output:
+	// first listener: HTTP/1.1 404
+	// second listener: EOF
+	// open: 1 rejected: 1
+}
+
+// A static limit of one request with no backlog: while a request is being
+// served, the next is shed at once with a 503 the client can act on, and
+// the health check, exempt, still answers.
+func ExampleConcurrency() {
+	entered, release := make(chan struct{}), make(chan struct{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("/report", func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		<-release
+	})
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") })
+	h := limits.Concurrency(limits.ConcurrencyConfig{
+		Mode:    limits.ModeStatic,
+		Max:     1,
+		Backlog: -1,
+		Exempt:  []string{"GET /healthz"},
+	})(mux)
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/report", nil))
+	}()
+	<-entered
+	for _, path := range []string{"/report", "/healthz"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		fmt.Println(path, rec.Code, rec.Header().Get("Retry-After"), rec.Body.String())
+	}
+	close(release)
+	<-done
+	// Output:
+	// /report 503 1 {"type":"about:blank","title":"Service Unavailable","status":503,"code":"overloaded","detail":"the server is at its concurrency limit"}
+	// /healthz 200  ok
+}

@@ -1,20 +1,30 @@
 package limits
 
 import (
-	"io"
 	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
 )
 
-// Listener is a [net.Listener] that caps how many of the connections it
-// accepted are open at once. Create it with [NewListener]; it is safe for
-// concurrent use.
+// Listener is a [net.Listener] that caps how many connections are open at
+// once, counted against its [ConnBudget]. Create it with [NewListener] or
+// [ConnBudget.Listener]; it is safe for concurrent use.
 type Listener struct {
-	inner    net.Listener
+	inner net.Listener
+	b     *ConnBudget
+}
+
+// ConnBudget is one set of connection caps shared by every [Listener] made
+// from it: a server that listens on several addresses (IPv4 and IPv6, two
+// ports) holds at most Max connections in all, and a client at most
+// MaxPerIP across them, so the caps keep their meaning and the open-file
+// budget they protect is not multiplied by the number of listeners.
+// Create it with [NewConnBudget]; it is safe for concurrent use.
+type ConnBudget struct {
 	max      int64
 	perIP    int
+	conn     ConnConfig
 	open     atomic.Int64
 	rejected atomic.Uint64
 
@@ -36,11 +46,34 @@ type ListenerConfig struct {
 	// cap above Max divided by their number, or disable it. Zero or
 	// negative: no per-address cap.
 	MaxPerIP int
+
+	// Conn is what each accepted connection enforces on its writes and
+	// its close; its zero value enforces nothing.
+	Conn ConnConfig
 }
 
 var _ net.Listener = (*Listener)(nil)
 
-// NewListener returns l capped as cfg says.
+// NewConnBudget returns a budget capped as cfg says, with no connection
+// open yet. Give its [ConnBudget.Listener] every listener of one server.
+func NewConnBudget(cfg ListenerConfig) *ConnBudget {
+	b := &ConnBudget{max: int64(cfg.Max), perIP: cfg.MaxPerIP, conn: cfg.Conn}
+	if cfg.MaxPerIP > 0 {
+		b.byIP = make(map[netip.Prefix]int)
+	}
+	return b
+}
+
+// Listener returns l capped by b: its connections count against b's caps
+// together with those of every other listener from b. It behaves as
+// [NewListener] describes.
+func (b *ConnBudget) Listener(l net.Listener) *Listener {
+	return &Listener{inner: l, b: b}
+}
+
+// NewListener returns l capped as cfg says, with a budget of its own; it is
+// NewConnBudget(cfg).Listener(l). Listeners that must share one cap (those
+// of one server) come from one [ConnBudget] instead.
 //
 // At a cap, Accept does not wait for a slot: it accepts the next
 // connection, closes it at once, counts it in [Listener.Rejected], and
@@ -56,11 +89,7 @@ var _ net.Listener = (*Listener)(nil)
 // ([http.Server.ServeTLS] does), so a rejected client costs no handshake
 // and net/http still sees the [*crypto/tls.Conn].
 func NewListener(l net.Listener, cfg ListenerConfig) *Listener {
-	ln := &Listener{inner: l, max: int64(cfg.Max), perIP: cfg.MaxPerIP}
-	if cfg.MaxPerIP > 0 {
-		ln.byIP = make(map[netip.Prefix]int)
-	}
-	return ln
+	return NewConnBudget(cfg).Listener(l)
 }
 
 // Accept waits for and returns the next connection under the caps.
@@ -71,54 +100,50 @@ func (l *Listener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		if n := l.open.Add(1); l.max > 0 && n > l.max {
-			l.open.Add(-1)
-			l.reject(c)
-			continue
+		if client, ok := l.b.admit(c.RemoteAddr()); ok {
+			return newConn(c, l.b, client), nil
 		}
-		client, ok := l.admit(c.RemoteAddr())
-		if !ok {
-			l.open.Add(-1)
-			l.reject(c)
-			continue
-		}
-		return &conn{Conn: c, l: l, client: client}, nil
+		l.b.rejected.Add(1)
+		_ = c.Close()
 	}
 }
 
-func (l *Listener) reject(c net.Conn) {
-	l.rejected.Add(1)
-	_ = c.Close()
-}
-
-// admit counts a connection from addr against the per-address cap and
-// returns the key it was counted under. Without a cap, or for an address
-// that is not IP (a Unix socket), every connection is admitted uncounted.
-func (l *Listener) admit(addr net.Addr) (netip.Prefix, bool) {
-	if l.byIP == nil {
+// admit counts a connection from addr against the caps and returns the
+// key it was counted under for the per-address cap. Without a per-address
+// cap, or for an address that is not IP (a Unix socket), the connection
+// counts against Max only.
+func (b *ConnBudget) admit(addr net.Addr) (netip.Prefix, bool) {
+	if n := b.open.Add(1); b.max > 0 && n > b.max {
+		b.open.Add(-1)
+		return netip.Prefix{}, false
+	}
+	if b.byIP == nil {
 		return netip.Prefix{}, true
 	}
 	key, ok := clientKey(addr)
 	if !ok {
 		return netip.Prefix{}, true
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.byIP[key] >= l.perIP {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.byIP[key] >= b.perIP {
+		b.open.Add(-1)
 		return netip.Prefix{}, false
 	}
-	l.byIP[key]++
+	b.byIP[key]++
 	return key, true
 }
 
-func (l *Listener) release(key netip.Prefix) {
+// release frees the slots of a connection admitted under key.
+func (b *ConnBudget) release(key netip.Prefix) {
+	b.open.Add(-1)
 	if !key.IsValid() {
 		return
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.byIP[key]--; l.byIP[key] <= 0 {
-		delete(l.byIP, key)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.byIP[key]--; b.byIP[key] <= 0 {
+		delete(b.byIP, key)
 	}
 }
 
@@ -144,15 +169,22 @@ func clientKey(addr net.Addr) (netip.Prefix, bool) {
 
 // OpenFrom returns the open connections counted against the per-address
 // cap for addr's client (its /64 for IPv6); 0 without a per-address cap.
-func (l *Listener) OpenFrom(addr net.Addr) int {
+func (b *ConnBudget) OpenFrom(addr net.Addr) int {
 	key, ok := clientKey(addr)
-	if !ok || l.byIP == nil {
+	if !ok || b.byIP == nil {
 		return 0
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.byIP[key]
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.byIP[key]
 }
+
+// Open returns the number of accepted connections not yet closed.
+func (b *ConnBudget) Open() int { return int(b.open.Load()) }
+
+// Rejected returns the number of connections closed at accept because a
+// cap was reached.
+func (b *ConnBudget) Rejected() uint64 { return b.rejected.Load() }
 
 // Close closes the underlying listener; connections already accepted stay
 // open.
@@ -161,33 +193,12 @@ func (l *Listener) Close() error { return l.inner.Close() }
 // Addr returns the underlying listener's address.
 func (l *Listener) Addr() net.Addr { return l.inner.Addr() }
 
-// Open returns the number of accepted connections not yet closed.
-func (l *Listener) Open() int { return int(l.open.Load()) }
+// OpenFrom is [ConnBudget.OpenFrom] of l's budget: it counts the
+// connections of every listener that shares it.
+func (l *Listener) OpenFrom(addr net.Addr) int { return l.b.OpenFrom(addr) }
 
-// Rejected returns the number of connections closed at accept because a
-// cap was reached.
-func (l *Listener) Rejected() uint64 { return l.rejected.Load() }
+// Open is [ConnBudget.Open] of l's budget.
+func (l *Listener) Open() int { return l.b.Open() }
 
-// conn frees its listener slots when first closed.
-type conn struct {
-	net.Conn
-	l      *Listener
-	client netip.Prefix // the per-address key, invalid when uncounted
-	once   sync.Once
-}
-
-// Close closes the connection and frees its slot; only the first call
-// frees it, however many goroutines call Close.
-func (c *conn) Close() error {
-	err := c.Conn.Close()
-	// After the close, so the open connections never exceed the cap.
-	c.once.Do(func() {
-		c.l.open.Add(-1)
-		c.l.release(c.client)
-	})
-	return err
-}
-
-// ReadFrom lets net/http keep its zero-copy path (sendfile, splice) to the
-// underlying connection when it serves files.
-func (c *conn) ReadFrom(r io.Reader) (int64, error) { return io.Copy(c.Conn, r) }
+// Rejected is [ConnBudget.Rejected] of l's budget.
+func (l *Listener) Rejected() uint64 { return l.b.Rejected() }

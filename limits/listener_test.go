@@ -155,21 +155,7 @@ func TestListenerCloseEndsAccept(t *testing.T) {
 // net/http serves files with sendfile when the connection is an
 // io.ReaderFrom; the capped connection must stay one.
 func TestListenerConnKeepsReaderFrom(t *testing.T) {
-	inner, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := NewListener(inner, ListenerConfig{Max: 1})
-	t.Cleanup(func() { _ = l.Close() })
-	client, err := net.Dial("tcp", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.Close() })
-	c, err := l.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, client := acceptOne(t, ListenerConfig{Max: 1})
 	rf, ok := c.(io.ReaderFrom)
 	if !ok {
 		t.Fatal("accepted connection is not an io.ReaderFrom")
@@ -183,18 +169,34 @@ func TestListenerConnKeepsReaderFrom(t *testing.T) {
 	}
 }
 
+// acceptOne returns both ends of one connection accepted by a Listener
+// with cfg on loopback; both close when the test ends.
+func acceptOne(t *testing.T, cfg ListenerConfig) (server, client net.Conn) {
+	t.Helper()
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := NewListener(inner, cfg)
+	t.Cleanup(func() { _ = l.Close() })
+	client, err = net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Close() })
+	server, err = l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = server.Close() })
+	return server, client
+}
+
 // dialFrom connects to ts from the loopback address local (any of
 // 127.0.0.0/8 is the same host), as another client would.
 func dialFrom(t *testing.T, ts *httptest.Server, local string) net.Conn {
 	t.Helper()
-	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}, Timeout: safety}
-	c, err := d.Dial("tcp", ts.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = c.SetDeadline(time.Now().Add(safety))
-	t.Cleanup(func() { _ = c.Close() })
-	return c
+	return dialAddr(t, local, ts.Listener.Addr().String())
 }
 
 func TestListenerCapsEachClientAddress(t *testing.T) {
@@ -242,5 +244,78 @@ func TestClientKey(t *testing.T) {
 				t.Errorf("keys %v and %v: same = %v, want %v", ka, kb, ka == kb, tc.same)
 			}
 		})
+	}
+}
+
+// budgetServer serves an "ok" handler on two loopback listeners that share
+// one budget capped as cfg says, and returns their addresses.
+func budgetServer(t *testing.T, cfg ListenerConfig) (*ConnBudget, [2]string) {
+	t.Helper()
+	b := NewConnBudget(cfg)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "ok")
+	})}
+	var addrs [2]string
+	var served sync.WaitGroup
+	for i := range addrs {
+		inner, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addrs[i] = inner.Addr().String()
+		l := b.Listener(inner)
+		served.Go(func() { _ = srv.Serve(l) })
+	}
+	t.Cleanup(func() {
+		_ = srv.Close()
+		served.Wait()
+	})
+	return b, addrs
+}
+
+// dialAddr connects to addr from the loopback address local.
+func dialAddr(t *testing.T, local, addr string) net.Conn {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}, Timeout: safety}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetDeadline(time.Now().Add(safety))
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// refused fails the test unless the server closed c without answering.
+func refused(t *testing.T, c net.Conn, what string) {
+	t.Helper()
+	if n, err := c.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Fatalf("%s: read %d, %v; want EOF from a prompt close", what, n, err)
+	}
+}
+
+func TestConnBudgetIsSharedByItsListeners(t *testing.T) {
+	b, addrs := budgetServer(t, ListenerConfig{Max: 2})
+	for _, addr := range addrs {
+		c := dialAddr(t, "127.0.0.1", addr)
+		get(t, c, bufio.NewReader(c))
+	}
+	for _, addr := range addrs {
+		refused(t, dialAddr(t, "127.0.0.1", addr), "a third connection, on either listener")
+	}
+	if b.Open() != 2 || b.Rejected() != 2 {
+		t.Fatalf("Open() = %d, Rejected() = %d; want 2 and 2", b.Open(), b.Rejected())
+	}
+}
+
+func TestConnBudgetCapsEachClientAcrossListeners(t *testing.T) {
+	b, addrs := budgetServer(t, ListenerConfig{Max: 10, MaxPerIP: 1})
+	first := dialAddr(t, "127.0.0.1", addrs[0])
+	get(t, first, bufio.NewReader(first))
+	refused(t, dialAddr(t, "127.0.0.1", addrs[1]), "the same client on the other listener")
+	other := dialAddr(t, "127.0.0.2", addrs[1])
+	get(t, other, bufio.NewReader(other))
+	if got := b.OpenFrom(first.LocalAddr()); got != 1 {
+		t.Fatalf("OpenFrom = %d, want 1", got)
 	}
 }

@@ -46,6 +46,7 @@ type guard struct {
 	answered  bool // the guard wrote its own answer
 	hijacked  bool // the connection belongs to the handler
 	tripped   bool
+	sent      int // the status the handler committed to
 	status    int
 	code      string
 	detail    string
@@ -110,6 +111,20 @@ func (g *guard) commit(final bool) (act action, first bool) {
 	return pass, false
 }
 
+// noteSent records the status of the handler's first commit.
+func (g *guard) noteSent(status int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.sent = status
+}
+
+// sentStatus returns the status the handler committed to, 0 if none.
+func (g *guard) sentStatus() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.sent
+}
+
 // pass runs the commit hook on the handler's first commit.
 func (g *guard) pass(first bool) {
 	if first && g.onCommit != nil {
@@ -126,6 +141,9 @@ func (g *guard) WriteHeader(code int) {
 		return
 	case drop:
 		return
+	}
+	if first {
+		g.noteSent(code)
 	}
 	g.pass(first)
 	g.ResponseWriter.WriteHeader(code)
@@ -152,6 +170,9 @@ func (g *guard) mayWrite() bool {
 	case drop:
 		return false
 	}
+	if first {
+		g.noteSent(http.StatusOK)
+	}
 	g.pass(first)
 	return true
 }
@@ -177,6 +198,9 @@ func (g *guard) FlushError() error {
 	case answer:
 		g.writeAnswer()
 	case pass:
+		if first {
+			g.noteSent(http.StatusOK)
+		}
 		g.pass(first)
 	}
 	return http.NewResponseController(g.ResponseWriter).Flush()

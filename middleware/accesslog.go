@@ -55,43 +55,21 @@ func DefaultSensitiveQuery() []string {
 // redacted replaces the value of a sensitive query parameter.
 const redacted = "REDACTED"
 
-// AccessLog returns middleware that writes one line per request to the
-// logger of [WithLogger], at info level, or error level for a 5xx
-// answer or an aborted response, with message "request" and the fields
+// AccessLog returns middleware that writes one line per request, with
+// message "request", to the logger of [WithLogger] (absent: no logging),
+// at info level, or error level for a 5xx answer or an aborted response,
+// with the fields
 //
 //	method, route, path, query, proto, status, bytes_in, bytes_out,
 //	duration, remote_addr, user_agent, answered_by,
 //	request_id, trace_id, span_id
 //
-// route is the pattern the mux matched (Request.Pattern, empty when none
-// did; see [Trace] for when it is seen). answered_by is
-// [AnsweredByHandler], or the code of the problem answer a harden guard
-// gave (body_too_large, body_too_slow, handler_timeout,
-// header_too_large, panic, ...): the guards record it in the request's
-// context as they answer, so no response body is parsed. The three IDs
-// are the request's and its server span's, as [Logger] gives them to the
-// handler. Without a logger it logs nothing.
-//
-// No header but User-Agent is logged: never Authorization, Cookie or
-// Set-Cookie. query is the raw query with the value of every parameter
-// of [DefaultSensitiveQuery] or [WithSensitiveQuery] replaced by
-// "REDACTED", and is omitted when empty. Values are written through
-// zap's encoder, which escapes control characters, so a crafted path or
-// user agent cannot forge a line.
-//
-// [WithSampling] thins out ordinary requests; 5xx answers and guards'
-// answers are always logged.
-//
-// A handler that panics through AccessLog (with [http.ErrAbortHandler],
-// as [Recover] does once the response was committed, or without Recover
-// inside) is logged with the status sent and aborted=true, and the panic
-// goes on. The ResponseWriter the handler receives implements
-// [http.Flusher], [http.Hijacker] and Unwrap for [http.ResponseController];
-// bytes_out counts the body bytes written through it, bytes_in the body
-// bytes the handler read. A hijacked connection is logged with status 101
-// unless the handler wrote one. The middleware is safe for concurrent
-// use.
-func AccessLog(opts ...Option) func(http.Handler) http.Handler {
+// No header but User-Agent is logged, and query has the values of
+// [DefaultSensitiveQuery] and [WithSensitiveQuery] redacted. [WithSampling]
+// thins out ordinary requests. "Access log" in the package documentation
+// says what each field holds and how panics and hijacked connections are
+// logged. The middleware is safe for concurrent use.
+func AccessLog(opts ...AccessLogOption) func(http.Handler) http.Handler {
 	o := newOptions(opts)
 	logger := o.logger
 	sensitive := make(map[string]bool)

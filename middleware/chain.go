@@ -44,13 +44,18 @@ type DefaultConfig struct {
 	// [limits.Progress] enforces it; its zero value is the hardened
 	// default.
 	Progress limits.ProgressConfig `json:"progress" yaml:"progress"`
+
+	// Concurrency is how many requests run at once, as
+	// [limits.Concurrency] sheds the rest; its zero value is the
+	// hardened default, an adaptive limit.
+	Concurrency limits.ConcurrencyConfig `json:"concurrency" yaml:"concurrency"`
 }
 
 // Default returns harden's server request path as one middleware, in
 // this order, outermost first:
 //
 //	RequestID -> Trace -> AccessLog -> Recover -> guards (WithGuard)
-//	 -> Timeout -> Body -> Progress -> your middleware -> handler
+//	 -> Concurrency -> Timeout -> Body -> Progress -> your middleware -> handler
 //
 // This is the one place the order is written; "The request path" in the
 // package documentation says why each layer sits where it does. (In
@@ -60,14 +65,17 @@ type DefaultConfig struct {
 //
 //	h := middleware.Default(cfg, middleware.WithLogger(logger))(middleware.Chain(auth, cors)(mux))
 //
-// opts configure [RequestID], [Trace], [AccessLog] and [Recover];
-// without [WithLogger] nothing is logged. Middleware of yours that hands
+// Each option goes to the layers it configures ("Options" in the package
+// documentation); without [WithLogger] nothing is logged. Middleware of yours that hands
 // the mux a copy of the request must hand back the copy's Pattern and
 // MultipartForm after the call, or the route is missing from spans and
 // log lines and a parsed form's temporary files are left behind
-// ("Request copies" in the package documentation). The middleware is
-// safe for concurrent use.
-func Default(cfg DefaultConfig, opts ...Option) func(http.Handler) http.Handler {
+// ("Request copies" in the package documentation). Concurrency is
+// [limits.Concurrency] with cfg.Concurrency, whose metrics go to the meter
+// provider of [WithMeterProvider]; Default panics if cfg.Concurrency is
+// invalid ([limits.ConcurrencyConfig.Validate]). The middleware is safe for
+// concurrent use.
+func Default(cfg DefaultConfig, opts ...DefaultOption) func(http.Handler) http.Handler {
 	o := newOptions(opts)
 	timeout := cfg.HandlerTimeout
 	if timeout == 0 {
@@ -79,13 +87,14 @@ func Default(cfg DefaultConfig, opts ...Option) func(http.Handler) http.Handler 
 	}
 	mw := []func(http.Handler) http.Handler{
 		presizeStack,
-		RequestID(opts...),
-		Trace(opts...),
-		AccessLog(opts...),
-		Recover(opts...),
+		RequestID(only[RequestIDOption](opts)...),
+		Trace(only[TraceOption](opts)...),
+		AccessLog(only[AccessLogOption](opts)...),
+		Recover(only[LogOption](opts)...),
 	}
 	mw = append(mw, o.guards...)
 	mw = append(mw,
+		limits.Concurrency(cfg.Concurrency, limits.WithMeterProvider(o.mp)),
 		Timeout(timeout),
 		limits.Body(maxBody),
 		limits.Progress(cfg.Progress),

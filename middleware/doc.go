@@ -44,14 +44,53 @@
 // names the guard that answered (answered_by). Recover sits outside the
 // handler timeout, which leaves a handler's panic on the serving
 // goroutine; [WithGuard] places checks on the request line and headers
-// right after it (package httpx puts its header size limit there). The
-// timeout comes before the body guards of package limits, so the
-// handler's deadline bounds every body read. [Chain] composes any list of
+// right after it (package httpx puts its header size limit there).
+// [limits.Concurrency] answers 503 for what the server
+// cannot take at once, before the timeout, so that waiting for a slot
+// does not spend the handler's time and a handler timeout counts against
+// the limit as a server-side failure. The timeout comes before the body
+// guards of package limits, so the handler's deadline bounds every body
+// read. [Chain] composes any list of
 // middleware in reading order.
 //
 // Package httpx installs this chain in every server it builds, with the
 // server configuration's limits and the logger and telemetry providers of
 // its options.
+//
+// # Options
+//
+// Options carry what a config file cannot: the logger, the telemetry
+// providers, the request-ID header and the access log's policy. Each
+// constructor family has its own option type, so an option it would
+// ignore does not compile: [RequestIDOption] for [RequestID] and
+// [PropagateRequestID], [TraceOption] for [Trace] and [TraceTransport],
+// [AccessLogOption] for [AccessLog], [LogOption] (the logger) for
+// [Recover] and AccessLog, and [DefaultOption] for [Default], which
+// accepts all of them, hands each layer its own, and alone takes
+// [WithGuard].
+//
+// # Access log
+//
+// [AccessLog]'s route is the pattern the mux matched (Request.Pattern,
+// empty when none did; [Trace] says when it is seen). answered_by is
+// [AnsweredByHandler], or the code of the problem answer a harden guard
+// gave (body_too_large, body_too_slow, handler_timeout, header_too_large,
+// panic, ...): the guards record it in the request's context as they
+// answer, so no response body is parsed. The three IDs are the request's
+// and its server span's, as [Logger] gives them to the handler. bytes_out
+// counts the body bytes written through the ResponseWriter, bytes_in the
+// body bytes the handler read.
+//
+// query is the raw query with the value of every sensitive parameter
+// replaced by "REDACTED", and is omitted when empty. Values are written through zap's
+// encoder, which escapes control characters, so a crafted path or user
+// agent cannot forge a line.
+//
+// A handler that panics through AccessLog (with [http.ErrAbortHandler],
+// as [Recover] does once the response was committed, or without Recover
+// inside) is logged with the status sent and aborted=true, and the panic
+// goes on. A hijacked connection is logged with status 101 unless the
+// handler wrote one.
 //
 // # Handler timeout
 //

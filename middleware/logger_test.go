@@ -75,7 +75,7 @@ func TestWithLogger(t *testing.T) {
 	if rec.Code != http.StatusInternalServerError || logs.FilterMessage("request").Len() != 1 || logs.FilterMessage("handler panicked").Len() != 1 {
 		t.Errorf("status %d, lines %v; want 500, the access line and the panic line", rec.Code, logs.All())
 	}
-	for _, opts := range [][]middleware.Option{nil, {middleware.WithLogger(nil)}} {
+	for _, opts := range [][]middleware.DefaultOption{nil, {middleware.WithLogger(nil)}} {
 		rec := httptest.NewRecorder()
 		middleware.Default(middleware.DefaultConfig{}, opts...)(boom).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
 		if rec.Code != http.StatusInternalServerError {

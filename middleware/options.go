@@ -9,13 +9,34 @@ import (
 	"go.uber.org/zap"
 )
 
-// Option configures what cannot be written in a config file: the logger,
-// telemetry providers, and the request-ID header and log policy that
-// [RequestID], [Trace], [AccessLog], [Recover], [TraceTransport] and
-// [Default] share. Each constructor uses the options that concern it and
-// ignores the others, so one list can be handed to all of them.
-type Option interface {
+// DefaultOption configures [Default], which takes every option of the
+// package ("Options" in the package documentation).
+type DefaultOption interface {
 	apply(*options)
+}
+
+// RequestIDOption configures [RequestID] and [PropagateRequestID].
+type RequestIDOption interface {
+	DefaultOption
+	forRequestID()
+}
+
+// TraceOption configures [Trace] and [TraceTransport].
+type TraceOption interface {
+	DefaultOption
+	forTrace()
+}
+
+// AccessLogOption configures [AccessLog].
+type AccessLogOption interface {
+	DefaultOption
+	forAccessLog()
+}
+
+// LogOption sets the logger of [AccessLog], [Recover] and [Default].
+type LogOption interface {
+	AccessLogOption
+	forRecover()
 }
 
 type options struct {
@@ -29,32 +50,61 @@ type options struct {
 	guards    []func(http.Handler) http.Handler
 }
 
-type optionFunc func(*options)
+// The option types, one per set of constructors that use the option.
+type (
+	defaultOption   func(*options)
+	requestIDOption func(*options)
+	traceOption     func(*options)
+	accessLogOption func(*options)
+	logOption       func(*options)
+)
 
-func (f optionFunc) apply(o *options) { f(o) }
+func (f defaultOption) apply(o *options)   { f(o) }
+func (f requestIDOption) apply(o *options) { f(o) }
+func (f traceOption) apply(o *options)     { f(o) }
+func (f accessLogOption) apply(o *options) { f(o) }
+func (f logOption) apply(o *options)       { f(o) }
+
+func (requestIDOption) forRequestID() {}
+func (traceOption) forTrace()         {}
+func (accessLogOption) forAccessLog() {}
+func (logOption) forAccessLog()       {}
+func (logOption) forRecover()         {}
 
 // DefaultRequestIDHeader is the header [RequestID] reads and sets unless
 // [WithRequestIDHeader] names another.
 const DefaultRequestIDHeader = "X-Request-ID"
 
-func newOptions(opts []Option) options {
+func newOptions[O DefaultOption](opts []O) options {
 	// Canonical once here, so that reading and setting the header does
 	// not canonicalize (and allocate) on every request.
 	o := options{logger: zap.NewNop(), header: http.CanonicalHeaderKey(DefaultRequestIDHeader), sample: 1}
 	for _, opt := range opts {
-		if opt != nil {
+		if any(opt) != nil {
 			opt.apply(&o)
 		}
 	}
 	return o
 }
 
+// only returns the options of opts that are of type O, in order: those
+// of one layer of [Default].
+func only[O DefaultOption](opts []DefaultOption) []O {
+	var out []O
+	for _, opt := range opts {
+		if o, ok := opt.(O); ok {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
 // WithLogger sets the logger of [AccessLog] (one line per request),
 // [Recover] (one line per panic) and so of [Default], and the base of the
 // request-scoped logger [Logger] gives handlers. Nil or absent: no
 // logging. Packages httpx, retry and tlsx take their logger the same way.
-func WithLogger(l *zap.Logger) Option {
-	return optionFunc(func(o *options) {
+func WithLogger(l *zap.Logger) LogOption {
+	return logOption(func(o *options) {
 		if l != nil {
 			o.logger = l
 		}
@@ -63,8 +113,8 @@ func WithLogger(l *zap.Logger) Option {
 
 // WithRequestIDHeader sets the header that carries the request ID, in and
 // out, for [RequestID] and [PropagateRequestID]. Empty: X-Request-ID.
-func WithRequestIDHeader(name string) Option {
-	return optionFunc(func(o *options) {
+func WithRequestIDHeader(name string) RequestIDOption {
+	return requestIDOption(func(o *options) {
 		if name != "" {
 			o.header = http.CanonicalHeaderKey(name)
 		}
@@ -76,14 +126,14 @@ func WithRequestIDHeader(name string) Option {
 // ([go.opentelemetry.io/otel.GetTracerProvider]), looked up at each
 // request so that a provider installed after the middleware was built is
 // used.
-func WithTracerProvider(tp trace.TracerProvider) Option {
-	return optionFunc(func(o *options) { o.tp = tp })
+func WithTracerProvider(tp trace.TracerProvider) TraceOption {
+	return traceOption(func(o *options) { o.tp = tp })
 }
 
 // WithMeterProvider sets the meter provider of [Trace] and
 // [TraceTransport]. Nil or absent: the global one.
-func WithMeterProvider(mp metric.MeterProvider) Option {
-	return optionFunc(func(o *options) { o.mp = mp })
+func WithMeterProvider(mp metric.MeterProvider) TraceOption {
+	return traceOption(func(o *options) { o.mp = mp })
 }
 
 // WithPropagators sets how [Trace] reads and [TraceTransport] writes the
@@ -92,29 +142,29 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 // ([go.opentelemetry.io/otel.SetTextMapPropagator]); until then W3C Trace
 // Context and Baggage, rather than the global default, which propagates
 // nothing and would start a new trace at every service.
-func WithPropagators(p propagation.TextMapPropagator) Option {
-	return optionFunc(func(o *options) { o.prop = p })
+func WithPropagators(p propagation.TextMapPropagator) TraceOption {
+	return traceOption(func(o *options) { o.prop = p })
 }
 
 // WithSensitiveQuery adds query parameters whose values [AccessLog]
 // replaces with "REDACTED". Names are matched without regard to case.
 // Whatever is listed here comes on top of [DefaultSensitiveQuery].
-func WithSensitiveQuery(names ...string) Option {
-	return optionFunc(func(o *options) { o.sensitive = append(o.sensitive, names...) })
+func WithSensitiveQuery(names ...string) AccessLogOption {
+	return accessLogOption(func(o *options) { o.sensitive = append(o.sensitive, names...) })
 }
 
 // WithSampling makes [AccessLog] log one in every n ordinary requests.
 // Requests answered 5xx, and requests a harden guard answered (413, 408,
 // 431, 503, a recovered panic), are always logged: they are the ones an
 // operator looks for. n <= 1 logs every request.
-func WithSampling(n int) Option {
-	return optionFunc(func(o *options) { o.sample = max(n, 1) })
+func WithSampling(n int) AccessLogOption {
+	return accessLogOption(func(o *options) { o.sample = max(n, 1) })
 }
 
 // WithGuard adds middleware that [Default] places right after [Recover]
 // and before the handler timeout: checks that refuse a request on its
 // request line and headers alone, such as httpx's header size limit, so
 // that their answers are logged and traced like every other guard's.
-func WithGuard(mw ...func(http.Handler) http.Handler) Option {
-	return optionFunc(func(o *options) { o.guards = append(o.guards, mw...) })
+func WithGuard(mw ...func(http.Handler) http.Handler) DefaultOption {
+	return defaultOption(func(o *options) { o.guards = append(o.guards, mw...) })
 }

@@ -62,7 +62,7 @@ var handlerOnlyHeaders = []string{
 // aborted=true. The ResponseWriter the handler receives implements
 // [http.Flusher], [http.Hijacker] and Unwrap for
 // [http.ResponseController]. The middleware is safe for concurrent use.
-func Recover(opts ...Option) func(http.Handler) http.Handler {
+func Recover(opts ...LogOption) func(http.Handler) http.Handler {
 	logger := newOptions(opts).logger
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

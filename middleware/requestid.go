@@ -37,7 +37,7 @@ const MaxRequestIDLen = 128
 // RequestID should be the outermost layer (see [Default]); under another
 // RequestID it keeps the ID already chosen. The middleware is safe for
 // concurrent use.
-func RequestID(opts ...Option) func(http.Handler) http.Handler {
+func RequestID(opts ...RequestIDOption) func(http.Handler) http.Handler {
 	header := newOptions(opts).header
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

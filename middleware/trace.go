@@ -28,7 +28,7 @@ import (
 // package documentation). The handler's ResponseWriter has [http.Flusher] and
 // [http.Hijacker] when Trace's has them, and Unwrap. The middleware is
 // safe for concurrent use.
-func Trace(opts ...Option) func(http.Handler) http.Handler {
+func Trace(opts ...TraceOption) func(http.Handler) http.Handler {
 	t := newTelemetry(newOptions(opts)).withIdleCheck()
 	// otelhttp extracts the caller's context itself, with the propagator
 	// resolved at each request. Given no tracer provider, it takes the

@@ -107,10 +107,10 @@ func TestTraceWithoutRouteNamesMethod(t *testing.T) {
 func TestTraceNoopProvidersOnlyExtract(t *testing.T) {
 	tests := []struct {
 		name string
-		opts []middleware.Option
+		opts []middleware.TraceOption
 	}{
 		{"globals", nil},
-		{"noop", []middleware.Option{
+		{"noop", []middleware.TraceOption{
 			middleware.WithTracerProvider(tracenoop.NewTracerProvider()),
 			middleware.WithMeterProvider(metricnoop.NewMeterProvider()),
 		}},

@@ -18,7 +18,7 @@ import (
 // with every attempt. A nil base means [http.DefaultTransport]. The
 // request body is the base's to close, on every path, as the
 // RoundTripper contract requires.
-func PropagateRequestID(base http.RoundTripper, opts ...Option) http.RoundTripper {
+func PropagateRequestID(base http.RoundTripper, opts ...RequestIDOption) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport
 	}
@@ -51,7 +51,7 @@ func (t *propagateID) RoundTrip(req *http.Request) (*http.Response, error) {
 // provider records, it only injects the caller's trace context
 // ("Telemetry" in the package documentation). A nil base means
 // [http.DefaultTransport].
-func TraceTransport(base http.RoundTripper, opts ...Option) http.RoundTripper {
+func TraceTransport(base http.RoundTripper, opts ...TraceOption) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport
 	}

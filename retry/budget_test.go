@@ -72,10 +72,10 @@ func TestBudgetDisabled(t *testing.T) {
 func TestBudgetHostTableBounded(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	b := newBudget(BudgetConfig{Ratio: 0.2, MinPerSecond: 10, Window: 10 * time.Second}, func() time.Time { return now })
-	for i := range 3 * maxBudgetHosts {
+	for i := range 3 * maxWindowHosts {
 		b.request(string(rune(i)))
 	}
-	if len(b.hosts) > maxBudgetHosts {
-		t.Errorf("%d hosts tracked, want at most %d", len(b.hosts), maxBudgetHosts)
+	if len(b.hosts) > maxWindowHosts {
+		t.Errorf("%d hosts tracked, want at most %d", len(b.hosts), maxWindowHosts)
 	}
 }

@@ -1,6 +1,8 @@
 package retry
 
 import (
+	"context"
+	"errors"
 	"net/url"
 	"strconv"
 	"strings"
@@ -34,19 +36,18 @@ type problems = configerr.Problems
 // Error is the error [Transport.RoundTrip] returns when its last attempt
 // ended in an error rather than a response. It names the request, with its
 // URL passed through [RedactURL], how many attempts were made and the
-// status of the last response seen, if any, and wraps the cause:
-// errors.Is(err, context.DeadlineExceeded) holds when the caller's deadline
-// ended the retries.
+// status of the last response seen, if any, and wraps the cause. When a
+// timeout caused it, the caller's deadline or one of the base
+// RoundTripper's, [Error.Timeout] reports true and errors.Is(err,
+// context.DeadlineExceeded) holds.
 //
 // When the last attempt produced a response, RoundTrip returns that
 // response and a nil error, as the [http.RoundTripper] contract requires;
 // the caller reads the status itself.
 //
 // [http.Client] wraps every error of its Transport in a [*url.Error] whose
-// URL field is the request URL with only the password removed: query and
-// fragment stay. Log err.Unwrap() of that *url.Error (this Error, when the
-// Transport is a retry.Transport), or rebuild the message with
-// [RedactURL], rather than the *url.Error itself.
+// URL keeps the query and fragment; pass the client's error through
+// [RedactError] before logging or returning it.
 type Error struct {
 	Method     string // request method
 	URL        string // request URL, redacted
@@ -82,6 +83,25 @@ func (e *Error) Error() string {
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
+// Timeout reports whether the cause is a timeout: an error in its chain
+// whose Timeout method reports true (a [net.Error], net/http's response
+// header timeout) or [context.DeadlineExceeded]. [url.Error.Timeout],
+// which asks only the error it wraps, relies on it.
+func (e *Error) Timeout() bool {
+	if errors.Is(e.Err, context.DeadlineExceeded) {
+		return true
+	}
+	var te interface{ Timeout() bool }
+	return errors.As(e.Err, &te) && te.Timeout()
+}
+
+// Is reports whether target is [context.DeadlineExceeded] and e a
+// timeout, as the timeout errors of packages net and net/http do; the
+// HTTP/2 transport's response header timeout alone does not.
+func (e *Error) Is(target error) bool {
+	return target == context.DeadlineExceeded && e.Timeout()
+}
+
 // RedactURL returns u as it may appear in logs and errors: the password
 // replaced as [url.URL.Redacted] does, every query value replaced by
 // "REDACTED" with the keys kept so the request stays recognisable, and a
@@ -110,4 +130,34 @@ func RedactURL(u *url.URL) string {
 		c.Fragment, c.RawFragment = "REDACTED", ""
 	}
 	return c.Redacted()
+}
+
+// RedactError returns err, as [http.Client] returns it, with the URL of
+// its [*url.Error] passed through [RedactURL], so that API keys, tokens
+// and signatures in the query or fragment stay out of logs and of errors
+// handed on. The *url.Error is copied, never modified, and wraps the same
+// cause, so errors.Is, errors.As and Timeout answer as before. An err that
+// is not a *url.Error (nil included) is returned as it is: one that wraps
+// a *url.Error has already written its URL into its own message.
+func RedactError(err error) error {
+	ue, ok := err.(*url.Error)
+	if !ok {
+		return err
+	}
+	c := *ue
+	c.URL = redactURLString(ue.URL)
+	c.Err = RedactError(ue.Err)
+	return &c
+}
+
+// redactURLString is [RedactURL] for a URL in text form; text that does
+// not parse keeps only what precedes its query and fragment.
+func redactURLString(s string) string {
+	if u, err := url.Parse(s); err == nil {
+		return RedactURL(u)
+	}
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		return s[:i]
+	}
+	return s
 }

@@ -70,3 +70,51 @@ func TestErrorAndLogsRedactFragment(t *testing.T) {
 		}
 	}
 }
+
+// RedactError takes the token out of the *url.Error http.Client returns,
+// whose URL keeps the query and fragment, with or without a Transport of
+// this package, and keeps the cause reachable.
+func TestRedactError(t *testing.T) {
+	run(t, func(t *testing.T, m mode) {
+		srv := newServer(t, m, func(http.ResponseWriter, *http.Request) { panic(http.ErrAbortHandler) })
+		p := fastPolicy()
+		p.MaxAttempts = 1
+		tests := []struct {
+			name string
+			rt   http.RoundTripper
+		}{
+			{"net/http transport", srv.base(t)},
+			{"retry transport", mustTransport(t, srv.base(t), p)},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				client := &http.Client{Transport: tc.rt}
+				resp, err := client.Get(srv.URL + "/cb?api_key=s3cr3t#access_token=s3cr3t")
+				if err == nil {
+					resp.Body.Close()
+					t.Fatal("got a response, want an error")
+				}
+				if !strings.Contains(err.Error(), "s3cr3t") {
+					t.Fatalf("client error %q already hides the token; the test shows nothing", err)
+				}
+				red := RedactError(err)
+				if strings.Contains(red.Error(), "s3cr3t") {
+					t.Errorf("RedactError = %q, shows the token", red)
+				}
+				var ue *url.Error
+				if !errors.As(red, &ue) || ue.URL != srv.URL+"/cb?api_key=REDACTED#REDACTED" {
+					t.Errorf("RedactError = %#v, want a *url.Error with the URL redacted", red)
+				}
+				if errors.Unwrap(red) != errors.Unwrap(err) {
+					t.Errorf("RedactError wraps %v, want the cause %v", errors.Unwrap(red), errors.Unwrap(err))
+				}
+				if !strings.Contains(err.Error(), "s3cr3t") {
+					t.Error("RedactError modified the error it was given")
+				}
+			})
+		}
+	})
+	if RedactError(nil) != nil {
+		t.Error("RedactError(nil) != nil")
+	}
+}

@@ -2,6 +2,7 @@ package retry_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -105,4 +106,54 @@ func ExampleRedactURL() {
 	u, _ := url.Parse("https://user:pw@api.example/cb?code=abc&state=xyz#access_token=secret")
 	fmt.Println(retry.RedactURL(u))
 	// Output: https://user:xxxxx@api.example/cb?code=REDACTED&state=REDACTED#REDACTED
+}
+
+// An error of http.Client carries the request's URL, query and fragment
+// included; RedactError takes the credentials out before it is logged.
+func ExampleRedactError() {
+	// What client.Get("https://api.example/v1/items?api_key=s3cr3t")
+	// returns when the server hangs up.
+	err := error(&url.Error{Op: "Get", URL: "https://api.example/v1/items?api_key=s3cr3t", Err: io.ErrUnexpectedEOF})
+	fmt.Println(retry.RedactError(err))
+	// Output: Get "https://api.example/v1/items?api_key=REDACTED": unexpected EOF
+}
+
+// A host that answers every request 503: once more than 120 requests
+// (1 a second over the 2m window) have failed, adaptive throttling
+// refuses some calls locally, and errors.Is tells them apart.
+func ExampleErrThrottled() {
+	var reached atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reached.Add(1)
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+
+	p := retry.DefaultPolicy()
+	p.MaxAttempts = 1 // first attempts only: the throttle, not the budget
+	tr, err := retry.NewTransport(srv.Client().Transport, p)
+	if err != nil {
+		panic(err)
+	}
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	defer client.CloseIdleConnections()
+
+	const calls = 1000
+	throttled := 0
+	for range calls {
+		resp, err := client.Get(srv.URL)
+		if errors.Is(err, retry.ErrThrottled) {
+			throttled++
+			continue
+		}
+		if err != nil {
+			panic(err)
+		}
+		resp.Body.Close()
+	}
+	fmt.Println("some refused locally:", throttled > 0)
+	fmt.Println("every call either reached the host or was refused:", int(reached.Load())+throttled == calls)
+	// Output:
+	// some refused locally: true
+	// every call either reached the host or was refused: true
 }

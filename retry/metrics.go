@@ -14,12 +14,13 @@ const (
 	MetricRetries         = "harden.retry.retries"          // retries started, by attribute "reason" (a Class name)
 	MetricBudgetExhausted = "harden.retry.budget_exhausted" // retries refused by the budget
 	MetricRenewals        = "harden.retry.renewals"         // credential renewals, by attribute "outcome" ("ok", "error")
+	MetricThrottled       = "harden.retry.throttled"        // attempts refused locally by adaptive throttling
 )
 
 type instruments struct {
-	attempts, retries, budget, renewals metric.Int64Counter
-	reason                              [len(classNames)]metric.AddOption
-	renewOK, renewErr                   metric.AddOption
+	attempts, retries, budget, renewals, throttled metric.Int64Counter
+	reason                                         [len(classNames)]metric.AddOption
+	renewOK, renewErr                              metric.AddOption
 }
 
 func newInstruments(mp metric.MeterProvider) (*instruments, error) {
@@ -43,6 +44,10 @@ func newInstruments(mp metric.MeterProvider) (*instruments, error) {
 	}
 	if ins.renewals, err = m.Int64Counter(MetricRenewals, metric.WithUnit("{renewal}"),
 		metric.WithDescription("Credential renewals after a rejected attempt.")); err != nil {
+		return nil, err
+	}
+	if ins.throttled, err = m.Int64Counter(MetricThrottled, metric.WithUnit("{attempt}"),
+		metric.WithDescription("Attempts, first or retry, refused locally by adaptive throttling while the host rejected most requests.")); err != nil {
 		return nil, err
 	}
 	// Attribute sets are built once so recording allocates nothing.

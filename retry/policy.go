@@ -84,6 +84,11 @@ type Policy struct {
 	// Budget caps retries per host so that retries cannot multiply an
 	// outage.
 	Budget BudgetConfig `yaml:"budget" json:"budget"`
+
+	// Throttle refuses attempts locally while the host rejects most of
+	// them, so that first attempts, not only retries, back off from an
+	// overloaded or failing host.
+	Throttle ThrottleConfig `yaml:"throttle" json:"throttle"`
 }
 
 // BudgetConfig is a retry budget in the manner of Finagle's RetryBudget and
@@ -158,6 +163,7 @@ func (p Policy) withDefaults() Policy {
 	if p.Budget.Window == 0 {
 		p.Budget.Window = defaultBudgetWindow
 	}
+	p.Throttle = p.Throttle.withDefaults()
 	return p
 }
 
@@ -205,6 +211,18 @@ func (p Policy) problems(total time.Duration) []error {
 	}
 	if p.Budget.Window < time.Second {
 		ps.Add("budget.window", RuleRange, "is %v; set at least 1s, 10s is the default", p.Budget.Window)
+	}
+	if k := p.Throttle.K; (k > 0 && k < 1) || math.IsNaN(k) || math.IsInf(k, 0) {
+		ps.Add("throttle.k", RuleRange, "is %v; below 1 the client refuses requests the host would accept: set 2 (the default) or more, or -1 for no throttling", k)
+	}
+	if p.Throttle.Window < time.Second {
+		ps.Add("throttle.window", RuleRange, "is %v; set at least 1s, 2m is the default", p.Throttle.Window)
+	}
+	if m := p.Throttle.MaxRejection; m > 1 || math.IsNaN(m) {
+		ps.Add("throttle.max_rejection", RuleRange, "is %v; it is a probability: set 0.8 (the default) or at most 1, or -1 for no cap", m)
+	}
+	if m := p.Throttle.MinPerSecond; math.IsNaN(m) || math.IsInf(m, 0) {
+		ps.Add("throttle.min_per_second", RuleRange, "is %v; set a number of requests per second such as 1", m)
 	}
 	if total > 0 {
 		if p.PerAttemptTimeout > total {

@@ -15,7 +15,8 @@ func TestDefaultPolicy(t *testing.T) {
 	want := Policy{
 		MaxAttempts: 3, InitialBackoff: 100 * time.Millisecond, MaxBackoff: 2 * time.Second,
 		Multiplier: 2, Jitter: 1, MaxRetryAfter: 30 * time.Second, MaxReplayBytes: 64 * KiB,
-		Budget: BudgetConfig{Ratio: 0.2, MinPerSecond: 10, Window: 10 * time.Second},
+		Budget:   BudgetConfig{Ratio: 0.2, MinPerSecond: 10, Window: 10 * time.Second},
+		Throttle: ThrottleConfig{K: 2, Window: 2 * time.Minute, MinPerSecond: 1, MaxRejection: 0.8},
 	}
 	if p != want {
 		t.Errorf("DefaultPolicy() = %+v, want %+v", p, want)

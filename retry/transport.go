@@ -22,6 +22,7 @@ type Transport struct {
 	classify Classifier
 	auth     Authenticator
 	budget   *budget
+	throttle *throttle
 	clock    clock
 	rand     func() float64
 	ins      *instruments
@@ -70,7 +71,8 @@ func NewTransport(base http.RoundTripper, p Policy, opts ...Option) (*Transport,
 	}
 	return &Transport{
 		base: base, p: p, classify: o.classify, auth: o.auth,
-		budget: newBudget(p.Budget, o.clock.Now), clock: o.clock, rand: o.rand,
+		budget: newBudget(p.Budget, o.clock.Now), throttle: newThrottle(p.Throttle, o.clock.Now),
+		clock: o.clock, rand: o.rand,
 		ins: ins, log: o.logger,
 	}, nil
 }
@@ -79,41 +81,17 @@ func NewTransport(base http.RoundTripper, p Policy, opts ...Option) (*Transport,
 func (t *Transport) Base() http.RoundTripper { return t.base }
 
 // RoundTrip implements [http.RoundTripper]. It sends req through the base
-// RoundTripper and, when the attempt fails, decides whether to send it
-// again:
+// RoundTripper and resends a failed attempt while the failure is
+// Transient or Throttled ([Classifier]), req is safe to resend and its
+// body replayable, attempts and the host's retry budget remain, and the
+// wait ends before the caller's deadline; an attempt classified
+// [AuthExpired] is renewed through the [Authenticator] and resent once
+// ("When a request is resent" in the package documentation).
 //
-//   - The failure must be Transient or Throttled ([Classifier]), and the
-//     request safe to resend: either it provably never reached a handler
-//     (the dial failed, the connection was refused, an HTTP/2 server
-//     refused the stream), or its method is idempotent (GET, HEAD,
-//     OPTIONS, TRACE, PUT, DELETE), or it carries an Idempotency-Key
-//     header, or Policy.RetryUnsafe is set.
-//   - Its body must be replayable: no body, GetBody, or a body of at most
-//     Policy.MaxReplayBytes, copied as the first attempt sends it.
-//     Otherwise it gets one attempt.
-//   - Attempts remain (Policy.MaxAttempts) and the host's retry budget
-//     ([BudgetConfig]) has room.
-//   - The wait, the server's Retry-After on 429 and 503 or else the
-//     jittered backoff, must end before the caller's deadline. A
-//     Retry-After longer than Policy.MaxRetryAfter returns the response at
-//     once.
-//
-// An attempt classified [AuthExpired] with an [Authenticator] set is
-// renewed once and resent once, if the body is replayable and the attempt
-// went to the origin its redirect chain began at (elsewhere it carried no
-// credentials to renew); this is not a retry and does not spend the
-// budget. Its response body is closed
-// unread, so on HTTP/1.x net/http closes the connection that carried the
-// rejected credentials instead of reusing it (a response without any body
-// was complete on arrival and its connection is already back in the pool;
-// on HTTP/2 the stream is reset and the shared connection kept). The pool
-// itself is left alone: one failure never closes other idle connections.
-//
-// RoundTrip never modifies req: each attempt is a shallow copy with its
-// own context and body, whose headers are cloned when an Authenticator
-// sets them. It closes req.Body on every path. Every response it discards
-// is drained (at most 4KiB) and closed. When the last attempt ends in an
-// error, it returns an [*Error].
+// RoundTrip never modifies req and closes req.Body on every path. Every
+// response it discards is drained (at most 4KiB) and closed; the caller
+// owns the one returned. When the last attempt ends in an error, it
+// returns an [*Error].
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL == nil {
 		if req.Body != nil {
@@ -128,6 +106,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	// RoundTripper may still be sending (full-duplex streaming).
 	defer rb.release()
 	host := req.URL.Host
+	if !t.throttle.allow(host, t.rand()) {
+		rb.close()
+		t.ins.throttled.Add(ctx, 1)
+		return nil, t.fail(req, 0, 0, ErrThrottled)
+	}
 	t.budget.request(host)
 
 	var (
@@ -161,6 +144,8 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		} else {
 			lastStatus = resp.StatusCode
 		}
+		// The caller's own cancellation says nothing of the host.
+		t.throttle.done(host, !overloaded(resp, err) || ctx.Err() != nil)
 		class := t.classify(resp, err)
 
 		switch class {
@@ -229,6 +214,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if !t.budget.tryRetry(host) {
 			t.ins.budget.Add(ctx, 1)
 			t.giveUp(req, class, "retry budget exhausted", attempts, lastStatus)
+			return t.finish(req, resp, err, attempts, lastStatus)
+		}
+		if !t.throttle.allow(host, t.rand()) {
+			t.ins.throttled.Add(ctx, 1)
+			t.giveUp(req, class, "throttled locally", attempts, lastStatus)
 			return t.finish(req, resp, err, attempts, lastStatus)
 		}
 		if resp != nil {

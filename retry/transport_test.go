@@ -494,6 +494,7 @@ func TestBudgetLimitsRetries(t *testing.T) {
 	clk := &fakeClock{} // waits do not move time: every request falls in one window
 	p := fastPolicy()
 	p.Budget = BudgetConfig{}
+	p.Throttle.K = -1 // the budget alone: first attempts all go out
 	tr := mustTransport(t, srv.base(t), p, withClock(clk))
 	const requests = 1000
 	for range requests {

@@ -34,7 +34,7 @@ var ErrNoServerName = errors.New("tlsx: no server name to verify the certificate
 // NewClientSource validates cfg, loads its files and starts polling them
 // every ReloadInterval. A client that skips verification (with the
 // opt-out InsecureSkipVerifyReason) is logged at warning level.
-func NewClientSource(ctx context.Context, cfg ClientConfig, opts ...Option) (*ClientSource, error) {
+func NewClientSource(ctx context.Context, cfg ClientConfig, opts ...ClientOption) (*ClientSource, error) {
 	o := newOptions(opts)
 	if err := cfg.validate(o.now()); err != nil {
 		return nil, err

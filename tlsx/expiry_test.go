@@ -52,16 +52,7 @@ func TestExpiryGauge(t *testing.T) {
 
 	check := func(c *tlstest.Cert) {
 		t.Helper()
-		pts := expiryPoints(t, reader)
-		if len(pts) != 1 {
-			t.Fatalf("%d data points, want 1", len(pts))
-		}
-		if want := c.Certificate.NotAfter.Sub(clock.Now()).Seconds(); pts[0].Value != want {
-			t.Errorf("gauge = %v, want %v", pts[0].Value, want)
-		}
-		if side, _ := pts[0].Attributes.Value(attribute.Key("tls.side")); side.AsString() != "server" {
-			t.Errorf("tls.side = %q", side.AsString())
-		}
+		checkExpiry(t, reader, c, clock.Now(), "server")
 	}
 	check(srv1)
 	clock.Advance(time.Hour)
@@ -112,5 +103,35 @@ func TestExpiryWarning(t *testing.T) {
 	}
 	if e := all[1].ContextMap(); e["threshold"] != 24*time.Hour {
 		t.Errorf("threshold = %v, want 24h", e["threshold"])
+	}
+}
+
+// A client source reports its certificate's expiry through the meter
+// provider it is given, as a server source does.
+func TestExpiryGaugeClient(t *testing.T) {
+	ca := tlstest.NewCA(t)
+	cli := ca.Client(t)
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer mp.Shutdown(context.Background())
+	clock := &fakeClock{t: time.Now()}
+	newClient(t, tlsx.ClientConfig{CertFile: cli.CertFile, KeyFile: cli.KeyFile, ReloadInterval: -1},
+		tlsx.WithMeterProvider(mp), tlsx.WithClock(clock.Now))
+	checkExpiry(t, reader, cli, clock.Now(), "client")
+}
+
+// checkExpiry checks that reader holds one expiry data point, for c at
+// now on side.
+func checkExpiry(t *testing.T, reader *sdkmetric.ManualReader, c *tlstest.Cert, now time.Time, side string) {
+	t.Helper()
+	pts := expiryPoints(t, reader)
+	if len(pts) != 1 {
+		t.Fatalf("%d data points, want 1", len(pts))
+	}
+	if want := c.Certificate.NotAfter.Sub(now).Seconds(); pts[0].Value != want {
+		t.Errorf("gauge = %v, want %v", pts[0].Value, want)
+	}
+	if got, _ := pts[0].Attributes.Value(attribute.Key("tls.side")); got.AsString() != side {
+		t.Errorf("tls.side = %q, want %s", got.AsString(), side)
 	}
 }

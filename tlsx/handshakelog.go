@@ -23,8 +23,8 @@ const DefaultHandshakeLogLimit = 10
 // [ServerSource.Listener] logs per minute; the rest are counted and the
 // count is logged with the next line of that kind. Zero or negative: the
 // default.
-func WithHandshakeLogLimit(perMinute int) Option {
-	return optionFunc(func(o *options) { o.logLimit = perMinute })
+func WithHandshakeLogLimit(perMinute int) ServerOption {
+	return serverOptionFunc(func(o *options) { o.logLimit = perMinute })
 }
 
 // Listener returns a listener whose connections are TLS connections with

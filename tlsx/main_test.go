@@ -89,7 +89,7 @@ func concat(t *testing.T, files ...string) string {
 }
 
 // newServer starts a ServerSource that Close stops when t ends.
-func newServer(t *testing.T, cfg tlsx.ServerConfig, opts ...tlsx.Option) *tlsx.ServerSource {
+func newServer(t *testing.T, cfg tlsx.ServerConfig, opts ...tlsx.ServerOption) *tlsx.ServerSource {
 	t.Helper()
 	src, err := tlsx.NewServerSource(context.Background(), cfg, opts...)
 	if err != nil {
@@ -100,7 +100,7 @@ func newServer(t *testing.T, cfg tlsx.ServerConfig, opts ...tlsx.Option) *tlsx.S
 }
 
 // newClient starts a ClientSource that Close stops when t ends.
-func newClient(t *testing.T, cfg tlsx.ClientConfig, opts ...tlsx.Option) *tlsx.ClientSource {
+func newClient(t *testing.T, cfg tlsx.ClientConfig, opts ...tlsx.ClientOption) *tlsx.ClientSource {
 	t.Helper()
 	src, err := tlsx.NewClientSource(context.Background(), cfg, opts...)
 	if err != nil {

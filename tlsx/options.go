@@ -8,10 +8,25 @@ import (
 	"go.uber.org/zap"
 )
 
-// Option configures what cannot be written in a config file: the
-// logger, the meter provider and the clock.
-type Option interface {
+// ServerOption configures [NewServerSource].
+type ServerOption interface {
 	apply(*options)
+	server()
+}
+
+// ClientOption configures [NewClientSource].
+type ClientOption interface {
+	apply(*options)
+	client()
+}
+
+// Option configures both sources with what cannot be written in a config
+// file: the logger, the meter provider and the clock. Each constructor
+// has its own option type, so that an option it would ignore does not
+// compile: [WithHandshakeLogLimit] is a ServerOption only.
+type Option interface {
+	ServerOption
+	ClientOption
 }
 
 type options struct {
@@ -25,14 +40,23 @@ type options struct {
 	logLimit int // failed handshakes logged per kind and minute
 }
 
-type optionFunc func(*options)
+// optionFunc is an option of both sources, serverOptionFunc one of
+// [ServerSource] only.
+type (
+	optionFunc       func(*options)
+	serverOptionFunc func(*options)
+)
 
-func (f optionFunc) apply(o *options) { f(o) }
+func (f optionFunc) apply(o *options)       { f(o) }
+func (optionFunc) server()                  {}
+func (optionFunc) client()                  {}
+func (f serverOptionFunc) apply(o *options) { f(o) }
+func (serverOptionFunc) server()            {}
 
-func newOptions(opts []Option) options {
+func newOptions[O interface{ apply(*options) }](opts []O) options {
 	o := options{logger: zap.NewNop(), now: time.Now}
 	for _, opt := range opts {
-		if opt != nil {
+		if any(opt) != nil {
 			opt.apply(&o)
 		}
 	}

@@ -33,7 +33,7 @@ type ServerSource struct {
 // NewServerSource validates cfg, loads its files and starts polling them
 // every ReloadInterval. It returns the problems of [ServerConfig.Validate]
 // when cfg or its files are not usable.
-func NewServerSource(ctx context.Context, cfg ServerConfig, opts ...Option) (*ServerSource, error) {
+func NewServerSource(ctx context.Context, cfg ServerConfig, opts ...ServerOption) (*ServerSource, error) {
 	o := newOptions(opts)
 	if err := cfg.validate(o.now()); err != nil {
 		return nil, err

@@ -48,6 +48,9 @@ var variants = map[string]loadbench.Variant{
 		return middleware.AccessLog(middleware.WithLogger(logger))
 	}),
 	"layer-recover": loadbench.Middleware("middleware.Recover alone", func() func(http.Handler) http.Handler { return middleware.Recover() }),
+	"layer-concurrency": loadbench.Middleware("limits.Concurrency(defaults) alone", func() func(http.Handler) http.Handler {
+		return limits.Concurrency(limits.ConcurrencyConfig{})
+	}),
 	"layer-timeout": loadbench.Middleware("middleware.Timeout(30s) alone", func() func(http.Handler) http.Handler { return middleware.Timeout(30 * time.Second) }),
 	"layer-body":    loadbench.Middleware("limits.Body(1 MiB) alone", func() func(http.Handler) http.Handler { return limits.Body(1 << 20) }),
 	"layer-progress": loadbench.Middleware("limits.Progress(defaults) alone", func() func(http.Handler) http.Handler {

@@ -34,9 +34,22 @@ func jsonLogger() *zap.Logger {
 
 // noop are the options of a chain whose telemetry providers do nothing,
 // the state of an application that has not installed an OTel SDK.
-var noop = []middleware.Option{
+var noop = []middleware.TraceOption{
 	middleware.WithTracerProvider(tracenoop.NewTracerProvider()),
 	middleware.WithMeterProvider(metricnoop.NewMeterProvider()),
+}
+
+// defaultChain is the Default chain with the telemetry options tel and
+// logger (nil: none, as httpx's defaults run it).
+func defaultChain(tel []middleware.TraceOption, logger *zap.Logger) func(http.Handler) http.Handler {
+	var opts []middleware.DefaultOption
+	if logger != nil {
+		opts = append(opts, middleware.WithLogger(logger))
+	}
+	for _, o := range tel {
+		opts = append(opts, o)
+	}
+	return middleware.Default(middleware.DefaultConfig{}, opts...)
 }
 
 // hello is the bare handler every variant ends in.
@@ -54,7 +67,7 @@ type variant struct {
 func variants(b testing.TB) []variant {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()))
 	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-	sdk := []middleware.Option{middleware.WithTracerProvider(tp), middleware.WithMeterProvider(metricnoop.NewMeterProvider())}
+	sdk := []middleware.TraceOption{middleware.WithTracerProvider(tp), middleware.WithMeterProvider(metricnoop.NewMeterProvider())}
 	return []variant{
 		{"raw", func(h http.Handler) http.Handler { return h }},
 		{"RequestID", middleware.RequestID()},
@@ -62,12 +75,13 @@ func variants(b testing.TB) []variant {
 		{"Trace/sdk", middleware.Trace(sdk...)},
 		{"AccessLog", middleware.AccessLog(middleware.WithLogger(jsonLogger()))},
 		{"Recover", middleware.Recover(middleware.WithLogger(jsonLogger()))},
+		{"Concurrency", limits.Concurrency(limits.ConcurrencyConfig{})},
 		{"Timeout", middleware.Timeout(time.Minute)},
 		{"Body", limits.Body(1 << 20)},
 		{"Progress", limits.Progress(limits.ProgressConfig{})},
-		{"Default/nolog", middleware.Default(middleware.DefaultConfig{}, noop...)},
-		{"Default/noop", middleware.Default(middleware.DefaultConfig{}, append(noop, middleware.WithLogger(jsonLogger()))...)},
-		{"Default/sdk", middleware.Default(middleware.DefaultConfig{}, append(sdk, middleware.WithLogger(jsonLogger()))...)},
+		{"Default/nolog", defaultChain(noop, nil)},
+		{"Default/noop", defaultChain(noop, jsonLogger())},
+		{"Default/sdk", defaultChain(sdk, jsonLogger())},
 	}
 }
 
@@ -141,8 +155,7 @@ func get(b *testing.B, c *http.Client, url string) {
 func BenchmarkLoopback(b *testing.B) {
 	for _, v := range []variant{
 		{"raw", func(h http.Handler) http.Handler { return h }},
-		{"Default/nolog", middleware.Default(middleware.DefaultConfig{}, noop...)},
-		{"Default/noop", middleware.Default(middleware.DefaultConfig{}, append(noop, middleware.WithLogger(jsonLogger()))...)},
+		{"Default/noop", defaultChain(noop, jsonLogger())},
 	} {
 		b.Run(v.name, func(b *testing.B) {
 			url, c := serve(b, v.mw(hello))
@@ -166,7 +179,7 @@ func BenchmarkLoopback(b *testing.B) {
 // same machine load at the same time.
 func BenchmarkLoopbackRatio(b *testing.B) {
 	rawURL, rawC := serve(b, hello)
-	chainURL, chainC := serve(b, middleware.Default(middleware.DefaultConfig{}, append(noop, middleware.WithLogger(jsonLogger()))...)(hello))
+	chainURL, chainC := serve(b, defaultChain(noop, jsonLogger())(hello))
 	var rawNS, chainNS atomic.Int64
 	var n atomic.Int64
 	b.ReportAllocs()

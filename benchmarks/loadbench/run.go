@@ -68,6 +68,7 @@ func jobs() []job {
 		{"h1", "benchserver", "layer-trace-sdk", "layer: Trace (SDK 1%)"},
 		{"h1", "benchserver", "layer-accesslog", "layer: AccessLog (zap)"},
 		{"h1", "benchserver", "layer-recover", "layer: Recover"},
+		{"h1", "benchserver", "layer-concurrency", "layer: Concurrency"},
 		{"h1", "benchserver", "layer-timeout", "layer: Timeout"},
 		{"h1", "benchserver", "layer-body", "layer: Body"},
 		{"h1", "benchserver", "layer-progress", "layer: Progress"},

@@ -43,10 +43,21 @@ func chiChain(h http.Handler) http.Handler {
 	return chimw.RequestID(logger(chimw.Recoverer(h)))
 }
 
-// hardenNoop are the options of harden's chain with no-op telemetry.
-var hardenNoop = []middleware.Option{
+// hardenNoop are the telemetry options of harden's chain: no-op
+// providers.
+var hardenNoop = []middleware.TraceOption{
 	middleware.WithTracerProvider(tracenoop.NewTracerProvider()),
 	middleware.WithMeterProvider(metricnoop.NewMeterProvider()),
+}
+
+// hardenDefault is harden's Default chain with no-op telemetry and a
+// JSON logger that discards its lines.
+func hardenDefault() func(http.Handler) http.Handler {
+	opts := []middleware.DefaultOption{middleware.WithLogger(discardJSON())}
+	for _, o := range hardenNoop {
+		opts = append(opts, o)
+	}
+	return middleware.Default(middleware.DefaultConfig{}, opts...)
 }
 
 // discardJSON is a zap logger that encodes every line as JSON and drops
@@ -72,7 +83,7 @@ func BenchmarkChain(b *testing.B) {
 			middleware.AccessLog(middleware.WithLogger(discardJSON())),
 			middleware.Recover(middleware.WithLogger(discardJSON())),
 		)(chainHello)},
-		{"harden/Default", middleware.Default(middleware.DefaultConfig{}, append(hardenNoop, middleware.WithLogger(discardJSON()))...)(chainHello)},
+		{"harden/Default", hardenDefault()(chainHello)},
 		{"chi/RequestID+Logger+Recoverer+otelhttp", chiChain(chainHello)},
 	}
 	for _, v := range variants {
@@ -93,7 +104,7 @@ func BenchmarkChain(b *testing.B) {
 func TestChainsAnswer(t *testing.T) {
 	for name, h := range map[string]http.Handler{
 		"chi":    chiChain(chainHello),
-		"harden": middleware.Default(middleware.DefaultConfig{}, append(hardenNoop, middleware.WithLogger(discardJSON()))...)(chainHello),
+		"harden": hardenDefault()(chainHello),
 	} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/items/1", nil))

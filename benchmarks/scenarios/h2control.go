@@ -28,7 +28,7 @@ func h2PingFlood() Scenario {
 		Name: "h2-ping-flood",
 		Description: fmt.Sprintf("One HTTP/2 connection with a 4KiB receive buffer stops reading and sends up to %d PING frames in %v, so the server's acknowledgements pile up unread (Ping flood, CVE-2019-9512).",
 			h2Pings, h2FloodGiveUp),
-		Expect: "closes the connection within http2.write_byte_timeout + 2s of the flood, once its acknowledgements stop being read, and keeps serving other clients",
+		Expect: "closes the connection within limits.write_stall_timeout + 2s of the flood, once its acknowledgements stop being read, and keeps serving other clients",
 		Waits:  true,
 		Run: attackH2(func(ctx context.Context, s *server, b Bounds) Outcome {
 			ctx, cancel := context.WithTimeout(ctx, h2FloodGiveUp+b.WriteByteTimeout+3*time.Second)

@@ -19,12 +19,18 @@ import (
 //	/slow    ignores its context and sleeps longer than the handler
 //	         timeout, like code stuck in a call that takes no context,
 //	         then tries to write
+//	/work    holds one of workCapacity slots (a database pool, the
+//	         CPUs) for workFor, waiting in line for one while they are
+//	         all taken, unless its client goes away: a service with a
+//	         fixed capacity whose latency grows with the queue
+//	/big     answers bigResponse bytes, for slow readers
 //
 // It counts the handlers in flight and their peak. It is safe for
 // concurrent use.
 type targetHandler struct {
 	mux     *http.ServeMux
 	slowFor time.Duration
+	slots   chan struct{} // the capacity of /work
 	release chan struct{} // closed when the scenario ends: /slow stops sleeping
 
 	mu       sync.Mutex
@@ -33,14 +39,52 @@ type targetHandler struct {
 }
 
 func newTargetHandler(slowFor time.Duration) *targetHandler {
-	h := &targetHandler{slowFor: slowFor, release: make(chan struct{})}
+	h := &targetHandler{slowFor: slowFor, release: make(chan struct{}), slots: make(chan struct{}, workCapacity)}
 	h.mux = http.NewServeMux()
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	})
 	h.mux.HandleFunc("/upload", h.upload)
 	h.mux.HandleFunc("/slow", h.slow)
+	h.mux.HandleFunc("/work", h.work)
+	h.mux.HandleFunc("/big", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Length", fmt.Sprint(len(bigBody)))
+		_, _ = w.Write(bigBody)
+	})
 	return h
+}
+
+// The capacity of /work: workCapacity requests at a time, each for
+// workFor, so 120 requests a second. It is above the floor of harden's
+// adaptive concurrency limit (20), which it would otherwise never reach,
+// and slow enough that loading it costs little CPU.
+const (
+	workCapacity = 24
+	workFor      = 200 * time.Millisecond
+)
+
+// bigResponse is the size of /big's answer, the 8MiB of slowhttptest's
+// slow-read examples; bigBody is shared by every answer.
+const bigResponse = 8 << 20
+
+var bigBody = make([]byte, bigResponse)
+
+func (h *targetHandler) work(w http.ResponseWriter, r *http.Request) {
+	select {
+	case h.slots <- struct{}{}:
+	case <-r.Context().Done():
+		return
+	case <-h.release:
+		return
+	}
+	defer func() { <-h.slots }()
+	t := time.NewTimer(workFor)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-h.release:
+	}
+	_, _ = io.WriteString(w, "done\n")
 }
 
 func (h *targetHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -72,6 +72,8 @@ var registry = []kind{
 			h2StalledHeaders,
 			h2StalledBody,
 			h2StreamExhaustion,
+			overload,
+			slowRead,
 		},
 	},
 	{
@@ -99,7 +101,7 @@ var registry = []kind{
 			}
 			return ""
 		},
-		scenarios: []func() Scenario{connectionChurn, slowHeader, deadHTTP2, retryStorm, tokenStorm},
+		scenarios: []func() Scenario{connectionChurn, slowHeader, deadHTTP2, retryStorm, tokenStorm, backendOutage},
 	},
 }
 

@@ -1,9 +1,11 @@
 package scenarios
 
 import (
+	"errors"
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 )
 
 // countingListener is the listener a target serves on. It measures what
@@ -117,6 +119,26 @@ func (c *countingConn) Read(p []byte) (int, error) {
 func (c *countingConn) Close() error {
 	c.once.Do(func() { c.l.forget(c) })
 	return c.Conn.Close()
+}
+
+// SetLinger sets SO_LINGER when the underlying connection can, so that a
+// server that resets the connections it gives up on (harden) does so
+// through the counting wrapper too.
+func (c *countingConn) SetLinger(sec int) error {
+	if l, ok := c.Conn.(interface{ SetLinger(sec int) error }); ok {
+		return l.SetLinger(sec)
+	}
+	return nil
+}
+
+// SyscallConn gives access to the underlying socket, so that a server
+// can set socket options (harden's TCP_NOTSENT_LOWAT) through the
+// counting wrapper too.
+func (c *countingConn) SyscallConn() (syscall.RawConn, error) {
+	if sc, ok := c.Conn.(syscall.Conn); ok {
+		return sc.SyscallConn()
+	}
+	return nil, errors.ErrUnsupported
 }
 
 // CloseWrite half-closes the connection when the underlying one can.

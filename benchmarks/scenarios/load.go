@@ -112,22 +112,11 @@ func (s *server) stream(ctx context.Context, stop <-chan struct{}, c *http.Clien
 
 // get sends one GET and reads the whole answer, which must be a 200.
 func get(ctx context.Context, c *http.Client, url string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
+	status, err := fetch(ctx, c, url)
+	if err == nil && status != http.StatusOK {
+		err = fmt.Errorf("status %d", status)
 	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("status %d", resp.StatusCode)
-	}
-	return nil
+	return err
 }
 
 // whileLegit runs attack while a legitimate client sends ordinary requests,

@@ -179,6 +179,23 @@ type Outcome struct {
 	// LegitP99 is the 99th-percentile latency of the ordinary requests a
 	// legitimate client sent during the attack.
 	LegitP99 time.Duration `json:"legit_p99_ns,omitempty"`
+	// AdmittedP99 is the 99th-percentile latency of the requests a
+	// server under overload answered 200, once it had settled;
+	// UnloadedP99 the same before the overload.
+	AdmittedP99 time.Duration `json:"admitted_p99_ns,omitempty"`
+	UnloadedP99 time.Duration `json:"unloaded_p99_ns,omitempty"`
+	// Goodput is how many requests a second a server under overload
+	// answered 200.
+	Goodput float64 `json:"goodput_per_s,omitempty"`
+	// Shed counts the requests a server under overload refused with
+	// 503, out of Sent.
+	Shed int `json:"shed,omitempty"`
+	// OpenSockets samples, once a second from the start of the attack
+	// and once more when none is left, how many of the attacking
+	// connections the server's kernel still held (in any TCP state but
+	// TIME-WAIT, FIN-WAIT-1 included); nil where the kernel cannot be
+	// asked (outside Linux).
+	OpenSockets []int `json:"open_sockets,omitempty"`
 	// Lost and Sent count ordinary requests that failed (an error or a
 	// status other than 200) and that were sent, during the attack or
 	// during shutdown.
@@ -222,8 +239,14 @@ type Outcome struct {
 	// AttemptsPerRequest is the attempts that reached a failing service
 	// per call the client's users made.
 	AttemptsPerRequest float64 `json:"attempts_per_request,omitempty"`
+	// HealthyRate and OutageRate are the attempts per second that
+	// reached a service before and during its outage.
+	HealthyRate float64 `json:"healthy_rate_per_s,omitempty"`
+	OutageRate  float64 `json:"outage_rate_per_s,omitempty"`
 	// ModelledPeers are figures computed from other libraries'
-	// documented defaults rather than measured, by library name.
+	// documented defaults rather than measured, by library name (and,
+	// after an underscore, the figure's name when it is not the main
+	// one).
 	ModelledPeers map[string]float64 `json:"modelled_peers,omitempty"`
 	// TokenFetches counts the fetches of a new token.
 	TokenFetches int `json:"token_fetches,omitempty"`

@@ -79,6 +79,7 @@ func TestHardenClientDefendsEveryScenario(t *testing.T) {
 	cfg.Timeouts.ResponseHeader = time.Second // above the p99 of 128 callers under -race
 	cfg.HTTP2.PingAfter = 300 * time.Millisecond
 	cfg.HTTP2.PingTimeout = 300 * time.Millisecond
+	cfg.Retry.Throttle.Window = time.Second // lets go within the outage row's give-up
 	b := scenarios.Bounds{Client: clientBoundsOf(cfg)}
 	targets := []scenarios.Target{scenarios.DefaultClient(), hardenClientTarget(cfg)}
 	for _, s := range scenarios.Of(scenarios.Client) {

@@ -99,6 +99,19 @@ func parseFlags(fs *flag.FlagSet, args []string, help, hint string, stdout, stde
 	return exitOK, false
 }
 
+// parseFlagsNoArgs is parseFlags for a command that takes flags only: an
+// argument left over is a usage error.
+func parseFlagsNoArgs(fs *flag.FlagSet, args []string, help, hint string, stdout, stderr io.Writer) (code int, done bool) {
+	if code, done := parseFlags(fs, args, help, hint, stdout, stderr); done {
+		return code, done
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "harden %s: unexpected argument %q\n%s\n", fs.Name(), fs.Arg(0), hint)
+		return exitUsage, true
+	}
+	return exitOK, false
+}
+
 // lint runs the lint command and returns the exit status.
 func lint(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("lint", stderr)
@@ -116,7 +129,7 @@ func lint(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "harden lint: %v\n", err)
 		return exitUsage
 	}
-	var opts []config.Option
+	var opts []config.LintOption
 	if *tlsFiles {
 		opts = append(opts, config.WithTLSFiles())
 	}

@@ -22,6 +22,22 @@
 //	go run ./cmd/harden lint service.yaml deployment.yaml traefik.yml
 //	go run ./cmd/harden explain service.yaml
 //
+// harden serve runs a reference server on an embedded reference config
+// (or a config file): demo routes that show the body limit, the handler
+// timeout and streaming, an admin listener with health checks, profiles
+// and Prometheus metrics, and a drain that loses no request on SIGINT or
+// SIGTERM. --dev-tls serves HTTPS with a CA made at start:
+//
+//	go run ./cmd/harden serve --dev-tls
+//
+// harden doctor checks, where the server runs, what a config cannot show:
+// the Go release against the CVE fixes harden relies on, GOMAXPROCS and
+// GOMEMLIMIT against the cgroup's CPU and memory limits, the open-file
+// limit against max_connections, and the certificates of a config's tls:
+// section; it exits 1 when a check fails:
+//
+//	go run ./cmd/harden doctor --config harden.yaml
+//
 // harden bench, run in a checkout of harden, measures raw net/http, peer
 // stacks and harden's server from the outside, each in its own process,
 // and writes BENCHMARKS.md:
@@ -63,6 +79,10 @@ Commands:
               Kubernetes, Traefik and Envoy files deployed with it
   explain     print every effective setting of a harden config and
               where it came from
+  serve       run a reference server with demo routes, an admin listener
+              with Prometheus /metrics, and a graceful drain on Ctrl-C
+  doctor      check the Go release, GOMAXPROCS, GOMEMLIMIT, the open-file
+              limit and a config's certificates where the server runs
   bench       measure raw net/http, peer stacks and harden's server, each
               in its own pinned process, and write BENCHMARKS.md
 
@@ -71,6 +91,8 @@ Examples:
   harden scorecard --scenario slow-headers --json
   harden lint service.yaml deployment.yaml traefik.yml
   harden explain service.yaml
+  harden serve --dev-tls
+  harden doctor --config harden.yaml
   harden bench --quick
 
 Run "harden <command> --help" for a command's flags and how to read its
@@ -109,6 +131,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, b bench) 
 		return lint(rest, stdout, stderr)
 	case "explain":
 		return explain(rest, stdout, stderr)
+	case "serve":
+		return serve(ctx, rest, stdout, stderr)
+	case "doctor":
+		return doctor(rest, stdout, stderr, processEnv())
 	case "bench":
 		return benchCmd(ctx, rest, stdout, stderr)
 	default:

@@ -78,13 +78,16 @@ func defaultBench() (bench, error) {
 // that the client scenarios wait on shortened, in the defaults'
 // proportions (response_header above ping_after + ping_timeout), so the
 // client table takes seconds instead of the minutes the defaults of 35s
-// and 10s + 5s would: the scenarios show the mechanism, and the bounds
-// they judge by are the values given here.
+// and 10s + 5s would, and the throttle's window is 1s instead of 2m, so
+// a client throttled during a 3s outage lets go within seconds of it: the
+// scenarios show the mechanism, and the bounds they judge by are the
+// values given here.
 func scorecardClientConfig() httpx.ClientConfig {
 	cfg := httpx.DefaultClientConfig()
 	cfg.Timeouts.ResponseHeader = 3 * time.Second
 	cfg.HTTP2.PingAfter = time.Second
 	cfg.HTTP2.PingTimeout = time.Second
+	cfg.Retry.Throttle.Window = time.Second
 	return cfg
 }
 
@@ -136,8 +139,9 @@ func clientBoundsOf(cfg httpx.ClientConfig) scenarios.ClientBounds {
 // describeClient names the settings of cfg that the client scenarios
 // measure, with the config file's keys.
 func describeClient(cfg httpx.ClientConfig) string {
-	return fmt.Sprintf("timeouts.response_header %v, http2.ping_after %v, http2.ping_timeout %v (shortened for the scorecard), pool.max_idle_per_host %d, retry.max_attempts %d, retry.budget.ratio %v",
-		cfg.Timeouts.ResponseHeader, cfg.HTTP2.PingAfter, cfg.HTTP2.PingTimeout, cfg.Pool.MaxIdlePerHost, cfg.Retry.MaxAttempts, cfg.Retry.Budget.Ratio)
+	return fmt.Sprintf("timeouts.response_header %v, http2.ping_after %v, http2.ping_timeout %v (shortened for the scorecard), pool.max_idle_per_host %d, retry.max_attempts %d, retry.budget.ratio %v, retry.throttle.k %v, retry.throttle.window %v (shortened for the scorecard)",
+		cfg.Timeouts.ResponseHeader, cfg.HTTP2.PingAfter, cfg.HTTP2.PingTimeout, cfg.Pool.MaxIdlePerHost, cfg.Retry.MaxAttempts, cfg.Retry.Budget.Ratio,
+		cfg.Retry.Throttle.K, cfg.Retry.Throttle.Window)
 }
 
 // hardenTLSTarget serves with a [tlsx.ServerSource] over the files and
@@ -202,7 +206,7 @@ func boundsOf(cfg httpx.ServerConfig) scenarios.Bounds {
 		MaxConcurrentStreams: uint32(cfg.HTTP2.MaxConcurrentStreams),
 		PingAfter:            max(cfg.HTTP2.PingAfter, 0),
 		PingTimeout:          cfg.HTTP2.PingTimeout,
-		WriteByteTimeout:     max(cfg.HTTP2.WriteByteTimeout, 0),
+		WriteByteTimeout:     max(cfg.Limits.WriteStallTimeout, 0),
 	}
 }
 
@@ -210,7 +214,7 @@ func boundsOf(cfg httpx.ServerConfig) scenarios.Bounds {
 // config file's keys.
 func describe(cfg httpx.ServerConfig) string {
 	t, l, s, h2 := cfg.Timeouts, cfg.Limits, cfg.Shutdown, cfg.HTTP2
-	return fmt.Sprintf("read_header %v, handler %v, body_stall_timeout %v, body_rate_window %v, drain_delay %v, shutdown.timeout %v, max_header_bytes %v, max_body_bytes %v, http2.max_concurrent_streams %d, http2.ping_after %v, http2.ping_timeout %v, http2.write_byte_timeout %v",
+	return fmt.Sprintf("read_header %v, handler %v, body_stall_timeout %v, body_rate_window %v, drain_delay %v, shutdown.timeout %v, max_header_bytes %v, max_body_bytes %v, http2.max_concurrent_streams %d, http2.ping_after %v, http2.ping_timeout %v, write_stall_timeout %v",
 		t.ReadHeader, t.Handler, l.BodyStallTimeout, l.BodyRateWindow, s.DrainDelay, s.Timeout, l.MaxHeaderBytes, l.MaxBodyBytes,
-		h2.MaxConcurrentStreams, h2.PingAfter, h2.PingTimeout, h2.WriteByteTimeout)
+		h2.MaxConcurrentStreams, h2.PingAfter, h2.PingTimeout, l.WriteStallTimeout)
 }

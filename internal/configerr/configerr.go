@@ -35,6 +35,25 @@ func (p *Problems) Add(field, rule, format string, args ...any) {
 	p.errs = append(p.errs, &Error{Field: p.Prefix + field, Rule: rule, Reason: fmt.Sprintf(format, args...)})
 }
 
+// Nest records the problems of err, a nested config's validation, with
+// Prefix+prefix before each field; errors that are not *Error are kept
+// as they are.
+func (p *Problems) Nest(prefix string, err error) {
+	var errs []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	} else if err != nil {
+		errs = []error{err}
+	}
+	for _, e := range errs {
+		if ce, ok := e.(*Error); ok {
+			p.errs = append(p.errs, &Error{Field: p.Prefix + prefix + ce.Field, Rule: ce.Rule, Reason: ce.Reason})
+			continue
+		}
+		p.errs = append(p.errs, e)
+	}
+}
+
 // Errs returns the problems recorded so far, each an *Error.
 func (p *Problems) Errs() []error { return p.errs }
 

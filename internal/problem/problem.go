@@ -40,7 +40,8 @@ func New(r *http.Request, status int, code, detail string) Details {
 // explicit Content-Length (so the answer is whole even when the handler
 // goes on running) and the JSON body. Headers the caller set before, such
 // as Connection: close, are kept. The code is recorded in the [Answered]
-// that r's context carries, if any.
+// that r's context carries, if any, and an HTTP/1.x request with a body
+// marks the [Conn] it carries.
 func Write(w http.ResponseWriter, r *http.Request, status int, code, detail string) {
 	body, _ := json.Marshal(New(r, status, code, detail)) // cannot fail: strings and ints only
 	h := w.Header()
@@ -51,6 +52,7 @@ func Write(w http.ResponseWriter, r *http.Request, status int, code, detail stri
 	h.Del("ETag")
 	h.Del("Last-Modified")
 	record(r, code)
+	markRefused(r)
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }

@@ -10,10 +10,30 @@ import "crypto/tls"
 // adds the ALPN protocols itself.
 func (ca *CA) ServerConfig(t TB, srv *Cert) *tls.Config {
 	t.Helper()
+	cfg, err := ca.ServerConfigIn(tempDirFor(t, srv), srv)
+	failOn(t, err)
+	return cfg
+}
+
+// ServerConfigIn is [CA.ServerConfig] writing the files of a fresh
+// certificate, when srv is nil, in dir, as [NewCAIn] does.
+func (ca *CA) ServerConfigIn(dir string, srv *Cert) (*tls.Config, error) {
 	if srv == nil {
-		srv = ca.Server(t)
+		var err error
+		if srv, err = ca.ServerIn(dir); err != nil {
+			return nil, err
+		}
 	}
-	return &tls.Config{Certificates: []tls.Certificate{srv.TLS}}
+	return &tls.Config{Certificates: []tls.Certificate{srv.TLS}}, nil
+}
+
+// tempDirFor returns a directory of t for the files of a certificate
+// issued because srv is nil, and "" when srv is given.
+func tempDirFor(t TB, srv *Cert) string {
+	if srv != nil {
+		return ""
+	}
+	return t.TempDir()
 }
 
 // MTLSServerConfig returns a config for a server that presents srv (nil:
@@ -22,10 +42,21 @@ func (ca *CA) ServerConfig(t TB, srv *Cert) *tls.Config {
 // (ClientAuth [tls.RequireAndVerifyClientCert], ClientCAs [CA.Pool]).
 func (ca *CA) MTLSServerConfig(t TB, srv *Cert) *tls.Config {
 	t.Helper()
-	cfg := ca.ServerConfig(t, srv)
+	cfg, err := ca.MTLSServerConfigIn(tempDirFor(t, srv), srv)
+	failOn(t, err)
+	return cfg
+}
+
+// MTLSServerConfigIn is [CA.MTLSServerConfig] writing the files of a
+// fresh certificate, when srv is nil, in dir, as [NewCAIn] does.
+func (ca *CA) MTLSServerConfigIn(dir string, srv *Cert) (*tls.Config, error) {
+	cfg, err := ca.ServerConfigIn(dir, srv)
+	if err != nil {
+		return nil, err
+	}
 	cfg.ClientAuth = tls.RequireAndVerifyClientCert
 	cfg.ClientCAs = ca.Pool()
-	return cfg
+	return cfg, nil
 }
 
 // ClientConfig returns a config for a client that trusts ca's root only

@@ -159,3 +159,35 @@ func subjects(chain []*x509.Certificate) []string {
 	}
 	return s
 }
+
+// The In forms of the server configs issue a loopback certificate in the
+// directory given and return errors instead of failing a test.
+func TestServerConfigIn(t *testing.T) {
+	ca := tlstest.NewCA(t)
+	dir := t.TempDir()
+	plain, err := ca.ServerConfigIn(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := handshake(t, plain, ca.ClientConfig(nil)); r.ClientErr != nil || r.ServerErr != nil {
+		t.Errorf("ServerConfigIn: handshake: client %v, server %v", r.ClientErr, r.ServerErr)
+	}
+	mtls, err := ca.MTLSServerConfigIn(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := handshake(t, mtls, ca.ClientConfig(ca.Client(t))); r.ClientErr != nil || r.ServerErr != nil {
+		t.Errorf("MTLSServerConfigIn: handshake: client %v, server %v", r.ClientErr, r.ServerErr)
+	}
+	if r := handshake(t, mtls, ca.ClientConfig(nil)); r.ServerErr == nil {
+		t.Error("MTLSServerConfigIn accepted a client without a certificate")
+	}
+	for name, f := range map[string]func(string, *tlstest.Cert) (*tls.Config, error){
+		"ServerConfigIn":     ca.Issuing(tlstest.NotCA).ServerConfigIn,
+		"MTLSServerConfigIn": ca.Issuing(tlstest.NotCA).MTLSServerConfigIn,
+	} {
+		if _, err := f(dir, nil); err == nil {
+			t.Errorf("%s issued a certificate with a flaw that does not apply", name)
+		}
+	}
+}

@@ -67,7 +67,8 @@
 // Each function that takes a TB to make something has a form that takes
 // a directory for its files and returns an error instead ([NewCAIn],
 // [CA.ServerIn], [CA.ClientIn], [CA.IntermediateIn], [CA.RegenerateIn],
-// [NewSecretVolumeIn], [SecretVolume.Publish]); the TB form is that call
+// [CA.ServerConfigIn], [CA.MTLSServerConfigIn], [NewSecretVolumeIn],
+// [SecretVolume.Publish]); the TB form is that call
 // followed by Fatalf on error. Programs that build a throwaway PKI, such
 // as the scorecard's TLS scenarios, use those.
 //

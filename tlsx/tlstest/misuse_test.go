@@ -28,6 +28,8 @@ func TestMisuseFails(t *testing.T) {
 		{"zoned IP", func(tb tlstest.TB) { ca.Server(tb, "fe80::1%eth0") }},
 		{"URI without scheme", func(tb tlstest.TB) { ca.Client(tb, ":8080") }},
 		{"malformed URI", func(tb tlstest.TB) { ca.Client(tb, "spiffe://%zz") }},
+		{"NotCA through ServerConfig", func(tb tlstest.TB) { ca.Issuing(tlstest.NotCA).ServerConfig(tb, nil) }},
+		{"NotCA through MTLSServerConfig", func(tb tlstest.TB) { ca.Issuing(tlstest.NotCA).MTLSServerConfig(tb, nil) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,82 @@
+package httpx
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The test a new user writes: the default limits, http.DefaultClient, a
+// body too large for them. The client must get the 413, not a reset
+// caused by the server closing on the unread rest of the body.
+func TestRefusedBodyAnswerReachesDefaultClient(t *testing.T) {
+	tests := []struct {
+		name string
+		body func() io.Reader
+	}{
+		{"chunked", func() io.Reader { return io.MultiReader(bytes.NewReader(make([]byte, 8<<20))) }},
+		{"content-length", func() io.Reader { return bytes.NewReader(make([]byte, 8<<20)) }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := DefaultServerConfig()
+			cfg.Shutdown.DrainDelay = -1
+			_, addr := serve(t, cfg, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if _, err := io.Copy(io.Discard, r.Body); err != nil {
+					return
+				}
+				_, _ = io.WriteString(w, "stored")
+			}))
+			resp, err := http.DefaultClient.Post("http://"+addr+"/upload", "application/octet-stream", tc.body())
+			if err != nil {
+				t.Fatalf("POST of 8MiB: %v; want the 413 answer", err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(body), "body_too_large") {
+				t.Fatalf("status %d body %q, want 413 body_too_large", resp.StatusCode, body)
+			}
+		})
+	}
+}
+
+// A client that asks for a large response and stops reading is dropped
+// after limits.write_stall_timeout, with a reset that frees the unsent
+// response, instead of holding the handler until the write deadline.
+func TestClientThatStopsReadingIsReset(t *testing.T) {
+	cfg := testConfig()
+	cfg.Timeouts.Handler = -1 // nothing but the stall guard ends the write
+	cfg.Timeouts.Write = -1
+	cfg.Limits.WriteStallTimeout = 100 * time.Millisecond
+	wrote := make(chan error, 1)
+	_, addr := serve(t, cfg, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		chunk := make([]byte, 1<<20)
+		for range 256 {
+			if _, err := w.Write(chunk); err != nil {
+				wrote <- err
+				return
+			}
+		}
+		wrote <- nil
+	}))
+	c := dial(t, addr)
+	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-wrote:
+		if err == nil {
+			t.Fatal("the handler wrote 256MiB to a client that reads nothing")
+		}
+	case <-time.After(safety):
+		t.Fatal("the handler is still writing to a client that stopped reading")
+	}
+	if _, err := io.Copy(io.Discard, c); !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("the client's read ended with %v, want a reset", err)
+	}
+}
