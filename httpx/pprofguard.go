@@ -33,6 +33,13 @@ func pprofGuard(next http.Handler) http.Handler {
 // Erring towards 404 costs nothing: no public API lives under
 // /debug/pprof.
 func isPprofPath(u *url.URL) bool {
+	// Cleaning and case-folding make no letters, so a path that reads
+	// "pprof" in no case and has no escape left to decode cannot land
+	// there: the answer for almost every request, without the copies
+	// below.
+	if !strings.Contains(u.Path, "%") && !containsFoldPprof(u.Path) {
+		return false
+	}
 	candidates := []string{u.Path}
 	if p, err := url.PathUnescape(u.Path); err == nil {
 		candidates = append(candidates, p)
@@ -40,6 +47,21 @@ func isPprofPath(u *url.URL) bool {
 	for _, p := range candidates {
 		p = strings.ToLower(path.Clean("/" + strings.ReplaceAll(p, `\`, "/")))
 		if p == pprofPrefix || strings.HasPrefix(p, pprofPrefix+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFoldPprof reports whether s contains "pprof" in any case.
+func containsFoldPprof(s string) bool {
+	const word = "pprof"
+	for i := 0; i+len(word) <= len(s); i++ {
+		j := 0
+		for j < len(word) && s[i+j]|0x20 == word[j] {
+			j++
+		}
+		if j == len(word) {
 			return true
 		}
 	}

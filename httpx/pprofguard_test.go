@@ -5,6 +5,7 @@ import (
 	"net/http"
 	_ "net/http/pprof" // registers on http.DefaultServeMux; the public server must not serve it
 	"net/url"
+	"path"
 	"strings"
 	"testing"
 
@@ -122,4 +123,33 @@ func FuzzPprofGuardCoversDefaultServeMux(f *testing.F) {
 			t.Fatalf("%q reaches DefaultServeMux pattern %q past the guard", target, pattern)
 		}
 	})
+}
+
+// The fast path of isPprofPath answers as the full check does.
+func FuzzPprofFastPath(f *testing.F) {
+	for _, p := range append(pprofPaths, "/healthz", "/a/PpRoF", "/%64ebug/pprof", `\debug\PPROF\heap`, "/x/../debug/pprof") {
+		f.Add(p)
+	}
+	f.Fuzz(func(t *testing.T, target string) {
+		u, err := url.ParseRequestURI(target)
+		if err != nil {
+			return
+		}
+		slow := false
+		for _, p := range []string{u.Path, unescapedOr(u.Path)} {
+			p = strings.ToLower(path.Clean("/" + strings.ReplaceAll(p, `\`, "/")))
+			slow = slow || p == pprofPrefix || strings.HasPrefix(p, pprofPrefix+"/")
+		}
+		if got := isPprofPath(u); got != slow {
+			t.Fatalf("isPprofPath(%q) = %v, the full check says %v", u.Path, got, slow)
+		}
+	})
+}
+
+// unescapedOr is p unescaped, or p when it does not unescape.
+func unescapedOr(p string) string {
+	if q, err := url.PathUnescape(p); err == nil {
+		return q
+	}
+	return p
 }

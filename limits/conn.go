@@ -231,8 +231,7 @@ func (c *conn) guarded(resumable bool, progress *time.Time, write func() (int64,
 	if err == nil {
 		*progress = start.Add(waited)
 	}
-	var ne net.Error
-	if windowEnds && errors.As(err, &ne) && ne.Timeout() {
+	if windowEnds && isTimeout(err) {
 		if !c.keepsRate(n, max(waited, c.windowLeft())) {
 			c.aborted.Store(true)
 			return n, errWriteTooSlow
@@ -275,8 +274,7 @@ func (c *conn) keepsRate(n int64, d time.Duration) bool {
 // noteErr remembers a write that timed out: the peer is not reading, and
 // what is still buffered for it is not worth keeping.
 func (c *conn) noteErr(err error) {
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
+	if isTimeout(err) {
 		c.aborted.Store(true)
 	}
 }

@@ -441,9 +441,14 @@ func (p *progressReader) finish() {
 	}
 }
 
-// isTimeout reports whether err is a read deadline expiring: a
-// [net.Error] timeout on HTTP/1.x, [os.ErrDeadlineExceeded] on HTTP/2.
+// isTimeout reports whether err is a deadline expiring: a [net.Error]
+// timeout on HTTP/1.x, [os.ErrDeadlineExceeded] on HTTP/2. A nil err
+// returns at once, without allocating the target errors.As needs: the
+// connection's writes ask on every call.
 func isTimeout(err error) bool {
+	if err == nil {
+		return false
+	}
 	var ne net.Error
 	return errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
 }

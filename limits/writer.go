@@ -2,12 +2,14 @@ package limits
 
 import (
 	"bufio"
+	"io"
 	"net"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/harden-go/harden/internal/problem"
+	hrw "github.com/harden-go/harden/internal/rw"
 )
 
 // longAgo is a read deadline in the past: setting it makes every pending
@@ -55,6 +57,7 @@ var (
 	_ http.ResponseWriter = (*guard)(nil)
 	_ http.Flusher        = (*guard)(nil)
 	_ http.Hijacker       = (*guard)(nil)
+	_ io.ReaderFrom       = (*guard)(nil)
 )
 
 func newGuard(w http.ResponseWriter, r *http.Request) *guard {
@@ -150,19 +153,37 @@ func (g *guard) WriteHeader(code int) {
 // Write discards p and returns the error that tripped the guard, so the
 // handler learns why its response went nowhere.
 func (g *guard) Write(p []byte) (int, error) {
+	if !g.mayWrite() {
+		return 0, g.err
+	}
+	return g.ResponseWriter.Write(p)
+}
+
+// mayWrite decides the fate of a body write: false when the guard
+// answered instead (now or before), true when the write goes through.
+func (g *guard) mayWrite() bool {
 	act, first := g.commit(true)
 	switch act {
 	case answer:
 		g.writeAnswer()
-		return 0, g.err
+		return false
 	case drop:
-		return 0, g.err
+		return false
 	}
 	if first {
 		g.noteSent(http.StatusOK)
 	}
 	g.pass(first)
-	return g.ResponseWriter.Write(p)
+	return true
+}
+
+// ReadFrom implements [io.ReaderFrom] as Write does, copying by sendfile
+// when src is a file.
+func (g *guard) ReadFrom(src io.Reader) (int64, error) {
+	if !g.mayWrite() {
+		return 0, g.err
+	}
+	return hrw.ReadFrom(g.ResponseWriter, src)
 }
 
 // Flush implements [http.Flusher].

@@ -80,16 +80,19 @@ func AccessLog(opts ...AccessLogOption) func(http.Handler) http.Handler {
 	sample := uint64(o.sample)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			start := time.Now()
 			st, ctx := withState(r)
 			st.logger = logger
-			rw := &recorder{ResponseWriter: w}
-			var body *countingBody
-			var rbody io.ReadCloser // nil: r's body, unwrapped
-			if r.Body != nil && r.Body != http.NoBody {
-				body = &countingBody{ReadCloser: r.Body}
-				rbody = body
+			if !logger.Core().Enabled(zapcore.ErrorLevel) {
+				// Nothing would be logged (zap.NewNop, the absence of
+				// WithLogger, a level above error): no recorder, no
+				// counting, no fields.
+				reqcopy.Serve(next, w, r, reqcopy.With(r, ctx, nil))
+				noteRoute(st, r)
+				return
 			}
+			start := time.Now()
+			rw := st.recorder(w)
+			body, rbody := countBody(r)
 			done := false
 			defer func() {
 				noteRoute(st, r)
@@ -115,10 +118,7 @@ func AccessLog(opts ...AccessLogOption) func(http.Handler) http.Handler {
 				if ce == nil {
 					return
 				}
-				var in int64
-				if body != nil {
-					in = body.n
-				}
+				in := body.count()
 				f := make([]zap.Field, 0, 17)
 				f = append(f,
 					zap.String("method", r.Method),
@@ -148,6 +148,25 @@ func AccessLog(opts ...AccessLogOption) func(http.Handler) http.Handler {
 			done = true
 		})
 	}
+}
+
+// countBody returns a counter of r's body bytes and the body to hand
+// the next handler in its place ([reqcopy.With]); both are nil when r
+// has no body, which is then left as it is.
+func countBody(r *http.Request) (*countingBody, io.ReadCloser) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	b := &countingBody{ReadCloser: r.Body}
+	return b, b
+}
+
+// count is the number of bytes read; 0 for a nil counter.
+func (b *countingBody) count() int64 {
+	if b == nil {
+		return 0
+	}
+	return b.n
 }
 
 // countingBody counts the request body bytes the handler reads.

@@ -160,9 +160,19 @@
 // the trace API, answered a request for a span with no span of its own,
 // as the otel package's delegate does before otel.SetTracerProvider.
 //
+// When only the meter provider records nothing (an SDK tracer with no
+// metrics SDK, the common production setup), Trace makes the server span
+// itself rather than through otelhttp, which builds a metric attribute
+// set, wraps the ResponseWriter and copies the request on every request
+// whatever the meter: the same span (otelhttp's instrumentation scope,
+// name, kind, status and attributes), with its attributes computed only
+// when the sampler keeps it.
+//
 // On the client side, [PropagateRequestID] sends the request ID on to
 // the next service and [TraceTransport] (otelhttp) one client span per
-// attempt with the trace context injected.
+// attempt with the trace context injected; while neither provider
+// records, it only injects the caller's trace context, on a copy of the
+// request made only when there is something to inject.
 //
 // # Answers on the wire
 //

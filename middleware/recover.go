@@ -66,8 +66,8 @@ func Recover(opts ...LogOption) func(http.Handler) http.Handler {
 	logger := newOptions(opts).logger
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			rw := &recorder{ResponseWriter: w}
 			st, ctx := withState(r)
+			rw := st.recorder(w) // AccessLog's, when it is right outside
 			cp := reqcopy.With(r, ctx, nil)
 			defer func() {
 				v := recover()

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+	"sync"
 
 	"github.com/harden-go/harden/internal/reqcopy"
 	"github.com/harden-go/harden/internal/reqid"
@@ -50,10 +51,17 @@ func RequestID(opts ...RequestIDOption) func(http.Handler) http.Handler {
 			if !ValidRequestID(id) {
 				id = newRequestID()
 			}
-			w.Header().Set(header, id)
-			ctx := reqid.With(r.Context(), id)
+			ctx := r.Context()
 			if stateFrom(ctx) == nil {
-				_, ctx = newState(ctx)
+				var st *state
+				st, ctx = newState(ctx, id)
+				// The header's value lives in the state, which the
+				// request allocates anyway.
+				st.idHeader[0] = id
+				w.Header()[header] = st.idHeader[:]
+			} else {
+				w.Header().Set(header, id)
+				ctx = reqid.With(ctx, id)
 			}
 			reqcopy.Serve(next, w, r, reqcopy.With(r, ctx, nil))
 		})
@@ -87,11 +95,28 @@ func ValidRequestID(id string) bool {
 	return true
 }
 
-// newRequestID returns 128 random bits as 32 hex digits.
+// newRequestID returns 128 random bits from crypto/rand as 32 hex
+// digits. The bits are read 32 IDs at a time, into blocks kept per P by
+// a sync.Pool: one read (a system call where getrandom has no vDSO)
+// serves 32 requests.
 func newRequestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // never fails (crypto/rand, Go 1.24+)
+	blk := idBlocks.Get().(*idBlock)
+	if blk.off == len(blk.b) {
+		_, _ = rand.Read(blk.b[:]) // never fails (crypto/rand, Go 1.24+)
+		blk.off = 0
+	}
 	var s [32]byte
-	hex.Encode(s[:], b[:])
+	hex.Encode(s[:], blk.b[blk.off:blk.off+16])
+	blk.off += 16
+	idBlocks.Put(blk)
 	return string(s[:])
 }
+
+// idBlock is random bits for 32 request IDs; off is where the next
+// one's start.
+type idBlock struct {
+	b   [32 * 16]byte
+	off int
+}
+
+var idBlocks = sync.Pool{New: func() any { return &idBlock{off: len(idBlock{}.b)} }}

@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/harden-go/harden/internal/problem"
+	"github.com/harden-go/harden/internal/reqid"
 )
 
 // state is what the layers of one request share through its context: the
@@ -31,6 +32,39 @@ type state struct {
 	logger *zap.Logger
 	// scoped caches [Logger]'s answer for the last span it was asked for.
 	scoped atomic.Pointer[scopedLogger]
+
+	// id is the request ID when [RequestID] made the state; "" otherwise.
+	id string
+	// idHeader backs the value of the response's request-ID header.
+	idHeader [1]string
+	// rec is the recorder of the first layer that asks for one
+	// ([state.recorder]), so that it costs no allocation of its own.
+	rec recorder
+	// ctx is the request's context that carries the state.
+	ctx stateCtx
+}
+
+// stateCtx is a context carrying a request's state, its answer recorder
+// and, when set, its request ID under one lookup, for one allocation
+// (the state's) where three context.WithValue layers would each take
+// one. It is a valueCtx in all but the number of keys it answers.
+type stateCtx struct {
+	context.Context
+	st *state
+}
+
+func (c *stateCtx) Value(key any) any {
+	switch key.(type) {
+	case stateKey:
+		return c.st
+	case problem.AnsweredKey:
+		return &c.st.answered
+	case reqid.Key:
+		if c.st.id != "" {
+			return &c.st.id
+		}
+	}
+	return c.Context.Value(key)
 }
 
 type stateKey struct{}
@@ -48,14 +82,15 @@ func withState(r *http.Request) (*state, context.Context) {
 	if st := stateFrom(r.Context()); st != nil {
 		return st, r.Context()
 	}
-	return newState(r.Context())
+	return newState(r.Context(), "")
 }
 
-// newState returns a new state and a copy of ctx that carries it.
-func newState(ctx context.Context) (*state, context.Context) {
-	st := new(state)
-	ctx = context.WithValue(ctx, stateKey{}, st)
-	return st, problem.WithAnswered(ctx, &st.answered)
+// newState returns a new state and a copy of ctx that carries it, and
+// the request ID id unless it is empty.
+func newState(ctx context.Context, id string) (*state, context.Context) {
+	st := &state{id: id}
+	st.ctx = stateCtx{Context: ctx, st: st}
+	return st, &st.ctx
 }
 
 // noteRoute records the pattern of r once the next handler has returned.

@@ -2,6 +2,7 @@ package middleware
 
 import (
 	"context"
+	"net/http"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel"
@@ -59,13 +60,20 @@ func (t telemetry) otelOptions() []otelhttp.Option {
 }
 
 // idle reports whether neither provider records anything, so that
-// spans and metrics are not worth their cost. The meter provider is
-// asked through an instrument's Enabled, the API's supported test; the
-// tracer provider, which the API gives no such test, by tracingIdle.
+// spans and metrics are not worth their cost.
 func (t telemetry) idle(ctx context.Context) bool {
-	if t.meters == nil || t.meters.Enabled(ctx) {
-		return false
-	}
+	return t.metersIdle(ctx) && t.tracingIdle()
+}
+
+// metersIdle reports whether the meter provider records nothing, asked
+// through an instrument's Enabled, the API's supported test.
+func (t telemetry) metersIdle(ctx context.Context) bool {
+	return t.meters != nil && !t.meters.Enabled(ctx)
+}
+
+// tracingIdle reports whether the tracer provider records nothing; the
+// API gives no test, so tracingIdle decides.
+func (t telemetry) tracingIdle() bool {
 	tp := t.tp
 	if tp == nil {
 		tp = otel.GetTracerProvider()
@@ -86,6 +94,42 @@ func (t telemetry) propagator() propagation.TextMapPropagator {
 	}
 	return p
 }
+
+// extract returns ctx with the trace context and baggage of h, read by
+// the propagator in force.
+func (t telemetry) extract(ctx context.Context, h http.Header) context.Context {
+	return t.propagator().Extract(ctx, headerCarrier(h))
+}
+
+// headerCarrier is propagation.HeaderCarrier for reading, without the
+// allocation of canonicalizing the W3C header names on every request:
+// "traceparent" is not among the names net/textproto knows by heart.
+type headerCarrier http.Header
+
+func (c headerCarrier) Get(key string) string {
+	if v := c.Values(key); len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// Values implements propagation.ValuesGetter, which the baggage
+// propagator uses.
+func (c headerCarrier) Values(key string) []string {
+	switch key {
+	case "traceparent":
+		return c["Traceparent"]
+	case "tracestate":
+		return c["Tracestate"]
+	case "baggage":
+		return c["Baggage"]
+	}
+	return http.Header(c).Values(key)
+}
+
+func (c headerCarrier) Set(key, value string) { http.Header(c).Set(key, value) }
+
+func (c headerCarrier) Keys() []string { return propagation.HeaderCarrier(c).Keys() }
 
 // w3c is the propagator used when none is configured and the global one
 // has not been installed.

@@ -1,7 +1,11 @@
 package middleware
 
 import (
+	"net/http"
+	"slices"
 	"testing"
+
+	"go.opentelemetry.io/otel/propagation"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
@@ -58,5 +62,25 @@ func TestTracingIdle(t *testing.T) {
 		if got := tracingIdle(tc.tp); got != tc.want {
 			t.Errorf("%s: tracingIdle = %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// headerCarrier reads what propagation.HeaderCarrier reads, for the W3C
+// names it looks up directly and for every other name.
+func TestHeaderCarrierReadsLikeHeaderCarrier(t *testing.T) {
+	h := http.Header{}
+	h.Set("Traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	h.Set("Tracestate", "k=v")
+	h.Add("Baggage", "a=1")
+	h.Add("Baggage", "b=2")
+	h.Set("B3", "x")
+	want, got := propagation.HeaderCarrier(h), headerCarrier(h)
+	for _, key := range []string{"traceparent", "tracestate", "baggage", "b3", "missing"} {
+		if got.Get(key) != want.Get(key) || !slices.Equal(got.Values(key), want.Values(key)) {
+			t.Errorf("%s: %q %q, want %q %q", key, got.Get(key), got.Values(key), want.Get(key), want.Values(key))
+		}
+	}
+	if !slices.Equal(slices.Sorted(slices.Values(got.Keys())), slices.Sorted(slices.Values(want.Keys()))) {
+		t.Errorf("keys %v, want %v", got.Keys(), want.Keys())
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/harden-go/harden/internal/problem"
 	"github.com/harden-go/harden/internal/reqcopy"
+	hrw "github.com/harden-go/harden/internal/rw"
 )
 
 // CodeHandlerTimeout is the code member of the problem answer that
@@ -47,30 +49,28 @@ func Timeout(d time.Duration) func(http.Handler) http.Handler {
 	detail := "the handler did not answer within " + d.String()
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ctx, cancel := context.WithTimeout(r.Context(), d)
-			defer cancel()
-			cp := reqcopy.With(r, ctx, nil)
-
-			tw := &timeoutWriter{w: w, h: w.Header().Clone(), ctx: ctx, r: cp, detail: detail}
+			tw := &timeoutWriter{w: w, h: w.Header().Clone(), detail: detail}
 			if tw.h == nil {
 				tw.h = make(http.Header)
 			}
-			answered := make(chan struct{})
-			stop := context.AfterFunc(ctx, func() {
-				defer close(answered)
-				// Only the deadline is ours to answer: a cancelled request
-				// means the client has gone or the server is closing.
-				if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-					tw.timeout()
-				}
-			})
+			tw.ctx.init(r.Context(), d)
+			cp := reqcopy.With(r, &tw.ctx, nil)
+			tw.r = cp
+			// One timer both ends the context and answers; see
+			// deadlineCtx.
+			tw.expiring.Add(1)
+			timer := time.AfterFunc(time.Until(tw.ctx.deadline), tw.expire)
 			defer func() {
 				// The ResponseWriter must not be touched once ServeHTTP
 				// returns: stop the answer, or wait for it if it has begun.
-				if !stop() {
-					<-answered
+				if timer.Stop() {
+					tw.expiring.Done()
 				}
+				tw.expiring.Wait()
 				tw.finish()
+				// Like context.WithTimeout's cancel: what the handler
+				// left running sees its context end.
+				tw.ctx.cancel(context.Canceled)
 			}()
 			reqcopy.Serve(next, tw, r, cp)
 		})
@@ -88,9 +88,13 @@ type timeoutWriter struct {
 	// so the 503 can go out without them. nil until then.
 	before http.Header
 
-	ctx    context.Context // the handler's context, with the deadline
+	ctx    deadlineCtx // the handler's context, with the deadline
 	r      *http.Request
 	detail string
+
+	// expiring is held from the start until expire has run or its
+	// timer was stopped.
+	expiring sync.WaitGroup
 
 	mu          sync.Mutex
 	wroteHeader bool // the handler committed to an answer (or hijacked)
@@ -103,6 +107,7 @@ var (
 	_ http.ResponseWriter = (*timeoutWriter)(nil)
 	_ http.Flusher        = (*timeoutWriter)(nil)
 	_ http.Hijacker       = (*timeoutWriter)(nil)
+	_ io.ReaderFrom       = (*timeoutWriter)(nil)
 )
 
 // Header returns the handler's header map, a copy of the one it was
@@ -138,14 +143,21 @@ func (tw *timeoutWriter) WriteHeader(code int) {
 func (tw *timeoutWriter) Write(p []byte) (int, error) {
 	tw.mu.Lock()
 	defer tw.mu.Unlock()
-	if err := tw.closedErr(); err != nil {
+	if err := tw.commitLocked(); err != nil {
 		return 0, err
 	}
-	if !tw.wroteHeader {
-		tw.wroteHeader = true
-		tw.syncHeader()
-	}
 	return tw.w.Write(p)
+}
+
+// ReadFrom copies src to the client, by sendfile when it is a file, or
+// returns [http.ErrHandlerTimeout] once the timeout has answered.
+func (tw *timeoutWriter) ReadFrom(src io.Reader) (int64, error) {
+	tw.mu.Lock()
+	defer tw.mu.Unlock()
+	if err := tw.commitLocked(); err != nil {
+		return 0, err
+	}
+	return hrw.ReadFrom(tw.w, src)
 }
 
 // Flush sends buffered data to the client. After the timeout has answered
@@ -157,14 +169,10 @@ func (tw *timeoutWriter) Flush() { _ = tw.FlushError() }
 func (tw *timeoutWriter) FlushError() error {
 	tw.mu.Lock()
 	defer tw.mu.Unlock()
-	if err := tw.closedErr(); err != nil {
+	// Flushing sends the status line and headers: the answer is
+	// committed from here on.
+	if err := tw.commitLocked(); err != nil {
 		return err
-	}
-	if !tw.wroteHeader {
-		// Flushing sends the status line and headers: the answer is
-		// committed from here on.
-		tw.wroteHeader = true
-		tw.syncHeader()
 	}
 	return http.NewResponseController(tw.w).Flush()
 }
@@ -192,9 +200,23 @@ func (tw *timeoutWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // [http.ResponseController].
 func (tw *timeoutWriter) Unwrap() http.ResponseWriter { return tw.w }
 
+// commitLocked readies a write, flush or copy of the handler's: it
+// returns why the handler may no longer write, or commits the answer
+// with the handler's headers. tw.mu is held.
+func (tw *timeoutWriter) commitLocked() error {
+	if err := tw.closedErr(); err != nil {
+		return err
+	}
+	if !tw.wroteHeader {
+		tw.wroteHeader = true
+		tw.syncHeader()
+	}
+	return nil
+}
+
 // closedErr reports why the handler may no longer write. tw.mu is held.
 // A handler that wakes on its context's deadline and writes at once can
-// win the lock before the AfterFunc does; the deadline has passed all the
+// win the lock before the timer does; the deadline has passed all the
 // same, so the timeout answers here and the write is dropped.
 func (tw *timeoutWriter) closedErr() error {
 	tw.answerIfExpired()
@@ -224,8 +246,19 @@ func setHeader(dst, src http.Header) {
 	}
 }
 
+// expire runs when the deadline passes: it ends the context, then
+// answers. Only the deadline is the timeout's to answer: a request
+// cancelled first means the client has gone or the server is closing.
+func (tw *timeoutWriter) expire() {
+	defer tw.expiring.Done()
+	tw.ctx.expire()
+	if errors.Is(tw.ctx.Err(), context.DeadlineExceeded) {
+		tw.timeout()
+	}
+}
+
 // timeout answers 503 unless the handler has committed to an answer. It
-// runs on the AfterFunc goroutine while ServeHTTP waits for it, so w is
+// runs on the timer's goroutine while ServeHTTP waits for it, so w is
 // still valid.
 func (tw *timeoutWriter) timeout() {
 	tw.mu.Lock()
@@ -233,7 +266,7 @@ func (tw *timeoutWriter) timeout() {
 	tw.answer()
 }
 
-// answerIfExpired answers when the deadline has passed but the AfterFunc
+// answerIfExpired answers when the deadline has passed but the timer
 // has not run yet. tw.mu is held.
 func (tw *timeoutWriter) answerIfExpired() {
 	if errors.Is(tw.ctx.Err(), context.DeadlineExceeded) {
@@ -277,7 +310,7 @@ func (tw *timeoutWriter) finish() {
 	tw.mu.Lock()
 	defer tw.mu.Unlock()
 	// A handler that returns without writing after the deadline, before
-	// the AfterFunc ran (which stop then cancelled), still gets the 503.
+	// the timer ran (and was then stopped), still gets the 503.
 	tw.answerIfExpired()
 	tw.done = true
 	if !tw.timedOut && !tw.hijacked {

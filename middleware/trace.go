@@ -6,7 +6,6 @@ import (
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/harden-go/harden/internal/reqcopy"
@@ -24,8 +23,9 @@ import (
 // (Request.Pattern), and carries it as http.route; without a pattern it
 // is named after the method. When neither provider records, Trace only
 // extracts the caller's trace context, so [Logger] and [AccessLog] still
-// carry its IDs, and skips otelhttp ("Telemetry" in the package
-// documentation). The handler's ResponseWriter has [http.Flusher] and
+// carry its IDs, and skips otelhttp; when only the meter provider
+// records nothing, it makes otelhttp's span itself ("Telemetry" in the
+// package documentation). The handler's ResponseWriter has [http.Flusher] and
 // [http.Hijacker] when Trace's has them, and Unwrap. The middleware is
 // safe for concurrent use.
 func Trace(opts ...TraceOption) func(http.Handler) http.Handler {
@@ -49,9 +49,15 @@ func Trace(opts ...TraceOption) func(http.Handler) http.Handler {
 			}
 		})
 		traced := otelhttp.NewHandler(named, "", otelOpts...)
+		spans := &spanner{t: t}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			st, ctx := withState(r)
-			if !t.idle(ctx) {
+			metersIdle := t.metersIdle(ctx)
+			if metersIdle && !t.tracingIdle() {
+				spans.serve(next, w, r, st, ctx)
+				return
+			}
+			if !metersIdle {
 				// otelhttp hands named a copy of the request it is
 				// given; hand back across it what the handler left.
 				defer func() {
@@ -63,7 +69,7 @@ func Trace(opts ...TraceOption) func(http.Handler) http.Handler {
 				traced.ServeHTTP(w, reqcopy.With(r, ctx, nil))
 				return
 			}
-			ctx = t.propagator().Extract(ctx, propagation.HeaderCarrier(r.Header))
+			ctx = t.extract(ctx, r.Header)
 			reqcopy.Serve(next, w, r, reqcopy.With(r, ctx, nil))
 			noteRoute(st, r)
 		})

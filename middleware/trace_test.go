@@ -5,12 +5,16 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
@@ -213,4 +217,73 @@ func TestTraceRealMeterWithNoopTracer(t *testing.T) {
 	if gotW != http.ResponseWriter(rec) {
 		t.Errorf("handler got %T with a meter provider that records nothing, want the recorder itself", gotW)
 	}
+}
+
+// With a meter provider that records nothing, Trace makes the server
+// span itself instead of through otelhttp; the span must be the one
+// otelhttp makes: name, kind, scope, status and every attribute.
+func TestTraceSpanWithoutMetricsMatchesOtelhttp(t *testing.T) {
+	run(t, func(t *testing.T, mode mode) {
+		spanOf := func(mp metric.MeterProvider, path string, status int) tracetest.SpanStub {
+			t.Helper()
+			tp, exp := newTracing(t)
+			mux := http.NewServeMux()
+			mux.HandleFunc("POST /items/{id}", func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.Copy(io.Discard, r.Body)
+				w.WriteHeader(status)
+				_, _ = io.WriteString(w, "hello")
+			})
+			ts := newServer(t, mode, middleware.Trace(middleware.WithTracerProvider(tp), middleware.WithMeterProvider(mp))(mux))
+			req, _ := http.NewRequest(http.MethodPost, ts.URL+path, strings.NewReader("body"))
+			req.Header.Set("User-Agent", "parity/1")
+			req.Header.Set("X-Forwarded-For", "192.0.2.7, 10.0.0.1")
+			resp := do(t, ts, mode, req)
+			_, _ = io.ReadAll(resp.Body)
+			spans := exp.GetSpans()
+			if len(spans) != 1 {
+				t.Fatalf("%d spans, want 1", len(spans))
+			}
+			return spans[0]
+		}
+		recording := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+		t.Cleanup(func() { _ = recording.Shutdown(context.Background()) })
+		for _, tc := range []struct {
+			path   string
+			status int
+		}{{"/items/1?q=x", http.StatusCreated}, {"/items/2", http.StatusBadGateway}, {"/nowhere", http.StatusNotFound}} {
+			want := spanOf(recording, tc.path, tc.status)
+			got := spanOf(metricnoop.NewMeterProvider(), tc.path, tc.status)
+			if got.Name != want.Name || got.SpanKind != want.SpanKind || got.InstrumentationScope != want.InstrumentationScope || got.Status != want.Status {
+				t.Errorf("%s: span %q %v %v %v, otelhttp's %q %v %v %v", tc.path,
+					got.Name, got.SpanKind, got.InstrumentationScope, got.Status,
+					want.Name, want.SpanKind, want.InstrumentationScope, want.Status)
+			}
+			attrs := func(s tracetest.SpanStub) map[attribute.Key]string {
+				m := map[attribute.Key]string{}
+				for _, kv := range s.Attributes {
+					m[kv.Key] = kv.Value.String()
+				}
+				return m
+			}
+			g, w := attrs(got), attrs(want)
+			for k, v := range w {
+				if k == "server.port" || k == "network.peer.port" {
+					// Each span comes from a server of its own; the ports
+					// differ, their presence must not.
+					if _, ok := g[k]; !ok {
+						t.Errorf("%s: %s missing", tc.path, k)
+					}
+					continue
+				}
+				if g[k] != v {
+					t.Errorf("%s: %s = %q, otelhttp's %q", tc.path, k, g[k], v)
+				}
+			}
+			for k, v := range g {
+				if _, ok := w[k]; !ok {
+					t.Errorf("%s: %s = %q, which otelhttp does not set", tc.path, k, v)
+				}
+			}
+		}
+	})
 }

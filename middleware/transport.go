@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/propagation"
 )
 
 // PropagateRequestID returns a RoundTripper that sends the request ID of
@@ -46,12 +47,56 @@ func (t *propagateID) RoundTrip(req *http.Request) (*http.Response, error) {
 // baggage injected into the outgoing headers, on the providers and
 // propagators of [WithTracerProvider], [WithMeterProvider] and
 // [WithPropagators] (defaults: the globals, and W3C Trace Context and
-// Baggage until a global propagator is installed). A nil base means
+// Baggage until a global propagator is installed). While neither
+// provider records, it only injects the caller's trace context
+// ("Telemetry" in the package documentation). A nil base means
 // [http.DefaultTransport].
 func TraceTransport(base http.RoundTripper, opts ...TraceOption) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	t := newTelemetry(newOptions(opts))
-	return otelhttp.NewTransport(base, append(t.otelOptions(), otelhttp.WithPropagators(livePropagator{t}))...)
+	t := newTelemetry(newOptions(opts)).withIdleCheck()
+	traced := otelhttp.NewTransport(base, append(t.otelOptions(), otelhttp.WithPropagators(livePropagator{t}))...)
+	return &traceTransport{t: t, traced: traced, base: base}
 }
+
+// traceTransport is [TraceTransport]: otelhttp's Transport, or, while
+// neither provider records anything ("Telemetry" in the package
+// documentation), the base with the caller's trace context injected as
+// otelhttp would, without otelhttp's span, metric attributes and body
+// wrapper.
+type traceTransport struct {
+	t      telemetry
+	traced http.RoundTripper
+	base   http.RoundTripper
+}
+
+var _ http.RoundTripper = (*traceTransport)(nil)
+
+func (tt *traceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !tt.t.idle(req.Context()) {
+		return tt.traced.RoundTrip(req)
+	}
+	c := &cloningCarrier{req: req}
+	tt.t.propagator().Inject(req.Context(), c)
+	return tt.base.RoundTrip(c.req)
+}
+
+// cloningCarrier injects into the headers of a clone of the request,
+// made at the first header set, so that the caller's request is never
+// modified and a request with nothing to inject is not copied.
+type cloningCarrier struct {
+	req    *http.Request
+	cloned bool
+}
+
+func (c *cloningCarrier) Get(key string) string { return c.req.Header.Get(key) }
+
+func (c *cloningCarrier) Set(key, value string) {
+	if !c.cloned {
+		c.req, c.cloned = c.req.Clone(c.req.Context()), true
+	}
+	c.req.Header.Set(key, value)
+}
+
+func (c *cloningCarrier) Keys() []string { return propagation.HeaderCarrier(c.req.Header).Keys() }

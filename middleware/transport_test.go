@@ -7,7 +7,9 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/harden-go/harden/internal/reqid"
 	"github.com/harden-go/harden/middleware"
@@ -123,4 +125,38 @@ func TestClientAndServerShareIDs(t *testing.T) {
 			t.Errorf("spans by trace %v, want 3 spans (server, client, server) in the back end's trace %s", traces, gotSC.TraceID())
 		}
 	})
+}
+
+// With providers that record nothing, TraceTransport still hands the
+// caller's trace context on, as otelhttp's Transport would, on a copy of
+// the request; with nothing to hand on, the request goes out as it is.
+func TestTraceTransportIdleInjectsCallersTrace(t *testing.T) {
+	parent := trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID: trace.TraceID{1, 2, 3}, SpanID: trace.SpanID{4, 5, 6}, TraceFlags: trace.FlagsSampled, Remote: true,
+	})
+	var sent *http.Request
+	rt := middleware.TraceTransport(roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		sent = r
+		return &http.Response{StatusCode: 204, Body: http.NoBody, Request: r}, nil
+	}), middleware.WithTracerProvider(tracenoop.NewTracerProvider()), middleware.WithMeterProvider(metricnoop.NewMeterProvider()))
+
+	req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/", nil)
+	req = req.WithContext(trace.ContextWithRemoteSpanContext(req.Context(), parent))
+	if _, err := rt.RoundTrip(req); err != nil {
+		t.Fatal(err)
+	}
+	if want := "00-" + parent.TraceID().String() + "-" + parent.SpanID().String() + "-01"; sent.Header.Get("Traceparent") != want {
+		t.Errorf("sent traceparent %q, want %q", sent.Header.Get("Traceparent"), want)
+	}
+	if sent == req || req.Header.Get("Traceparent") != "" {
+		t.Error("the caller's request was modified")
+	}
+
+	plain := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/", nil)
+	if _, err := rt.RoundTrip(plain); err != nil {
+		t.Fatal(err)
+	}
+	if sent != plain {
+		t.Error("a request with no trace context was copied")
+	}
 }

@@ -2,15 +2,18 @@ package middleware
 
 import (
 	"bufio"
+	"io"
 	"net"
 	"net/http"
+
+	hrw "github.com/harden-go/harden/internal/rw"
 )
 
 // recorder is the ResponseWriter that [AccessLog] and [Recover] hand to
 // the next handler: it passes everything through and notes the status,
 // the body bytes and whether the answer is committed. It implements
-// [http.Flusher] and [http.Hijacker] itself, so that flushes and hijacks
-// are seen, and Unwrap, so that [http.ResponseController] reaches the
+// [http.Flusher], [http.Hijacker] and [io.ReaderFrom] itself, so that
+// flushes, hijacks and copies are seen, and Unwrap, so that [http.ResponseController] reaches the
 // connection for SetReadDeadline, SetWriteDeadline and EnableFullDuplex.
 //
 // It is used by one request at a time. A guard below it may write from a
@@ -28,7 +31,22 @@ var (
 	_ http.ResponseWriter = (*recorder)(nil)
 	_ http.Flusher        = (*recorder)(nil)
 	_ http.Hijacker       = (*recorder)(nil)
+	_ io.ReaderFrom       = (*recorder)(nil)
 )
+
+// recorder returns w when it is a recorder already, so that layers
+// stacked directly (AccessLog around Recover) share one, else a
+// recorder around w: the one st holds, the first time, a new one after.
+func (st *state) recorder(w http.ResponseWriter) *recorder {
+	if rw, ok := w.(*recorder); ok {
+		return rw
+	}
+	if st != nil && st.rec.ResponseWriter == nil {
+		st.rec.ResponseWriter = w
+		return &st.rec
+	}
+	return &recorder{ResponseWriter: w}
+}
 
 // committed reports whether a final answer has begun: a status, a body
 // byte or a flush went out, or the connection was hijacked.
@@ -50,6 +68,17 @@ func (rw *recorder) Write(p []byte) (int, error) {
 	}
 	n, err := rw.ResponseWriter.Write(p)
 	rw.bytes += int64(n)
+	return n, err
+}
+
+// ReadFrom implements [io.ReaderFrom], so that a file the handler copies
+// still reaches the socket by sendfile.
+func (rw *recorder) ReadFrom(src io.Reader) (int64, error) {
+	if rw.status == 0 {
+		rw.status = http.StatusOK
+	}
+	n, err := hrw.ReadFrom(rw.ResponseWriter, src)
+	rw.bytes += n
 	return n, err
 }
 

@@ -39,10 +39,13 @@ var noop = []middleware.TraceOption{
 	middleware.WithMeterProvider(metricnoop.NewMeterProvider()),
 }
 
-// defaultChain is the Default chain with the telemetry options tel and a
-// JSON logger that discards its lines.
-func defaultChain(tel []middleware.TraceOption) func(http.Handler) http.Handler {
-	opts := []middleware.DefaultOption{middleware.WithLogger(jsonLogger())}
+// defaultChain is the Default chain with the telemetry options tel and
+// logger (nil: none, as httpx's defaults run it).
+func defaultChain(tel []middleware.TraceOption, logger *zap.Logger) func(http.Handler) http.Handler {
+	var opts []middleware.DefaultOption
+	if logger != nil {
+		opts = append(opts, middleware.WithLogger(logger))
+	}
 	for _, o := range tel {
 		opts = append(opts, o)
 	}
@@ -72,11 +75,13 @@ func variants(b testing.TB) []variant {
 		{"Trace/sdk", middleware.Trace(sdk...)},
 		{"AccessLog", middleware.AccessLog(middleware.WithLogger(jsonLogger()))},
 		{"Recover", middleware.Recover(middleware.WithLogger(jsonLogger()))},
+		{"Concurrency", limits.Concurrency(limits.ConcurrencyConfig{})},
 		{"Timeout", middleware.Timeout(time.Minute)},
 		{"Body", limits.Body(1 << 20)},
 		{"Progress", limits.Progress(limits.ProgressConfig{})},
-		{"Default/noop", defaultChain(noop)},
-		{"Default/sdk", defaultChain(sdk)},
+		{"Default/nolog", defaultChain(noop, nil)},
+		{"Default/noop", defaultChain(noop, jsonLogger())},
+		{"Default/sdk", defaultChain(sdk, jsonLogger())},
 	}
 }
 
@@ -150,7 +155,7 @@ func get(b *testing.B, c *http.Client, url string) {
 func BenchmarkLoopback(b *testing.B) {
 	for _, v := range []variant{
 		{"raw", func(h http.Handler) http.Handler { return h }},
-		{"Default/noop", defaultChain(noop)},
+		{"Default/noop", defaultChain(noop, jsonLogger())},
 	} {
 		b.Run(v.name, func(b *testing.B) {
 			url, c := serve(b, v.mw(hello))
@@ -174,7 +179,7 @@ func BenchmarkLoopback(b *testing.B) {
 // same machine load at the same time.
 func BenchmarkLoopbackRatio(b *testing.B) {
 	rawURL, rawC := serve(b, hello)
-	chainURL, chainC := serve(b, defaultChain(noop)(hello))
+	chainURL, chainC := serve(b, defaultChain(noop, jsonLogger())(hello))
 	var rawNS, chainNS atomic.Int64
 	var n atomic.Int64
 	b.ReportAllocs()

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/harden-go/harden/httpx"
 	"github.com/harden-go/harden/retry"
 )
 
@@ -31,6 +32,30 @@ func Harden(tb testing.TB, base http.RoundTripper) []Variant {
 	}
 	return []Variant{{"raw", base}, {"harden", tr}}
 }
+
+// Clients is a bare *http.Client on base, the same with the overall
+// Timeout httpx's client has (net/http's own cost of a deadline per
+// call), and the client of [httpx.NewClient] with its defaults on the
+// same base, each called
+// through Client.Do: the whole success path of a request, request-ID
+// propagation, retry policy, client span and the client's timeout
+// included.
+func Clients(tb testing.TB, base http.RoundTripper) []Variant {
+	c, err := httpx.NewClient(httpx.DefaultClientConfig(), httpx.WithBaseTransport(base))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return []Variant{
+		{"net/http client", clientRT{&http.Client{Transport: base}}},
+		{"net/http client with Timeout", clientRT{&http.Client{Transport: base, Timeout: c.Timeout}}},
+		{"httpx.NewClient", clientRT{c}},
+	}
+}
+
+// clientRT sends requests with a client's Do.
+type clientRT struct{ c *http.Client }
+
+func (c clientRT) RoundTrip(r *http.Request) (*http.Response, error) { return c.c.Do(r) }
 
 // MemoryRT answers every request with 200 and an empty body, so that a
 // benchmark through it measures only the layers above it.

@@ -15,6 +15,11 @@ func BenchmarkSuccessInMemory(b *testing.B)         { InMemory(b, Harden) }
 func BenchmarkSuccessLoopback(b *testing.B)         { Loopback(b, Harden) }
 func BenchmarkSuccessLoopbackParallel(b *testing.B) { LoopbackParallel(b, Harden) }
 
+// The whole client, httpx.NewClient against a bare http.Client on the
+// same transport.
+func BenchmarkClientInMemory(b *testing.B) { InMemory(b, Clients) }
+func BenchmarkClientLoopback(b *testing.B) { Loopback(b, Clients) }
+
 // The success path returns the base's response untouched.
 func TestSuccessPathPassesThrough(t *testing.T) {
 	rt := Harden(t, MemoryRT{})[1].RT

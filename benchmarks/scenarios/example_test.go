@@ -13,6 +13,7 @@ func ExampleAll() {
 		fmt.Printf("%s %s: %s\n", s.Kind, s.Name, s.Expect)
 	}
 	// Output:
+	// server unattacked: answers every request
 	// server slow-headers: closes every connection within read_header + 1s
 	// server idle-hoarding: closes every silent connection within read_header + 1s
 	// server slow-body: answers or closes the connection within body_window + 2s
@@ -21,6 +22,7 @@ func ExampleAll() {
 	// server header-bomb: answers 431 Request Header Fields Too Large
 	// server handler-overrun: answers a complete 503 application/problem+json instead of EOF or a hang
 	// server shutdown-loss: loses no request in the 2s the load balancer still routes to it
+	// server h2-unattacked: answers every request
 	// server h2-rapid-reset: never runs more handlers at once than the max_concurrent_streams it advertises, and keeps serving other clients
 	// server h2-made-you-reset: never runs more handlers at once than the max_concurrent_streams it advertises, and keeps serving other clients
 	// server h2-continuation-flood: closes the connection before reading more than max_header + 64KiB of the endless header block

@@ -54,6 +54,7 @@ var registry = []kind{
 			return ""
 		},
 		scenarios: []func() Scenario{
+			unattacked,
 			slowHeaders,
 			idleHoarding,
 			slowBody,
@@ -62,6 +63,7 @@ var registry = []kind{
 			headerBomb,
 			handlerOverrun,
 			shutdownLoss,
+			h2Unattacked,
 			h2RapidReset,
 			h2MadeYouReset,
 			h2ContinuationFlood,

@@ -55,6 +55,8 @@ var targetCases = []struct {
 		// The zero value defends against none of the attacks.
 		target: ZeroValue(),
 		checks: map[string]check{
+			Unattacked:   servedAlone,
+			H2Unattacked: servedAlone,
 			"slow-headers": func(t *testing.T, o Outcome) {
 				exposed(t, o)
 				if o.TimeToClose != 0 || !strings.Contains(o.Summary, "open at give-up") {
@@ -166,6 +168,8 @@ var targetCases = []struct {
 		// that each scenario recognises a defence when there is one.
 		target: tunedTarget(testBounds),
 		checks: map[string]check{
+			Unattacked:   servedAlone,
+			H2Unattacked: servedAlone,
 			"slow-headers": func(t *testing.T, o Outcome) {
 				defended(t, o)
 				if !strings.HasPrefix(o.Summary, "all ") || o.TimeToClose == 0 {
@@ -400,6 +404,16 @@ func TestStartFailureIsReported(t *testing.T) {
 }
 
 var errTest = errors.New("the target refused to start")
+
+// servedAlone checks an unattacked baseline: every request answered,
+// with a p99 to compare the attacks' with.
+func servedAlone(t *testing.T, o Outcome) {
+	t.Helper()
+	defended(t, o)
+	if o.Sent == 0 || o.LegitP99 <= 0 {
+		t.Errorf("sent %d, p99 %v; want requests and their p99", o.Sent, o.LegitP99)
+	}
+}
 
 func defended(t *testing.T, o Outcome) {
 	t.Helper()

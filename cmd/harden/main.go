@@ -38,6 +38,12 @@
 //
 //	go run ./cmd/harden doctor --config harden.yaml
 //
+// harden bench, run in a checkout of harden, measures raw net/http, peer
+// stacks and harden's server from the outside, each in its own process,
+// and writes BENCHMARKS.md:
+//
+//	go run ./cmd/harden bench --quick
+//
 // Run harden --help, or harden <command> --help, for the details.
 package main
 
@@ -77,6 +83,8 @@ Commands:
               with Prometheus /metrics, and a graceful drain on Ctrl-C
   doctor      check the Go release, GOMAXPROCS, GOMEMLIMIT, the open-file
               limit and a config's certificates where the server runs
+  bench       measure raw net/http, peer stacks and harden's server, each
+              in its own pinned process, and write BENCHMARKS.md
 
 Examples:
   harden scorecard
@@ -85,6 +93,7 @@ Examples:
   harden explain service.yaml
   harden serve --dev-tls
   harden doctor --config harden.yaml
+  harden bench --quick
 
 Run "harden <command> --help" for a command's flags and how to read its
 output.
@@ -126,6 +135,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, b bench) 
 		return serve(ctx, rest, stdout, stderr)
 	case "doctor":
 		return doctor(rest, stdout, stderr, processEnv())
+	case "bench":
+		return benchCmd(ctx, rest, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "harden: unknown command %q\n%s\n", cmd, helpHintRoot)
 		return exitUsage

@@ -93,8 +93,11 @@ func TestArguments(t *testing.T) {
 		{name: "scorecard -h", args: []string{"scorecard", "-h"}, code: exitOK, stdout: "Reading the table"},
 		{name: "unknown flag", args: []string{"scorecard", "--fast"}, code: exitUsage, stderr: "flag provided but not defined: -fast", quietOnOut: true},
 		{name: "flag without value", args: []string{"scorecard", "--scenario"}, code: exitUsage, stderr: "flag needs an argument", quietOnOut: true},
-		{name: "unknown scenario", args: []string{"scorecard", "--scenario", "nope"}, code: exitUsage, stderr: `no scenario "nope"; the scenarios are: slow-headers, `, quietOnOut: true},
+		{name: "unknown scenario", args: []string{"scorecard", "--scenario", "nope"}, code: exitUsage, stderr: `no scenario "nope"; the scenarios are: unattacked, slow-headers, `, quietOnOut: true},
 		{name: "stray argument", args: []string{"scorecard", "now"}, code: exitUsage, stderr: `unexpected argument "now"`, quietOnOut: true},
+		{name: "bench --help", args: []string{"bench", "--help"}, code: exitOK, stdout: "harden bench [--quick] [--rounds N]"},
+		{name: "bench argument", args: []string{"bench", "now"}, code: exitUsage, stderr: "takes no arguments", quietOnOut: true},
+		{name: "bench negative rounds", args: []string{"bench", "--rounds", "-1"}, code: exitUsage, stderr: "positive --rounds", quietOnOut: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -291,5 +294,43 @@ func TestHardenDefendsEveryScenario(t *testing.T) {
 				t.Errorf("harden not defended: %s %s", o.Summary, o.Err)
 			}
 		})
+	}
+}
+
+// The legitimate client's p99 under each attack is given against the
+// unattacked run of its protocol on the same target, never across
+// targets or protocols.
+func TestLegitP99AgainstUnattacked(t *testing.T) {
+	res := func(name string, p99s ...time.Duration) *scenarioResult {
+		r := &scenarioResult{Scenario: scenarios.Scenario{Name: name}}
+		for i, p := range p99s {
+			r.Outcomes = append(r.Outcomes, targetOutcome{Target: []string{"a", "b"}[i], Outcome: scenarios.Outcome{LegitP99: p}})
+		}
+		return r
+	}
+	results := []*scenarioResult{
+		res(scenarios.Unattacked, 2*time.Millisecond, 4*time.Millisecond),
+		res("slow-headers", 3*time.Millisecond, 4*time.Millisecond),
+		res(scenarios.H2Unattacked, time.Millisecond, 0),
+		res("h2-ping-flood", 5*time.Millisecond, 8*time.Millisecond),
+		nil,
+	}
+	againstUnattacked(results)
+	for _, tc := range []struct {
+		r    *scenarioResult
+		want [2]float64
+	}{
+		{results[1], [2]float64{1.5, 1}},
+		{results[3], [2]float64{5, 0}}, // b has no HTTP/2 baseline
+		{results[0], [2]float64{0, 0}},
+	} {
+		for i, o := range tc.r.Outcomes {
+			if o.LegitP99VsUnattacked != tc.want[i] {
+				t.Errorf("%s/%s: %v, want %v", tc.r.Name, o.Target, o.LegitP99VsUnattacked, tc.want[i])
+			}
+		}
+	}
+	if got := figure(results[1].Outcomes[0]); !strings.Contains(got, "legit p99 1.5× unattacked") {
+		t.Errorf("figure = %q, want the ratio", got)
 	}
 }

@@ -16,17 +16,20 @@ type Answered struct {
 	code atomic.Pointer[string]
 }
 
-type answeredKey struct{}
+// AnsweredKey is the context key of the recorder. A context type that
+// carries the recorder in a field of its own answers Value(AnsweredKey{})
+// with it, instead of a context.WithValue layer.
+type AnsweredKey struct{}
 
 // WithAnswered returns a copy of ctx whose problem answers are recorded
 // in a.
 func WithAnswered(ctx context.Context, a *Answered) context.Context {
-	return context.WithValue(ctx, answeredKey{}, a)
+	return context.WithValue(ctx, AnsweredKey{}, a)
 }
 
 // AnsweredFrom returns the recorder carried by ctx, or nil.
 func AnsweredFrom(ctx context.Context) *Answered {
-	a, _ := ctx.Value(answeredKey{}).(*Answered)
+	a, _ := ctx.Value(AnsweredKey{}).(*Answered)
 	return a
 }
 

@@ -5,15 +5,23 @@ package reqid
 
 import "context"
 
-type key struct{}
+// Key is the context key of the request ID. A context type that carries
+// the ID in a field of its own answers Value(Key{}) with a *string to
+// it, instead of a context.WithValue layer.
+type Key struct{}
 
 // With returns a copy of ctx that carries id.
 func With(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, key{}, id)
+	return context.WithValue(ctx, Key{}, id)
 }
 
 // From returns the request ID carried by ctx, or "" when there is none.
 func From(ctx context.Context) string {
-	id, _ := ctx.Value(key{}).(string)
-	return id
+	switch id := ctx.Value(Key{}).(type) {
+	case string:
+		return id
+	case *string:
+		return *id
+	}
+	return ""
 }

@@ -1,0 +1,136 @@
+package loadbench
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// serve runs the raw variant of e on loopback until the test ends.
+func serve(t *testing.T, e Env) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := Plain(e, nil).(plain)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = srv.Serve(l)
+	}()
+	t.Cleanup(func() {
+		_ = srv.hs.Close()
+		<-done
+	})
+	return l.Addr().String()
+}
+
+// Both protocols complete requests and count none as failed; the
+// generator's own parser and framer agree with net/http's server.
+func TestGenerate(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := selfSigned(filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		env  Env
+		load Load
+	}{
+		{"HTTP/1.1", Env{Handler: Hello()}, Load{Conns: 4}},
+		{"HTTP/2", Env{Handler: Hello(), TLS: cfg}, Load{H2: true, Conns: 2, Streams: 5}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := tc.load
+			l.Addr = serve(t, tc.env)
+			l.Warmup, l.Duration = 50*time.Millisecond, 200*time.Millisecond
+			r, err := Generate(l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Requests == 0 || r.Errors != 0 || r.P99 < r.P50 {
+				t.Errorf("got %+v, want requests, no errors, p99 >= p50", r)
+			}
+		})
+	}
+}
+
+// Under an offered load the generator never sends faster than asked,
+// however fast the server answers.
+func TestGenerateOfferedLoad(t *testing.T) {
+	addr := serve(t, Env{Handler: Hello()})
+	r, err := Generate(Load{Addr: addr, Conns: 2, Rate: 200, Duration: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each connection sends every 10ms: at most 51 in the half second.
+	if r.Requests == 0 || r.Requests > 102 {
+		t.Errorf("%d requests at 200 req/s for 0.5s, want 1 to 102", r.Requests)
+	}
+}
+
+// A server that answers anything but 200 fails the run instead of being
+// measured.
+func TestGenerateCountsRefusals(t *testing.T) {
+	addr := serve(t, Env{Handler: http.NotFoundHandler()})
+	r, err := Generate(Load{Addr: addr, Conns: 1, Duration: 50 * time.Millisecond})
+	if err == nil || r.Errors == 0 {
+		t.Errorf("got %+v, %v; want errors", r, err)
+	}
+}
+
+func TestGenerateOnlyLoopback(t *testing.T) {
+	if _, err := Generate(Load{Addr: "192.0.2.1:80", Conns: 1, Duration: time.Millisecond}); err == nil {
+		t.Error("a non-loopback address was accepted")
+	}
+}
+
+func TestReadResponse(t *testing.T) {
+	for _, tc := range []struct {
+		name, resp string
+		keep, ok   bool
+	}{
+		{"length", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", true, true},
+		{"chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", true, true},
+		{"close", "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", false, true},
+		{"status", "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n", true, false},
+		{"no length", "HTTP/1.1 200 OK\r\n\r\n", false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			br := bufio.NewReader(strings.NewReader(tc.resp + "NEXT"))
+			keep, err := readResponse(br)
+			if keep != tc.keep || (err == nil) != tc.ok {
+				t.Fatalf("keep %v, err %v; want keep %v, ok %v", keep, err, tc.keep, tc.ok)
+			}
+			if rest, _ := br.Peek(4); tc.ok && string(rest) != "NEXT" {
+				t.Errorf("left %q, want the next response untouched", rest)
+			}
+		})
+	}
+}
+
+// Ratios are taken against raw in the same round, then their median: a
+// round on a slower machine moves both.
+func TestFiguresRatioPerRound(t *testing.T) {
+	res := func(rps float64, p99 time.Duration) Result { return Result{RPS: rps, P99: p99} }
+	r := report{jobs: jobs(), samples: map[string][]sample{
+		"h1/raw":      {{round: 0, res: res(100, 2)}, {round: 1, res: res(50, 4)}, {round: 2, res: res(100, 2)}},
+		"h1/defaults": {{round: 0, res: res(90, 2)}, {round: 1, res: res(45, 4)}, {round: 2, res: res(80, 4)}},
+	}}
+	f := r.find("h1", "defaults")
+	if f.ratio != 0.9 || f.rps != 80 || f.p99Ratio != 1 {
+		t.Errorf("got %+v, want ratio 0.9, rps 80, p99 ratio 1", f)
+	}
+}
