@@ -2,64 +2,144 @@ package httpx
 
 import (
 	"context"
+	"crypto/tls"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/harden-go/harden"
 )
 
-// connTracker knows, for the drain, which of the server's connections
-// speak HTTP/1.x and since when each has been idle. It hooks
-// http.Server's ConnContext and ConnState; the drain marker tells it the
-// protocol from the requests it sees.
+// Defaults of the connection age (see "Connection age" in the package doc).
+const (
+	defaultMaxConnectionAge = 5 * harden.Minute
+	connectionAgeJitter     = 0.1 // ±10%, as gRFC A9 spreads gRPC's MaxConnectionAge
+)
+
+// connTracker follows the server's connections for the two reasons a
+// server asks a client to go elsewhere: the drain, which must know which
+// connections speak HTTP/1.x and since when each has been idle, and the
+// connection age, which retires connections older than a jittered age.
+// It hooks http.Server's ConnContext and ConnState; [Server.connMarker]
+// tells it the protocol from the requests it sees and answers
+// Connection: close for it.
+//
+// An aged connection's next response carries Connection: close (on
+// HTTP/2, net/http turns that header into a graceful GOAWAY); an aged
+// HTTP/1.x connection is closed as soon as it is idle; one still busy a
+// grace after its age is closed whatever it carries. An idle HTTP/2
+// connection is left to its next request's GOAWAY or to the idle
+// timeout's: closing it without a GOAWAY would fail a request the client
+// may be sending on it, which Go's HTTP/2 client does not resend.
+//
+// It is safe for concurrent use; it holds no goroutine, and one timer per
+// open connection only when connections age.
 type connTracker struct {
+	age, grace time.Duration // age <= 0: connections do not age; grace < 0: no bound
+	rand       func() float64
+
 	mu    sync.Mutex
 	conns map[net.Conn]*trackedConn
 }
 
 type trackedConn struct {
-	http1     atomic.Bool
-	idleSince time.Time // zero while not idle; guarded by connTracker.mu
+	c     net.Conn
+	http1 atomic.Bool
+	h2    atomic.Bool
+	old   atomic.Bool // past its age
+
+	// guarded by connTracker.mu
+	idleSince time.Time // zero while not idle
+	timer     *time.Timer
 }
+
+// idleClosable reports whether tc is idle and closing it cannot race a
+// request: on HTTP/1.x, where net/http's client resends a request that
+// found its reused connection closed before writing anything.
+func (tc *trackedConn) idleClosable() bool { return !tc.idleSince.IsZero() && !tc.h2.Load() }
 
 type trackedConnKey struct{}
 
-func newConnTracker() *connTracker {
-	return &connTracker{conns: make(map[net.Conn]*trackedConn)}
+// newConnTracker returns a tracker whose connections age after age (±10%)
+// and are cut a grace later; age <= 0 disables ageing.
+func newConnTracker(age, grace time.Duration, rand func() float64) *connTracker {
+	return &connTracker{age: age, grace: grace, rand: rand, conns: make(map[net.Conn]*trackedConn)}
+}
+
+// defaultAgeRand is the jitter source of a server's connection ages.
+func defaultAgeRand() float64 { return rand.Float64() }
+
+// lifetime is the age of one new connection: t.age ±10%, so that replicas
+// started together do not recycle their connections in step.
+func (t *connTracker) lifetime() time.Duration {
+	f := 1 + connectionAgeJitter*(2*t.rand()-1)
+	return time.Duration(float64(t.age) * f)
 }
 
 // connContext is http.Server.ConnContext: it starts tracking c.
 func (t *connTracker) connContext(ctx context.Context, c net.Conn) context.Context {
-	tc := &trackedConn{}
+	tc := &trackedConn{c: c}
 	t.mu.Lock()
 	t.conns[c] = tc
+	if t.age > 0 {
+		tc.timer = time.AfterFunc(t.lifetime(), func() { t.expire(tc) })
+	}
 	t.mu.Unlock()
 	return context.WithValue(ctx, trackedConnKey{}, tc)
 }
 
-// connState is http.Server.ConnState.
+// connState is http.Server.ConnState: an aged connection turning idle
+// closes; a closed or hijacked one is forgotten.
 func (t *connTracker) connState(c net.Conn, s http.ConnState) {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	tc, ok := t.conns[c]
 	if !ok {
+		t.mu.Unlock()
 		return
 	}
+	cut := false
 	switch s {
 	case http.StateIdle:
 		tc.idleSince = time.Now()
+		if cs, ok := c.(*tls.Conn); ok && cs.ConnectionState().NegotiatedProtocol == "h2" {
+			tc.h2.Store(true)
+		}
+		cut = tc.old.Load() && tc.idleClosable()
 	case http.StateClosed, http.StateHijacked:
+		if tc.timer != nil {
+			tc.timer.Stop()
+		}
 		delete(t.conns, c)
 	default:
 		tc.idleSince = time.Time{}
 	}
+	t.mu.Unlock()
+	if cut {
+		_ = c.Close()
+	}
 }
 
-// markHTTP1 records that r's connection speaks HTTP/1.x.
-func markHTTP1(r *http.Request) {
-	if tc, ok := r.Context().Value(trackedConnKey{}).(*trackedConn); ok && r.ProtoMajor == 1 {
-		tc.http1.Store(true)
+// expire marks tc old, and when the grace is over, cuts it.
+func (t *connTracker) expire(tc *trackedConn) {
+	t.mu.Lock()
+	cut := false
+	switch {
+	case t.conns[tc.c] != tc: // closed meanwhile
+	case tc.old.Load(): // the grace is over
+		cut = tc.idleSince.IsZero() || tc.idleClosable()
+	default:
+		tc.old.Store(true)
+		cut = tc.idleClosable()
+		if !cut && t.grace >= 0 {
+			tc.timer = time.AfterFunc(t.grace, func() { t.expire(tc) })
+		}
+	}
+	t.mu.Unlock()
+	if cut {
+		_ = tc.c.Close() // outside the lock: a TLS close may wait to send its alert
 	}
 }
 
@@ -76,6 +156,9 @@ func (t *connTracker) closeIdle(cutoff time.Time) {
 		}
 		if tc.http1.Load() && !tc.idleSince.IsZero() && !tc.idleSince.After(cutoff) {
 			_ = c.Close()
+			if tc.timer != nil {
+				tc.timer.Stop()
+			}
 			delete(t.conns, c)
 		}
 	}
@@ -83,7 +166,7 @@ func (t *connTracker) closeIdle(cutoff time.Time) {
 
 // sweepIdle closes, every quarter of drain until stop is called, the
 // HTTP/1.x keep-alive connections that have been idle for half of it.
-// Connections in use were told to close by the drain marker's
+// Connections in use were told to close by [Server.connMarker]'s
 // Connection: close; these are the ones that sent nothing since the drain
 // began. Closed now, while the server still accepts, their clients notice
 // and reconnect (to this server or, once the endpoint change has spread,

@@ -218,6 +218,6 @@ func TestDrainSparesConnectionReceivingARequest(t *testing.T) {
 
 // A drain delay of a few nanoseconds is valid and still sweeps.
 func TestSweepOfATinyDrainDelay(t *testing.T) {
-	stop := newConnTracker().sweepIdle(time.Nanosecond)
+	stop := newConnTracker(-1, 0, defaultAgeRand).sweepIdle(time.Nanosecond)
 	stop()
 }

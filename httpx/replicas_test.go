@@ -342,12 +342,12 @@ func TestConnectionAgeDefaults(t *testing.T) {
 		u    float64
 		want time.Duration
 	}{{0, 90 * time.Second}, {0.5, 100 * time.Second}, {1, 110 * time.Second}} {
-		a := newConnAges(100*time.Second, 0, func() float64 { return tc.u })
+		a := newConnTracker(100*time.Second, 0, func() float64 { return tc.u })
 		if got := a.lifetime(); got != tc.want {
 			t.Errorf("jitter draw %v: age %v, want %v", tc.u, got, tc.want)
 		}
 	}
-	if newConnAges(-1, 0, defaultAgeRand) != nil {
+	if tr := newConnTracker(-1, 0, defaultAgeRand); tr.connContext(context.Background(), nil) != nil && tr.conns[nil].timer != nil {
 		t.Error("a negative age still ages connections")
 	}
 }

@@ -30,8 +30,8 @@ type Server struct {
 	tlsSource *tlsx.ServerSource       // set by WithTLSSource
 
 	tls     *tls.Config        // set by WithTLSConfig or WithTLSSource
-	conns   *limits.ConnBudget // shared by every listener; nil without caps
-	tracked *connTracker       // HTTP/1 connections closed early in the drain
+	conns   *limits.ConnBudget // shared by every listener
+	tracked *connTracker       // connections, for the drain and their age
 
 	draining     atomic.Bool
 	shutdownOnce sync.Once
@@ -39,8 +39,6 @@ type Server struct {
 	done         chan struct{}
 
 	addr atomic.Pointer[net.Addr]
-
-	ages *connAges // nil when limits.max_connection_age is disabled
 }
 
 var _ Readiness = (*Server)(nil)
@@ -86,8 +84,8 @@ func NewServer(cfg ServerConfig, h http.Handler, opts ...ServerOption) (*Server,
 	}
 	o := newServerOptions(opts)
 	c := cfg.withDefaults()
-	s := &Server{cfg: c, log: o.logger, mwOpts: o.middleware(), done: make(chan struct{}), tracked: newConnTracker(),
-		ages: newConnAges(c.Limits.MaxConnectionAge.Std(), c.Limits.MaxConnectionAgeGrace.Std(), defaultAgeRand)}
+	s := &Server{cfg: c, log: o.logger, mwOpts: o.middleware(), done: make(chan struct{}),
+		tracked: newConnTracker(c.Limits.MaxConnectionAge.Std(), c.Limits.MaxConnectionAgeGrace.Std(), defaultAgeRand)}
 	s.conns = limits.NewConnBudget(c.Limits.listener())
 	s.hs = &http.Server{
 		Addr:              c.Addr,
@@ -111,7 +109,6 @@ func NewServer(cfg ServerConfig, h http.Handler, opts ...ServerOption) (*Server,
 		s.hs.ErrorLog = withoutHandshakeLines(s.hs.ErrorLog)
 	}
 	c.HTTP2.apply(s.hs, c.Limits.WriteStallTimeout.Std())
-	s.ages.install(s.hs)
 	return s, nil
 }
 
@@ -137,21 +134,31 @@ func (s *Server) chain(h http.Handler) http.Handler {
 		},
 		Concurrency: l.Concurrency,
 	}, opts...)(h)
-	return s.drainMarker(s.ages.marker(h))
+	return s.connMarker(h)
 }
 
-// drainMarker asks HTTP/1.x clients to close their connection after each
-// response once the drain has started, so keep-alive connections leave one
-// by one at a request boundary instead of being cut while idle, where a
-// client may be sending on them (net/http's SetKeepAlivesEnabled(false)
-// closes idle connections at once). Those that stay idle are closed by
-// the drain's sweep (connTracker.sweepIdle), which learns here which
-// connections speak HTTP/1.x. HTTP/2 connections are told by the GOAWAY
-// that Shutdown sends.
-func (s *Server) drainMarker(h http.Handler) http.Handler {
+// connMarker asks a client to close its connection after this response
+// when the server wants it elsewhere: an HTTP/1.x connection once the
+// drain has started, so keep-alive connections leave one by one at a
+// request boundary instead of being cut while idle, where a client may be
+// sending on them (net/http's SetKeepAlivesEnabled(false) closes idle
+// connections at once); any connection past limits.max_connection_age (on
+// HTTP/2, net/http turns the header into a graceful GOAWAY). It also tells
+// the connection tracker each connection's protocol. Those that stay idle
+// through the drain are closed by its sweep (connTracker.sweepIdle);
+// HTTP/2 connections are told of the drain by the GOAWAY that Shutdown
+// sends.
+func (s *Server) connMarker(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		markHTTP1(r)
-		if r.ProtoMajor == 1 && s.draining.Load() {
+		tc, _ := r.Context().Value(trackedConnKey{}).(*trackedConn)
+		if tc != nil {
+			if r.ProtoMajor == 1 {
+				tc.http1.Store(true)
+			} else {
+				tc.h2.Store(true)
+			}
+		}
+		if r.ProtoMajor == 1 && s.draining.Load() || tc != nil && tc.old.Load() {
 			w.Header().Set("Connection", "close")
 		}
 		h.ServeHTTP(w, r)
