@@ -82,6 +82,11 @@ func serverDerived(c httpx.ServerConfig) map[string]string {
 	} else {
 		d["server.limits.max_connection_age_grace"] = "no bound, as timeouts.write has none"
 	}
+	d["server.limits.concurrency.min"] = fmt.Sprintf("the smaller of 20 and max %d", l.Concurrency.Max)
+	d["server.limits.concurrency.initial"] = fmt.Sprintf("max %d", l.Concurrency.Max)
+	if t.Handler > 0 && t.Write > t.Handler {
+		d["server.limits.concurrency.backlog_timeout"] = fmt.Sprintf("half the write grace (timeouts.write %s - handler %s), at most 1s", seconds(t.Write), seconds(t.Handler))
+	}
 	if l.MaxConnections > 0 {
 		d["server.limits.max_connections"] = "the open-file limit less a quarter of it (at least 256)"
 		d["server.limits.max_connections_per_ip"] = fmt.Sprintf("a quarter of max_connections %d", l.MaxConnections)
