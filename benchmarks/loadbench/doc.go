@@ -13,8 +13,8 @@
 //     peer libraries', so that none of them enters harden's go.mod.
 //   - [GeneratorMain] is the main of the load generator
 //     (benchmarks/loadgen): closed-loop connections, each with one request
-//     (HTTP/1.1) or a fixed number of streams (HTTP/2) in flight, and the
-//     latency of every request.
+//     (HTTP/1.1) or a fixed number of streams (HTTP/2) in flight, or an
+//     offered load on a fixed schedule, and the latency of every request.
 //   - [Run] builds both, pins the server to CPU 0 and the generator to
 //     CPU 1 (taskset), runs every variant, adds the allocation counts of
 //     the Go benchmarks, and writes BENCHMARKS.md and its chart.

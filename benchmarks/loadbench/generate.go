@@ -32,10 +32,10 @@ type Load struct {
 	// Duration count.
 	Warmup, Duration time.Duration
 	// Rate, when positive, is the offered load in requests per second
-	// over all connections (HTTP/1.1 only): each connection sends on a
-	// fixed schedule instead of as soon as its last answer came, and a
-	// request's latency counts from when it was due, so a server that
-	// falls behind is charged for the wait.
+	// over all connections: each connection sends on a fixed schedule
+	// instead of as soon as its last answer came (HTTP/2: with at most
+	// Streams in flight), and a request's latency counts from when it was
+	// due, so a server that falls behind is charged for the wait.
 	Rate float64
 }
 
@@ -65,7 +65,7 @@ func GeneratorMain() {
 	flag.IntVar(&l.Streams, "m", 10, "streams in flight per HTTP/2 connection")
 	flag.DurationVar(&l.Warmup, "warmup", 2*time.Second, "warm-up, not counted")
 	flag.DurationVar(&l.Duration, "d", 5*time.Second, "measured time")
-	flag.Float64Var(&l.Rate, "rate", 0, "offered load in requests per second (HTTP/1.1); 0: closed loop")
+	flag.Float64Var(&l.Rate, "rate", 0, "offered load in requests per second; 0: closed loop")
 	flag.Parse()
 	r, err := Generate(l)
 	if err != nil {
@@ -92,7 +92,7 @@ func Generate(l Load) (Result, error) {
 		fail error
 	)
 	var interval time.Duration
-	if l.Rate > 0 && !l.H2 {
+	if l.Rate > 0 {
 		interval = time.Duration(float64(l.Conns) / l.Rate * float64(time.Second))
 	}
 	for i := range l.Conns {
@@ -300,7 +300,9 @@ func (w *worker) runH2(streams int) error {
 }
 
 // h2Conn opens one HTTP/2 connection and keeps streams requests in
-// flight on it until the run is over or an error.
+// flight on it (closed loop), or, under an offered load, sends one each
+// w.interval with at most streams in flight, until the run is over or an
+// error.
 func (w *worker) h2Conn(streams int) (over bool, err error) {
 	d := &net.Dialer{Timeout: 5 * time.Second}
 	c, err := tls.DialWithDialer(d, "tcp", w.addr, &tls.Config{
@@ -329,11 +331,17 @@ func (w *worker) h2Conn(streams int) (over bool, err error) {
 	if err := fr.WriteWindowUpdate(0, 1<<30); err != nil {
 		return false, err
 	}
-	var hbuf bytes.Buffer
-	enc := hpack.NewEncoder(&hbuf)
-	next := uint32(1)
-	started := make(map[uint32]time.Time, streams)
-	send := func() error {
+	var (
+		mu      sync.Mutex // the framer's writes, bw, next and started
+		hbuf    bytes.Buffer
+		enc     = hpack.NewEncoder(&hbuf)
+		next    = uint32(1)
+		started = make(map[uint32]time.Time, streams)
+		open    = w.interval > 0 // under an offered load
+		slots   = make(chan struct{}, streams)
+	)
+	// send starts a request due at t0; mu is held.
+	send := func(t0 time.Time) error {
 		hbuf.Reset()
 		for _, f := range [...]hpack.HeaderField{
 			{Name: ":method", Value: "GET"}, {Name: ":scheme", Value: "https"},
@@ -344,15 +352,32 @@ func (w *worker) h2Conn(streams int) (over bool, err error) {
 		}
 		id := next
 		next += 2
-		started[id] = time.Now()
+		started[id] = t0
 		return fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: hbuf.Bytes(), EndStream: true, EndHeaders: true})
 	}
-	for range streams {
-		if err := send(); err != nil {
-			return false, err
+	if open {
+		for range streams {
+			slots <- struct{}{}
+		}
+		stop := make(chan struct{})
+		scheduled := make(chan error, 1)
+		go func() { scheduled <- w.h2Schedule(&mu, bw, send, slots, stop) }()
+		defer func() {
+			close(stop)
+			if serr := <-scheduled; err == nil && !over {
+				err = serr
+			}
+		}()
+	} else {
+		for range streams {
+			if err := send(time.Now()); err != nil {
+				return false, err
+			}
 		}
 	}
 	finish := func(id uint32, ok bool) (bool, error) {
+		mu.Lock()
+		defer mu.Unlock()
 		t0, found := started[id]
 		if !found {
 			return false, nil
@@ -366,13 +391,20 @@ func (w *worker) h2Conn(streams int) (over bool, err error) {
 		if next > 1<<30 {
 			return false, nil // stream IDs run out: reconnect
 		}
-		return false, send()
+		if open {
+			slots <- struct{}{}
+			return false, nil
+		}
+		return false, send(time.Now())
 	}
 	for {
+		mu.Lock()
 		if br.Buffered() == 0 {
-			if err := bw.Flush(); err != nil {
-				return false, err
-			}
+			err = bw.Flush()
+		}
+		mu.Unlock()
+		if err != nil {
+			return false, err
 		}
 		f, err := fr.ReadFrame()
 		if err != nil {
@@ -382,11 +414,15 @@ func (w *worker) h2Conn(streams int) (over bool, err error) {
 		switch f := f.(type) {
 		case *http2.SettingsFrame:
 			if !f.IsAck() {
+				mu.Lock()
 				err = fr.WriteSettingsAck()
+				mu.Unlock()
 			}
 		case *http2.PingFrame:
 			if !f.IsAck() {
+				mu.Lock()
 				err = fr.WritePing(true, f.Data)
+				mu.Unlock()
 			}
 		case *http2.MetaHeadersFrame:
 			if f.StreamEnded() {
@@ -406,8 +442,45 @@ func (w *worker) h2Conn(streams int) (over bool, err error) {
 		if over || err != nil {
 			return over, err
 		}
-		if len(started) == 0 {
+		mu.Lock()
+		idle := len(started) == 0 && (!open || next > 1<<30)
+		mu.Unlock()
+		if idle {
 			return false, nil
 		}
+	}
+}
+
+// h2Schedule sends a request of an HTTP/2 connection each time one is
+// due, once a stream slot is free, until stop closes. It goes on past the
+// end of the run, so that a request ends after it and ends the
+// connection's reading. A request that waited for a slot is charged the
+// wait: its latency counts from when it was due.
+func (w *worker) h2Schedule(mu *sync.Mutex, bw *bufio.Writer, send func(time.Time) error, slots, stop chan struct{}) error {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		due := w.next
+		t.Reset(time.Until(due))
+		select {
+		case <-t.C:
+		case <-stop:
+			return nil
+		}
+		select {
+		case <-slots:
+		case <-stop:
+			return nil
+		}
+		mu.Lock()
+		err := send(due)
+		if err == nil {
+			err = bw.Flush()
+		}
+		mu.Unlock()
+		if err != nil {
+			return err
+		}
+		w.next = due.Add(w.interval)
 	}
 }

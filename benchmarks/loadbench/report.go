@@ -62,7 +62,7 @@ func goBenchmarks(ctx context.Context, cfg Config) (map[string]benchLine, []stri
 type report struct {
 	cfg        Config
 	pinned     bool
-	rate       float64 // the offered load of the same-load pass; 0 when not run
+	rates      map[string]float64 // "h1", "h2": the offered load of the same-load pass; 0 when not run
 	gomaxprocs string
 	jobs       []job
 	samples    map[string][]sample
@@ -136,7 +136,7 @@ func (r *report) figuresOf(j job) figures {
 }
 
 // find returns the figures of variant under proto: "h1", "h2", or
-// "h1load" for the same-load pass over the HTTP/1.1 variants.
+// "h1load" and "h2load" for the same-load passes.
 func (r *report) find(proto, variant string) figures {
 	for _, j := range r.jobs {
 		if j.proto == strings.TrimSuffix(proto, "load") && j.variant == variant {
@@ -227,15 +227,21 @@ func (r *report) markdown() []byte {
 		}
 		p("\n")
 	}
-	if r.rate > 0 {
-		p("## HTTP/1.1 at the same offered load: %.0f req/s\n\n", r.rate)
-		p("A third of raw's median throughput above, offered to each variant on a fixed schedule (64 connections, each sending when its next request is due, latency counted from then), in as many rounds as above, after them; medians.\n\n")
+	for _, proto := range []string{"h1", "h2"} {
+		rate := r.rates[proto]
+		if rate <= 0 {
+			continue
+		}
+		pn := map[string]string{"h1": "HTTP/1.1", "h2": "HTTP/2 over TLS"}[proto]
+		conns := map[string]string{"h1": "64 connections, each sending when its next request is due", "h2": "16 connections, each opening a stream when its next request is due, with at most 10 in flight"}[proto]
+		p("## %s at the same offered load: %.0f req/s\n\n", pn, rate)
+		p("A third of raw's median throughput above, offered to each variant on a fixed schedule (%s; latency counted from then), in as many rounds as above, after them; medians.\n\n", conns)
 		p("| variant | req/s served | p99 | p99 × raw |\n| --- | ---: | ---: | ---: |\n")
 		for _, j := range r.jobs {
-			if j.proto != "h1" || strings.HasPrefix(j.variant, "layer-") {
+			if j.proto != proto || strings.HasPrefix(j.variant, "layer-") {
 				continue
 			}
-			j.proto = "h1load"
+			j.proto += "load"
 			f := r.figuresOf(j)
 			if !f.ok {
 				p("| %s | failed | | |\n", j.label)
@@ -296,9 +302,9 @@ func (r *report) markdown() []byte {
 		}
 		goal(pn+": production ≥ 1.25× peers", prod.ok && peers.ok && rel >= 1.25, "%.2f× (by CPU %.2f×)", rel, relCPU)
 		how := "closed loop: each at its own saturation, not the same offered load"
-		if proto == "h1" && r.rate > 0 {
-			d, prod = r.find("h1load", "defaults"), r.find("h1load", "production")
-			how = fmt.Sprintf("at the same offered load, %.0f req/s", r.rate)
+		if rate := r.rates[proto]; rate > 0 {
+			d, prod = r.find(proto+"load", "defaults"), r.find(proto+"load", "production")
+			how = fmt.Sprintf("at the same offered load, %.0f req/s", rate)
 		}
 		goal(pn+": defaults p99 ≤ 1.5× raw's", d.ok && d.p99Ratio <= 1.5, "%.2f× (%s)", d.p99Ratio, how)
 		goal(pn+": production p99 ≤ 1.5× raw's", prod.ok && prod.p99Ratio <= 1.5, "%.2f× (%s)", prod.p99Ratio, how)

@@ -147,39 +147,43 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 	}
 
-	// Latency at the same offered load: the HTTP/1.1 variants but the
-	// single layers, at a third of raw's median throughput, a load each
-	// of them carries, so that their p99s compare like with like.
-	var rawRPS []float64
-	for _, s := range samples["h1/raw"] {
-		if s.err == nil {
-			rawRPS = append(rawRPS, s.res.RPS)
-		}
-	}
-	rate := median(rawRPS) / 3
+	// Latency at the same offered load: per protocol, the variants but
+	// the single layers, at a third of raw's median throughput, a load
+	// each of them carries, so that their p99s compare like with like.
+	rates := make(map[string]float64)
 	var loaded []job
-	for _, j := range all {
-		if j.proto == "h1" && !strings.HasPrefix(j.variant, "layer-") {
-			j.proto = "h1load"
-			loaded = append(loaded, j)
+	for _, proto := range []string{"h1", "h2"} {
+		var rawRPS []float64
+		for _, s := range samples[proto+"/raw"] {
+			if s.err == nil {
+				rawRPS = append(rawRPS, s.res.RPS)
+			}
+		}
+		if rates[proto] = median(rawRPS) / 3; rates[proto] <= 0 {
+			continue
+		}
+		for _, j := range all {
+			if j.proto == proto && !strings.HasPrefix(j.variant, "layer-") {
+				j.proto += "load"
+				loaded = append(loaded, j)
+			}
 		}
 	}
 	for round := range cfg.Rounds {
-		if rate <= 0 {
-			break
-		}
 		shift := round * len(loaded) / max(cfg.Rounds, 1)
 		for _, j := range append(slices.Clone(loaded[shift:]), loaded[:shift]...) {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
+			rate := rates[strings.TrimSuffix(j.proto, "load")]
+			proto := map[string]string{"h1load": "HTTP/1.1", "h2load": "HTTP/2  "}[j.proto]
 			res, _, err := measure(ctx, tmp, j, cfg, pinned, rate)
 			samples[j.key()] = append(samples[j.key()], sample{round: round, res: res, err: err})
 			if err != nil {
-				fmt.Fprintf(pr, "[at %.0f req/s] round %d/%d %-36s failed: %v\n", rate, round+1, cfg.Rounds, j.label, err)
+				fmt.Fprintf(pr, "[at %.0f req/s] round %d/%d %s %-36s failed: %v\n", rate, round+1, cfg.Rounds, proto, j.label, err)
 				continue
 			}
-			fmt.Fprintf(pr, "[at %.0f req/s] round %d/%d %-36s p99 %6.2f ms\n", rate, round+1, cfg.Rounds, j.label, ms(res.P99))
+			fmt.Fprintf(pr, "[at %.0f req/s] round %d/%d %s %-36s p99 %6.2f ms\n", rate, round+1, cfg.Rounds, proto, j.label, ms(res.P99))
 		}
 	}
 
@@ -188,7 +192,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	rep := report{cfg: cfg, pinned: pinned, rate: rate, gomaxprocs: gomaxprocs, jobs: all, samples: samples, bench: gb, benchOrder: order}
+	rep := report{cfg: cfg, pinned: pinned, rates: rates, gomaxprocs: gomaxprocs, jobs: all, samples: samples, bench: gb, benchOrder: order}
 	rep.machine(ctx)
 	if err := rep.chart(ctx, tmp); err != nil {
 		return err
@@ -205,7 +209,8 @@ func Run(ctx context.Context, cfg Config) error {
 // stops the server.
 func measure(ctx context.Context, bin string, j job, cfg Config, pinned bool, rate float64) (r Result, gmp string, err error) {
 	args := []string{"-variant", j.variant}
-	if j.proto == "h2" {
+	h2 := strings.HasPrefix(j.proto, "h2")
+	if h2 {
 		args = append(args, "-tls")
 	}
 	srv := pin(ctx, pinned, "0", filepath.Join(bin, j.bin), args...)
@@ -248,13 +253,13 @@ func measure(ctx context.Context, bin string, j job, cfg Config, pinned bool, ra
 		return Result{}, "", fmt.Errorf("server said %q", line)
 	}
 	gen := []string{"-addr", addr, "-warmup", cfg.Warmup.String(), "-d", cfg.Duration.String()}
-	switch {
-	case j.proto == "h2":
+	if h2 {
 		gen = append(gen, "-h2", "-c", "16", "-m", "10")
-	case rate > 0:
-		gen = append(gen, "-c", "64", "-rate", fmt.Sprintf("%.0f", rate))
-	default:
+	} else {
 		gen = append(gen, "-c", "64")
+	}
+	if rate > 0 {
+		gen = append(gen, "-rate", fmt.Sprintf("%.0f", rate))
 	}
 	lg := pin(ctx, pinned, "1", filepath.Join(bin, "loadgen"), gen...)
 	var lerr bytes.Buffer

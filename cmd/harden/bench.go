@@ -28,10 +28,10 @@ harden's chain alone) runs in its own process pinned to CPU 0 with
 taskset; the load generator runs pinned to CPU 1: HTTP/1.1 keep-alive
 with 64 connections, then HTTP/2 over TLS with 16 connections of 10
 streams each, in a closed loop. Variants take turns in an order rotated
-each round, and the report gives medians. Then the HTTP/1.1 variants
-(but the single layers) run again at the same offered load, a third of
-raw's throughput, on a fixed schedule, so that their p99 latencies
-compare like with like.
+each round, and the report gives medians. Then the variants of each
+protocol (but the single layers) run again at the same offered load, a
+third of raw's throughput, on a fixed schedule, so that their p99
+latencies compare like with like.
 Without taskset (or where it is
 refused) everything runs unpinned and the report says so. wrk and h2load
 are not needed.
