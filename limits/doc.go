@@ -88,7 +88,8 @@
 // limit follows Gradient2 of concurrency-limits (Gradient2Limit.java). In
 // each sampling window (at least 100ms, Envoy adaptive concurrency's
 // update interval, and 10 requests) the mean latency of the completed
-// requests is compared with a long-term average (an exponential average
+// requests (read as 1ms when below it: sub-millisecond means move by more
+// than a quarter with scheduling alone) is compared with a long-term average (an exponential average
 // over 600 windows): their ratio, kept within [0.5, 1], scales the limit,
 // which may also grow by a queue of 4, the change smoothed by a factor of
 // 0.2 (Gradient2's defaults). When latency has risen by a quarter or more,

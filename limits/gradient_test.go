@@ -77,3 +77,20 @@ func TestGradientConvergesToCapacityAndRecovers(t *testing.T) {
 		}
 	}
 }
+
+// Sub-millisecond latency that jitters is not queuing: with 100 handlers
+// held by one client and a few fast requests completing around them at
+// 10µs in one window and 80µs in the next, the limit stays above what is
+// held, so the server still admits everyone else.
+func TestGradientIgnoresSubMillisecondJitter(t *testing.T) {
+	g := newGradient(1000, 20, 1000)
+	for i := range 20 {
+		rtt := 10 * time.Microsecond
+		if i%2 == 1 {
+			rtt = 80 * time.Microsecond
+		}
+		if got := g.update(windowSample{rtt: rtt, maxInflight: 101}); got <= 101 {
+			t.Fatalf("window %d (mean %v, 101 in flight): limit %d, want above the 101 in flight", i, rtt, got)
+		}
+	}
+}
