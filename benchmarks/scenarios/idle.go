@@ -28,7 +28,7 @@ func idleHoarding() Scenario {
 			c.close()
 
 			o := c.closeOutcome(limit, giveUp)
-			o.LegitP99, o.Sent, o.Lost = legit.p99(), legit.sent, legit.lost
+			o.setLegit(legit)
 			o.Summary += fmt.Sprintf("; peak %d open, legit p99 %v", s.ln.Peak(), legit.p99().Round(time.Millisecond))
 			return o
 		}),

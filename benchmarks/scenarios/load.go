@@ -17,11 +17,13 @@ const (
 	// requestTimeout bounds each ordinary request.
 	requestTimeout = 2 * time.Second
 
-	// The legitimate client sends one request at a time, each on a fresh
-	// connection, the way a new visitor arrives while an attack holds the
-	// server's connections.
-	legitPace = 20 * time.Millisecond
-	legitMax  = 200
+	// The legitimate client's pace and least count of requests (see
+	// "The legitimate client and its unattacked twin" in the package
+	// documentation); legitMax bounds the count when an attack lasts
+	// long (h2-stalled-headers waits out ping_after + ping_timeout).
+	legitPace = 10 * time.Millisecond
+	legitMin  = 200
+	legitMax  = 6000
 )
 
 // tally is what a stream of ordinary requests experienced.
@@ -40,6 +42,20 @@ func (t tally) p99() time.Duration {
 	slices.Sort(l)
 	i := (len(l)*99+99)/100 - 1 // nearest rank
 	return l[i]
+}
+
+// record counts one request sent, lost when err is not nil, and
+// otherwise answered after took.
+func (t *tally) record(err error, took time.Duration) {
+	t.sent++
+	if err != nil {
+		t.lost++
+		if t.firstLoss == nil {
+			t.firstLoss = err
+		}
+		return
+	}
+	t.latencies = append(t.latencies, took)
 }
 
 func (t *tally) add(o tally) {
@@ -90,15 +106,7 @@ func (s *server) stream(ctx context.Context, stop <-chan struct{}, c *http.Clien
 		if ctx.Err() != nil {
 			return t
 		}
-		t.sent++
-		if err != nil {
-			t.lost++
-			if t.firstLoss == nil {
-				t.firstLoss = err
-			}
-		} else {
-			t.latencies = append(t.latencies, time.Since(began))
-		}
+		t.record(err, time.Since(began))
 		pause := time.NewTimer(pace)
 		select {
 		case <-pause.C:
@@ -120,19 +128,127 @@ func get(ctx context.Context, c *http.Client, url string) error {
 }
 
 // whileLegit runs attack while a legitimate client sends ordinary requests,
-// each on a fresh connection, and returns what that client experienced.
-// The client stops when attack returns or ctx ends.
-func (s *server) whileLegit(ctx context.Context, attack func()) tally {
-	tr := &http.Transport{DisableKeepAlives: true, DialContext: dialAsOtherClient}
-	defer tr.CloseIdleConnections()
-	c := &http.Client{Transport: tr, Timeout: requestTimeout}
+// each on a fresh connection, the way a new visitor arrives while an
+// attack holds the server's connections, and returns what that client
+// experienced, of this server and of its unattacked twin (see
+// [server.probe]).
+func (s *server) whileLegit(ctx context.Context, attack func()) probed {
+	return s.probe(ctx, func(*server) (*http.Client, func()) {
+		tr := &http.Transport{DisableKeepAlives: true, DialContext: dialAsOtherClient}
+		return &http.Client{Transport: tr, Timeout: requestTimeout}, tr.CloseIdleConnections
+	}, attack)
+}
 
+// probed is what the legitimate client experienced of the attacked
+// server (the embedded tally) and, at the same moments, of the twin.
+type probed struct {
+	tally
+	// twin is the tally of the unattacked twin; twinErr says why there
+	// is none (the twin did not start).
+	twin    tally
+	twinErr error
+}
+
+// vsTwin returns the attacked server's p99 over the twin's, or 0 when
+// either was not measured.
+func (p probed) vsTwin() float64 {
+	a, t := p.p99(), p.twin.p99()
+	if a <= 0 || t <= 0 {
+		return 0
+	}
+	return float64(a) / float64(t)
+}
+
+// setLegit records in o what the legitimate client experienced.
+func (o *Outcome) setLegit(p probed) {
+	o.LegitP99, o.Sent, o.Lost = p.p99(), p.sent, p.lost
+	o.UnattackedP99, o.LegitP99VsUnattacked = p.twin.p99(), p.vsTwin()
+}
+
+// probe runs attack while a legitimate client calls this server and, at
+// the same moments, an unattacked twin of it: a fresh instance of the
+// same target with the same bounds (the package documentation says why,
+// under "The legitimate client and its unattacked twin").
+//
+// newClient returns the client that calls one server and the function
+// that releases it. Every legitPace the client sends one GET to each
+// server at once; it sends a first pair before attack starts (which for
+// HTTP/2 also sets up its connections), and goes on until attack has
+// returned and legitMin pairs were sent, legitMax were, or ctx ends
+// (both pace and legitMin follow [Bounds.Scale]).
+func (s *server) probe(ctx context.Context, newClient func(*server) (*http.Client, func()), attack func()) probed {
+	var p probed
+	twin, err := startOn(s.target, s.bounds, s.certs)
+	if err != nil {
+		p.twinErr = err
+	} else {
+		defer twin.close()
+	}
+	c, release := newClient(s)
+	defer release()
+	var tc *http.Client
+	if twin != nil {
+		var trelease func()
+		tc, trelease = newClient(twin)
+		defer trelease()
+	}
+
+	pace, least := s.bounds.legitProbe()
+	p.pair(ctx, c, s, tc, twin)
 	stop := make(chan struct{})
-	result := make(chan tally, 1)
-	go func() { result <- s.load(ctx, stop, c, 1, legitMax, legitPace) }()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(pace)
+		defer tick.Stop()
+		for n := 1; n < legitMax; n++ {
+			select {
+			case <-tick.C:
+			case <-ctx.Done():
+				return
+			}
+			if n >= least {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+			}
+			p.pair(ctx, c, s, tc, twin)
+		}
+	}()
 	attack()
 	close(stop)
-	return <-result
+	<-done
+	return p
+}
+
+// pair sends one GET to s through c and, at the same moment, one to
+// twin through tc (when there is a twin), and records both. Requests
+// cut short because ctx ended are not counted.
+func (p *probed) pair(ctx context.Context, c *http.Client, s *server, tc *http.Client, twin *server) {
+	timed := func(c *http.Client, url string) (time.Duration, error) {
+		began := time.Now()
+		err := get(ctx, c, url)
+		return time.Since(began), err
+	}
+	var (
+		wg       sync.WaitGroup
+		twinTook time.Duration
+		twinErr  error
+	)
+	if twin != nil {
+		wg.Go(func() { twinTook, twinErr = timed(tc, twin.base+"/") })
+	}
+	took, err := timed(c, s.base+"/")
+	wg.Wait()
+	if ctx.Err() != nil {
+		return
+	}
+	p.record(err, took)
+	if twin != nil {
+		p.twin.record(twinErr, twinTook)
+	}
 }
 
 // lossReason names why a request was lost, in a word or two.
