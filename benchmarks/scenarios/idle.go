@@ -29,7 +29,7 @@ func idleHoarding() Scenario {
 
 			o := c.closeOutcome(limit, giveUp)
 			o.setLegit(legit)
-			o.Summary += fmt.Sprintf("; peak %d open, legit p99 %v", s.ln.Peak(), legit.p99().Round(time.Millisecond))
+			o.Summary += fmt.Sprintf("; peak %d open; %s", s.ln.Peak(), legitFigure(legit))
 			return o
 		}),
 	}

@@ -42,6 +42,7 @@ func slowHeaders() Scenario {
 
 			o := c.closeOutcome(limit, giveUp)
 			o.setLegit(legit)
+			o.Summary += "; " + legitFigure(legit)
 			return o
 		}),
 	}
