@@ -178,23 +178,20 @@ func (o *Outcome) setLegit(p probed) {
 // (both pace and legitMin follow [Bounds.Scale]).
 func (s *server) probe(ctx context.Context, newClient func(*server) (*http.Client, func()), attack func()) probed {
 	var p probed
-	twin, err := startOn(s.target, s.bounds, s.certs)
-	if err != nil {
+	c, release := newClient(s)
+	defer release()
+	calls := []legitCall{{c: c, url: s.base + "/", t: &p.tally}}
+	if twin, err := startOn(s.target, s.bounds, s.certs); err != nil {
 		p.twinErr = err
 	} else {
 		defer twin.close()
-	}
-	c, release := newClient(s)
-	defer release()
-	var tc *http.Client
-	if twin != nil {
-		var trelease func()
-		tc, trelease = newClient(twin)
-		defer trelease()
+		tc, release := newClient(twin)
+		defer release()
+		calls = append(calls, legitCall{c: tc, url: twin.base + "/", t: &p.twin})
 	}
 
 	pace, least := s.bounds.legitProbe()
-	p.pair(ctx, c, s, tc, twin)
+	pair(ctx, calls, 0)
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
@@ -214,7 +211,7 @@ func (s *server) probe(ctx context.Context, newClient func(*server) (*http.Clien
 				default:
 				}
 			}
-			p.pair(ctx, c, s, tc, twin)
+			pair(ctx, calls, n)
 		}
 	}()
 	attack()
@@ -223,31 +220,41 @@ func (s *server) probe(ctx context.Context, newClient func(*server) (*http.Clien
 	return p
 }
 
-// pair sends one GET to s through c and, at the same moment, one to
-// twin through tc (when there is a twin), and records both. Requests
-// cut short because ctx ended are not counted.
-func (p *probed) pair(ctx context.Context, c *http.Client, s *server, tc *http.Client, twin *server) {
-	timed := func(c *http.Client, url string) (time.Duration, error) {
+// legitCall is one server the legitimate client calls: through c, at
+// url, each request recorded in t.
+type legitCall struct {
+	c   *http.Client
+	url string
+	t   *tally
+}
+
+// pair sends one GET to each of calls at the same moment, and records
+// each unless ctx ended meanwhile. One request is sent from this
+// goroutine and the others from goroutines of their own, which the
+// scheduler may start a little later; which one goes first rotates with
+// turn, so that no server is favoured by the order.
+func pair(ctx context.Context, calls []legitCall, turn int) {
+	took := make([]time.Duration, len(calls))
+	errs := make([]error, len(calls))
+	call := func(i int) {
 		began := time.Now()
-		err := get(ctx, c, url)
-		return time.Since(began), err
+		errs[i] = get(ctx, calls[i].c, calls[i].url)
+		took[i] = time.Since(began)
 	}
-	var (
-		wg       sync.WaitGroup
-		twinTook time.Duration
-		twinErr  error
-	)
-	if twin != nil {
-		wg.Go(func() { twinTook, twinErr = timed(tc, twin.base+"/") })
+	first := turn % len(calls)
+	var wg sync.WaitGroup
+	for i := range calls {
+		if i != first {
+			wg.Go(func() { call(i) })
+		}
 	}
-	took, err := timed(c, s.base+"/")
+	call(first)
 	wg.Wait()
 	if ctx.Err() != nil {
 		return
 	}
-	p.record(err, took)
-	if twin != nil {
-		p.twin.record(twinErr, twinTook)
+	for i, lc := range calls {
+		lc.t.record(errs[i], took[i])
 	}
 }
 
