@@ -76,9 +76,9 @@
 // legitimate client that calls the attacked server and, at the same
 // moments, an unattacked twin: a second instance of the same target,
 // with the same bounds, in the same process, that no attacker touches.
-// It sends one GET to each every 10ms, one at a time and each pair at
-// once, from a moment before the attack until the attack is over and at
-// least 200 pairs were sent, so each p99 rests on 200 samples or more
+// It sends one GET to each every 10ms, the two at once (which goes first
+// takes turns, so the order favours neither), from a moment before the
+// attack until the attack is over and at least 200 pairs were sent, so each p99 rests on 200 samples or more
 // even where the attack is over in a fraction of a second (the window
 // then takes in the attack's aftermath, which is where its harm often
 // lies: handlers left running, a limit lowered). [Outcome.LegitP99] is
