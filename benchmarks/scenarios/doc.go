@@ -70,6 +70,35 @@
 // connection; a legitimate client sends ordinary requests during the
 // attack and reports their 99th-percentile latency and losses.
 //
+// # The legitimate client and its unattacked twin
+//
+// What an attack does to a server's other clients is read from a
+// legitimate client that calls the attacked server and, at the same
+// moments, an unattacked twin: a second instance of the same target,
+// with the same bounds, in the same process, that no attacker touches.
+// It sends one GET to each every 10ms, the two at once (which goes first
+// takes turns, so the order favours neither), from a moment before the
+// attack until the attack is over and at least 200 pairs were sent, so each p99 rests on 200 samples or more
+// even where the attack is over in a fraction of a second (the window
+// then takes in the attack's aftermath, which is where its harm often
+// lies: handlers left running, a limit lowered). [Outcome.LegitP99] is
+// the attacked server's p99, [Outcome.UnattackedP99] the twin's and
+// [Outcome.LegitP99VsUnattacked] their ratio; requests lost count for the
+// attacked server alone.
+//
+// The scorecard runs its attackers, targets and clients in one process
+// on a shared machine, and runs the scenarios that only wait on timers
+// beside the others. Whatever loads the process then (the attacker's own
+// work, the scenarios beside, other programs, a garbage collection)
+// slows the twin as much as the attacked server, so the ratio keeps only
+// what is the attacked server's own: its connection and stream limits,
+// its concurrency limit and backlog, its locks, its write scheduling.
+// For the same reason it leaves out the CPU the attacked server spends
+// on the attack, which the process shares with the twin: that cost is
+// reported as the process's CPU time during each HTTP/2 attack. The
+// unattacked rows compare two twins, so their ratio is the noise of the
+// method on that run.
+//
 // # HTTP/2
 //
 // The scenarios named h2-* attack HTTP/2: Rapid Reset, MadeYouReset, the
@@ -83,7 +112,7 @@
 // back: its SETTINGS (the stream limit it advertises), the streams it
 // answered or reset, its GOAWAY and when it closed the connection. The
 // legitimate client is an ordinary http.Client speaking HTTP/2 on a
-// connection of its own. Each outcome also carries the frames sent and
+// connection of its own to each server. Each outcome also carries the frames sent and
 // the CPU time the process used during the attack; the scorecard attacks
 // its targets at once in one process, so that figure is the process's,
 // not a target's.

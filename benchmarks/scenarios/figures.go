@@ -12,6 +12,12 @@ func secs(d time.Duration) string {
 	return fmt.Sprintf("%.1fs", d.Seconds())
 }
 
+// millis1 prints d in milliseconds with one decimal, for latencies
+// below a few milliseconds: "1.4ms".
+func millis1(d time.Duration) string {
+	return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
+}
+
 // size prints n bytes in the largest binary unit below it: "312 B",
 // "64.0 KiB", "10.0 MiB".
 func size(n int64) string {

@@ -50,48 +50,29 @@ func noH2(err error) Outcome {
 
 // whileLegitH2 is whileLegit for an HTTP/2 server: the legitimate client
 // speaks HTTP/2 over TLS (trusting the scenario certificate) and keeps
-// its one connection alive, as HTTP/2 clients do, apart from the
-// attacker's. It sends its first request before the attack starts.
-func (s *server) whileLegitH2(ctx context.Context, attack func()) tally {
-	tr := &http.Transport{TLSClientConfig: s.clientTLS.Clone(), ForceAttemptHTTP2: true, DialContext: dialAsOtherClient}
-	tr.Protocols = new(http.Protocols)
-	tr.Protocols.SetHTTP2(true)
-	defer tr.CloseIdleConnections()
-	c := &http.Client{Transport: tr, Timeout: requestTimeout}
-
-	// The client is connected before the attack begins, as a client
-	// already talking to the server is; its first request counts.
-	var first tally
-	began := time.Now()
-	first.sent = 1
-	if err := get(ctx, c, s.base+"/"); err != nil {
-		first.lost, first.firstLoss = 1, err
-	} else {
-		first.latencies = []time.Duration{time.Since(began)}
-	}
-
-	stop := make(chan struct{})
-	result := make(chan tally, 1)
-	go func() { result <- s.load(ctx, stop, c, 1, legitMax, legitPace) }()
-	attack()
-	close(stop)
-	first.add(<-result)
-	return first
+// its one connection to each server alive, as HTTP/2 clients do, apart
+// from the attacker's; it is connected before the attack begins, as a
+// client already talking to the server is.
+func (s *server) whileLegitH2(ctx context.Context, attack func()) probed {
+	return s.probe(ctx, func(srv *server) (*http.Client, func()) {
+		tr := &http.Transport{TLSClientConfig: srv.clientTLS.Clone(), ForceAttemptHTTP2: true, DialContext: dialAsOtherClient}
+		tr.Protocols = new(http.Protocols)
+		tr.Protocols.SetHTTP2(true)
+		return &http.Client{Transport: tr, Timeout: requestTimeout}, tr.CloseIdleConnections
+	}, attack)
 }
 
 // h2Outcome fills in the figures every HTTP/2 scenario reports: how the
 // server ended the connection, the frames sent, the bytes the server read
 // from the attacking connection (TLS records included) and what the
 // legitimate client experienced. Call it after c.close.
-func h2Outcome(c *h2conn, frames int, legit tally) Outcome {
+func h2Outcome(c *h2conn, frames int, legit probed) Outcome {
 	o := Outcome{
 		GoAway:          c.goAwayCode(),
 		FramesSent:      frames,
 		ServerBytesRead: c.serverRead(),
-		LegitP99:        legit.p99(),
-		Sent:            legit.sent,
-		Lost:            legit.lost,
 	}
+	o.setLegit(legit)
 	o.TimeToClose, _ = c.reaction()
 	return o
 }
@@ -109,17 +90,27 @@ func (c *h2conn) ending(open string) string {
 	return open
 }
 
-// legitFigure describes what the legitimate client experienced.
-func legitFigure(t tally) string {
-	s := fmt.Sprintf("legit %d/%d lost, p99 %.1fms", t.lost, t.sent, float64(t.p99())/float64(time.Millisecond))
-	if t.firstLoss != nil {
-		s += " (first: " + lossReason(t.firstLoss) + ")"
+// legitFigure describes what the legitimate client experienced, of the
+// attacked server and of its unattacked twin.
+func legitFigure(p probed) string {
+	s := fmt.Sprintf("legit %d/%d lost, p99 %s", p.lost, p.sent, millis1(p.p99()))
+	if p.firstLoss != nil {
+		s += " (first: " + lossReason(p.firstLoss) + ")"
+	}
+	switch {
+	case p.twinErr != nil:
+		s += " (no unattacked twin: " + p.twinErr.Error() + ")"
+	case p.twin.lost > 0:
+		s += fmt.Sprintf(" (unattacked twin %d/%d lost, p99 %s)", p.twin.lost, p.twin.sent, millis1(p.twin.p99()))
+	default:
+		s += " (unattacked twin " + millis1(p.twin.p99()) + ")"
 	}
 	return s
 }
 
-// servedLegit reports whether the legitimate client was served throughout.
-func servedLegit(t tally) bool { return t.sent > 0 && t.lost == 0 }
+// servedLegit reports whether the legitimate client was served
+// throughout by the attacked server.
+func servedLegit(p probed) bool { return p.sent > 0 && p.lost == 0 }
 
 // resetFigure lists the server's stream resets by error code:
 // "1000 reset (STREAM_CLOSED 500, FLOW_CONTROL_ERROR 500)".

@@ -28,8 +28,8 @@ func idleHoarding() Scenario {
 			c.close()
 
 			o := c.closeOutcome(limit, giveUp)
-			o.LegitP99, o.Sent, o.Lost = legit.p99(), legit.sent, legit.lost
-			o.Summary += fmt.Sprintf("; peak %d open, legit p99 %v", s.ln.Peak(), legit.p99().Round(time.Millisecond))
+			o.setLegit(legit)
+			o.Summary += fmt.Sprintf("; peak %d open; %s", s.ln.Peak(), legitFigure(legit))
 			return o
 		}),
 	}

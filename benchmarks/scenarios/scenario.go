@@ -106,8 +106,9 @@ type Bounds struct {
 	WriteByteTimeout time.Duration `json:"write_byte_timeout_ns,omitempty"`
 	// Scale shrinks the attacks that open many connections or streams,
 	// and the SETTINGS flood (for tests and small machines): each count
-	// is multiplied by Scale and kept at one or more. Zero means 1, the
-	// full attack.
+	// is multiplied by Scale and kept at one or more. The legitimate
+	// client's rate and the least count of its requests are multiplied
+	// by it too. Zero means 1, the full attack.
 	Scale float64 `json:"scale,omitempty"`
 
 	// Client holds the bounds of the [Client] scenarios.
@@ -120,6 +121,15 @@ func (b Bounds) scaled(n int) int {
 		return n
 	}
 	return max(1, int(float64(n)*b.Scale))
+}
+
+// legitProbe returns the pace of the legitimate client and the least
+// number of requests it sends, adjusted by b.Scale.
+func (b Bounds) legitProbe() (pace time.Duration, least int) {
+	if b.Scale <= 0 {
+		return legitPace, legitMin
+	}
+	return time.Duration(float64(legitPace) / b.Scale), b.scaled(legitMin)
 }
 
 // Scenario is one attack or fault, run against one target at a time.
@@ -179,6 +189,15 @@ type Outcome struct {
 	// LegitP99 is the 99th-percentile latency of the ordinary requests a
 	// legitimate client sent during the attack.
 	LegitP99 time.Duration `json:"legit_p99_ns,omitempty"`
+	// UnattackedP99 is the same client's p99, at the same moments,
+	// against an unattacked twin of the target in the same process, and
+	// LegitP99VsUnattacked is LegitP99 over it: what the attack did to
+	// the server's other clients, with the load the whole process and
+	// machine were under cancelled out (see the package documentation).
+	// Both are zero where no legitimate client was measured against a
+	// twin.
+	UnattackedP99        time.Duration `json:"unattacked_p99_ns,omitempty"`
+	LegitP99VsUnattacked float64       `json:"legit_p99_vs_unattacked,omitempty"`
 	// AdmittedP99 is the 99th-percentile latency of the requests a
 	// server under overload answered 200, once it had settled;
 	// UnloadedP99 the same before the overload.

@@ -405,13 +405,14 @@ func TestStartFailureIsReported(t *testing.T) {
 
 var errTest = errors.New("the target refused to start")
 
-// servedAlone checks an unattacked baseline: every request answered,
-// with a p99 to compare the attacks' with.
+// servedAlone checks an unattacked row: every request answered, at
+// least the legitimate client's least count, with a p99 for the server
+// and one for its twin.
 func servedAlone(t *testing.T, o Outcome) {
 	t.Helper()
 	defended(t, o)
-	if o.Sent == 0 || o.LegitP99 <= 0 {
-		t.Errorf("sent %d, p99 %v; want requests and their p99", o.Sent, o.LegitP99)
+	if _, least := testBounds.legitProbe(); o.Sent < least || o.LegitP99 <= 0 || o.UnattackedP99 <= 0 || o.LegitP99VsUnattacked <= 0 {
+		t.Errorf("sent %d, p99 %v, twin's p99 %v, ratio %v; want at least %d requests and both p99s", o.Sent, o.LegitP99, o.UnattackedP99, o.LegitP99VsUnattacked, least)
 	}
 }
 

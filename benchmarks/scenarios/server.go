@@ -33,6 +33,11 @@ type server struct {
 	// clientTLS is the configuration clients of a TLS server use to trust
 	// it; nil for a plain-text server.
 	clientTLS *tls.Config
+	// target, bounds and certs are what the server was started from, so
+	// that an identical twin can be (see [server.probe]).
+	target Target
+	bounds Bounds
+	certs  *certPair
 
 	shutdownFn   func(context.Context) error
 	shutdownOnce sync.Once
@@ -71,6 +76,10 @@ func startOn(t Target, b Bounds, certs *certPair) (*server, error) {
 		addr: l.Addr().String(),
 		ln:   newCountingListener(l),
 		h:    newTargetHandler(b.Handler + slowOverrun),
+
+		target: t,
+		bounds: b,
+		certs:  certs,
 	}
 	s.base = "http://" + s.addr
 	serve := t.Serve

@@ -41,7 +41,8 @@ func slowHeaders() Scenario {
 			c.close()
 
 			o := c.closeOutcome(limit, giveUp)
-			o.LegitP99, o.Sent, o.Lost = legit.p99(), legit.sent, legit.lost
+			o.setLegit(legit)
+			o.Summary += "; " + legitFigure(legit)
 			return o
 		}),
 	}

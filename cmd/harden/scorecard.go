@@ -24,7 +24,7 @@ const helpHintScorecard = `Run "harden scorecard --help" for usage.`
 func scorecardHelp(b bench) string {
 	var sb strings.Builder
 	sb.WriteString("Usage:\n  harden scorecard [--json] [--scenario NAME]\n\n")
-	wrap(&sb, "Scorecard starts, in this process and on 127.0.0.1 only, one instance of each target and runs the scenarios below against them, one table per kind of scenario. Each scenario hits every target of its table at once; the scenarios run one after another and every attack stops by itself. The unattacked rows run first, alone; scenarios that only wait on a server's timers run in the background beside the others of their table, so a full run takes about a minute, most of it waiting out harden's default timers as a production server would.", "", 76)
+	wrap(&sb, "Scorecard starts, in this process and on 127.0.0.1 only, one instance of each target and runs the scenarios below against them, one table per kind of scenario. Each scenario hits every target of its table at once; the scenarios run one after another and every attack stops by itself. Scenarios that only wait on a server's timers run in the background beside the others of their table, so a full run takes about a minute, most of it waiting out harden's default timers as a production server would. Wherever a legitimate client is measured, it calls the attacked server and, at the same moments, an unattacked twin of it in the same process, so that the load of the machine and of the other rows cancels out of the ratio of the two.", "", 76)
 	sb.WriteString(`
 Flags:
   --json            print the outcomes as JSON instead of tables
@@ -45,7 +45,8 @@ Reading the tables:
                "vs": when connections were closed, the status answered,
                the bytes the server read, requests lost, and the
                legitimate client's p99 during the attack as a multiple of
-               its p99 in the unattacked row of the same protocol.
+               its p99 against the unattacked twin at the same moments
+               (the unattacked rows compare two twins: the noise).
   --json gives the same tables under "tables", with every figure.
 
 Progress goes to stderr; the tables or the JSON to stdout.
@@ -167,10 +168,6 @@ type scenarioResult struct {
 type targetOutcome struct {
 	Target string `json:"target"`
 	scenarios.Outcome
-	// LegitP99VsUnattacked is the legitimate client's p99 during the
-	// attack over its p99 in the unattacked scenario of the same protocol
-	// against the same target; zero when either was not measured.
-	LegitP99VsUnattacked float64 `json:"legit_p99_vs_unattacked,omitempty"`
 }
 
 // ran counts the scenarios of rep that ran.
@@ -226,16 +223,6 @@ func attackAll(ctx context.Context, list []scenarios.Scenario, b bench, progress
 			results[i] = res
 			fmt.Fprintf(progress, "[%d/%d] %s done in %.1fs\n", n, len(list), s.Name, time.Since(began).Seconds())
 		}
-		// The unattacked baselines run first, alone, so that the
-		// background scenarios' attacks do not load them.
-		baseline := func(s scenarios.Scenario) bool {
-			return s.Name == scenarios.Unattacked || s.Name == scenarios.H2Unattacked
-		}
-		for i, s := range of {
-			if baseline(s) && ctx.Err() == nil {
-				runOne(i, begin(s.Name, ""))
-			}
-		}
 		var waiting sync.WaitGroup
 		for i, s := range of {
 			if s.Waits && ctx.Err() == nil {
@@ -244,13 +231,12 @@ func attackAll(ctx context.Context, list []scenarios.Scenario, b bench, progress
 			}
 		}
 		for i, s := range of {
-			if s.Waits || baseline(s) || ctx.Err() != nil {
+			if s.Waits || ctx.Err() != nil {
 				continue
 			}
 			runOne(i, begin(s.Name, ""))
 		}
 		waiting.Wait()
-		againstUnattacked(results)
 		t := table{Kind: k, Targets: l.names(), Subject: l.subject, Scenarios: []scenarioResult{}}
 		for _, res := range results {
 			if res == nil {
@@ -266,29 +252,6 @@ func attackAll(ctx context.Context, list []scenarios.Scenario, b bench, progress
 		rep.Tables = append(rep.Tables, t)
 	}
 	return rep
-}
-
-// againstUnattacked sets, for each outcome with a legitimate client's p99,
-// its ratio to the p99 of the unattacked scenario for the same target.
-func againstUnattacked(results []*scenarioResult) {
-	base := make(map[[2]string]time.Duration) // scenario, target
-	for _, res := range results {
-		if res != nil && (res.Name == scenarios.Unattacked || res.Name == scenarios.H2Unattacked) {
-			for _, o := range res.Outcomes {
-				base[[2]string{res.Name, o.Target}] = o.LegitP99
-			}
-		}
-	}
-	for _, res := range results {
-		if res == nil || res.Name == scenarios.Unattacked || res.Name == scenarios.H2Unattacked {
-			continue
-		}
-		for i, o := range res.Outcomes {
-			if b := base[[2]string{scenarios.UnattackedOf(res.Name), o.Target}]; b > 0 && o.LegitP99 > 0 {
-				res.Outcomes[i].LegitP99VsUnattacked = float64(o.LegitP99) / float64(b)
-			}
-		}
-	}
 }
 
 func writeJSON(w io.Writer, rep report) error {
@@ -350,7 +313,7 @@ func figure(o targetOutcome) string {
 	case o.Err != "":
 		return o.Err
 	case o.LegitP99VsUnattacked > 0:
-		return fmt.Sprintf("%s; legit p99 %.1f× unattacked", o.Summary, o.LegitP99VsUnattacked)
+		return fmt.Sprintf("%s; legit p99 %.1f× unattacked twin", o.Summary, o.LegitP99VsUnattacked)
 	}
 	return o.Summary
 }
