@@ -125,7 +125,7 @@ func TestDrainLosesNoPOST(t *testing.T) {
 	warm.Wait()
 
 	var sent, answered, lost atomic.Int64
-	var firstLost atomic.Value
+	var firstLost atomic.Pointer[error] // an atomic.Value would panic on errors of two types
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for range 4 {
@@ -139,7 +139,7 @@ func TestDrainLosesNoPOST(t *testing.T) {
 				sent.Add(1)
 				if err := post(busy); err != nil {
 					lost.Add(1)
-					firstLost.CompareAndSwap(nil, err)
+					firstLost.CompareAndSwap(nil, &err)
 					continue
 				}
 				answered.Add(1)
@@ -154,7 +154,7 @@ func TestDrainLosesNoPOST(t *testing.T) {
 				sent.Add(1)
 				if err := post(quiet); err != nil {
 					lost.Add(1)
-					firstLost.CompareAndSwap(nil, err)
+					firstLost.CompareAndSwap(nil, &err)
 				}
 			})
 		}
@@ -176,7 +176,7 @@ func TestDrainLosesNoPOST(t *testing.T) {
 	burst.Wait()
 	t.Logf("%d POSTs, %d lost", sent.Load(), lost.Load())
 	if n := lost.Load(); n > 0 {
-		t.Errorf("%d of %d POSTs failed; first: %v", n, sent.Load(), firstLost.Load())
+		t.Errorf("%d of %d POSTs failed; first: %v", n, sent.Load(), *firstLost.Load())
 	}
 	if answered.Load() == 0 {
 		t.Error("no POST was answered; the load did not cover the drain")
