@@ -87,15 +87,26 @@ func (s *stack) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// deadline is the deadline of the call req belongs to: the one of the
-// response req is a redirect from, or total from now.
+// deadline is the deadline of the call req belongs to: total from now,
+// or, when req is a redirect, the deadline the previous hop ran under,
+// found on its response body or, when a RoundTripper around the client's
+// replaced that body, on the context of the request the response
+// answers.
 func (s *stack) deadline(req *http.Request) time.Time {
-	if req.Response != nil {
-		if b, ok := req.Response.Body.(*totalBody); ok {
-			return b.deadline
+	dl := time.Now().Add(s.total)
+	prev := req.Response
+	if prev == nil {
+		return dl
+	}
+	if b, ok := prev.Body.(*totalBody); ok {
+		return b.deadline
+	}
+	if prev.Request != nil {
+		if pdl, ok := prev.Request.Context().Deadline(); ok && pdl.Before(dl) {
+			return pdl
 		}
 	}
-	return time.Now().Add(s.total)
+	return dl
 }
 
 // CloseIdleConnections closes the idle connections of the base transport.

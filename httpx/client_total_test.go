@@ -206,8 +206,30 @@ type roundTripperFunc func(*http.Request) (*http.Response, error)
 func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // Redirects share the deadline of the call's first request, as under
-// http.Client.Timeout: a hop does not start the total again.
+// http.Client.Timeout: a hop does not start the total again, also when a
+// RoundTripper wrapped around the client's (otelhttp's, say) replaces
+// the response bodies.
 func TestClientTotalSpansRedirects(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		wrap func(http.RoundTripper) http.RoundTripper
+	}{
+		{"client's transport", func(rt http.RoundTripper) http.RoundTripper { return rt }},
+		{"wrapped transport", func(rt http.RoundTripper) http.RoundTripper {
+			return roundTripperFunc(func(r *http.Request) (*http.Response, error) {
+				resp, err := rt.RoundTrip(r)
+				if err == nil {
+					resp.Body = struct{ io.ReadCloser }{resp.Body}
+				}
+				return resp, err
+			})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testTotalSpansRedirects(t, tc.wrap) })
+	}
+}
+
+func testTotalSpansRedirects(t *testing.T, wrap func(http.RoundTripper) http.RoundTripper) {
 	synctest.Test(t, func(t *testing.T) {
 		var deadlines []time.Time
 		base := roundTripperFunc(func(r *http.Request) (*http.Response, error) {
@@ -225,6 +247,7 @@ func TestClientTotalSpansRedirects(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		cl.Transport = wrap(cl.Transport)
 		start := time.Now()
 		resp, err := cl.Get("http://127.0.0.1/a")
 		if err != nil {
