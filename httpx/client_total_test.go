@@ -201,6 +201,31 @@ func TestClientTotalTimerEndsWithBody(t *testing.T) {
 	}
 }
 
+// A RoundTripper that answers without a body, against its contract, gets
+// the empty body http.Client gives it, and leaves no timer behind.
+func TestClientTotalNilBody(t *testing.T) {
+	var seen context.Context
+	base := roundTripperFunc(func(r *http.Request) (*http.Response, error) {
+		seen = r.Context()
+		return &http.Response{StatusCode: http.StatusNoContent, Header: http.Header{}, Request: r}, nil
+	})
+	cl, err := NewClient(DefaultClientConfig(), WithBaseTransport(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := cl.Get("http://127.0.0.1/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if b, err := io.ReadAll(resp.Body); err != nil || len(b) != 0 {
+		t.Errorf("body %q, %v; want empty", b, err)
+	}
+	if !errors.Is(seen.Err(), context.Canceled) {
+		t.Errorf("the call's context is %v, want canceled (its timer stopped)", seen.Err())
+	}
+}
+
 type roundTripperFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
