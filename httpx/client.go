@@ -34,7 +34,14 @@ var ErrTooManyRedirects = errors.New("httpx: too many redirects")
 //     host's name again (see "Connection lifetime" in the package doc);
 //   - the transport of [NewTransport], or the one of [WithBaseTransport].
 //
-// The client's Timeout is cfg.Timeouts.Total, and its redirect policy
+// Its Transport bounds each call, from the first attempt through every
+// retry and redirect to the end of reading the body, by
+// cfg.Timeouts.Total, as http.Client.Timeout would, at a lower cost per
+// call; the client's own Timeout is left zero, and a Timeout set on it
+// adds net/http's bound to the Transport's. A call cut by the total fails
+// with an error that wraps [ErrTotalTimeout] and [context.DeadlineExceeded]
+// and whose Timeout method reports true; the *[retry.Error] of its last
+// attempt, when there was one, stays in the chain. Its redirect policy
 // follows at most cfg.MaxRedirects redirects, never from https to http
 // ([ErrRedirectDowngrade]), dropping Authorization, Cookie and
 // Proxy-Authorization when a redirect leaves the origin of the request
@@ -70,27 +77,9 @@ func NewClient(cfg ClientConfig, opts ...ClientOption) (*http.Client, error) {
 		return nil, err
 	}
 	return &http.Client{
-		Transport:     &stack{RoundTripper: middleware.PropagateRequestID(rt), base: base},
-		Timeout:       noLimit(c.Timeouts.Total).Std(),
+		Transport:     &stack{next: middleware.PropagateRequestID(rt), base: base, total: noLimit(c.Timeouts.Total).Std()},
 		CheckRedirect: redirectPolicy(c.MaxRedirects),
 	}, nil
-}
-
-// stack is a client's chain of RoundTrippers. It reaches the pool at the
-// bottom for [http.Client.CloseIdleConnections], which only calls a
-// transport's own method.
-type stack struct {
-	http.RoundTripper
-	base http.RoundTripper
-}
-
-var _ http.RoundTripper = (*stack)(nil)
-
-// CloseIdleConnections closes the idle connections of the base transport.
-func (s *stack) CloseIdleConnections() {
-	if c, ok := s.base.(interface{ CloseIdleConnections() }); ok {
-		c.CloseIdleConnections()
-	}
 }
 
 // redirectPolicy returns the CheckRedirect of a client that follows at

@@ -93,11 +93,12 @@ type ClientTimeouts struct {
 	Idle harden.Duration `yaml:"idle" json:"idle"`
 
 	// Total bounds a whole call, from the first dial through every retry
-	// and redirect to the end of reading the body (http.Client.Timeout).
-	// The retry policy's waits must fit inside it (rule
-	// retries-within-deadline). Zero: 60s, so that a retry still fits
-	// after a first attempt cut at ResponseHeader. Negative: no overall
-	// limit; the request's context is the only one.
+	// and redirect to the end of reading the body, as http.Client.Timeout
+	// does; [NewClient] enforces it in its Transport, whose error then
+	// wraps [ErrTotalTimeout]. The retry policy's waits must fit inside
+	// it (rule retries-within-deadline). Zero: 60s, so that a retry
+	// still fits after a first attempt cut at ResponseHeader. Negative:
+	// no overall limit; the request's context is the only one.
 	Total harden.Duration `yaml:"total" json:"total"`
 }
 

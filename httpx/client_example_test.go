@@ -2,6 +2,8 @@ package httpx_test
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -68,24 +70,37 @@ func ExampleNewClient() {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	fmt.Print(resp.Status, " ", string(body))
-	fmt.Println("timeout:", cl.Timeout)
 	// Output:
 	// 200 OK hello
-	// timeout: 1m0s
 }
 
-// ValidateAgainst checks a client against the server it calls: here the
-// client keeps idle connections as long as the server does, and gives up
-// on an answer before the server's handler timeout sends its 503.
-func ExampleClientConfig_ValidateAgainst() {
-	client := httpx.DefaultClientConfig()
-	client.Timeouts.Idle = 2 * harden.Minute
-	client.Timeouts.ResponseHeader = 20 * harden.Second
-	err := client.ValidateAgainst(httpx.DefaultServerConfig())
-	for _, ce := range harden.ConfigErrors(err) {
-		fmt.Println(ce.Field, ce.Rule)
+// client.timeouts.total bounds a whole call, the body included, like
+// http.Client.Timeout; errors.Is tells its end from the caller's own
+// deadline.
+func ExampleErrTotalTimeout() {
+	svc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		<-r.Context().Done() // the body never comes
+	}))
+	defer svc.Close()
+
+	cl, err := httpx.NewClient(httpx.ClientConfig{Timeouts: httpx.ClientTimeouts{Total: 500 * harden.Millisecond}})
+	if err != nil {
+		panic(err)
 	}
+	defer cl.CloseIdleConnections()
+	resp, err := cl.Get(svc.URL)
+	if err != nil {
+		panic(err)
+	}
+	defer resp.Body.Close()
+	_, err = io.ReadAll(resp.Body)
+	fmt.Println(resp.Status)
+	fmt.Println("total exceeded:", errors.Is(err, httpx.ErrTotalTimeout))
+	fmt.Println("deadline exceeded:", errors.Is(err, context.DeadlineExceeded))
 	// Output:
-	// client.timeouts.idle idle-below-server
-	// client.timeouts.response_header attempt-above-handler
+	// 200 OK
+	// total exceeded: true
+	// deadline exceeded: true
 }

@@ -53,36 +53,74 @@ func withLifetime(base http.RoundTripper, max time.Duration) http.RoundTripper {
 // connections when it sends it again after a connection failed; the last
 // one counts.
 func (l *lifetime) RoundTrip(req *http.Request) (*http.Response, error) {
-	var (
-		mu       sync.Mutex
-		pc       *pooledConn
-		returned bool
-	)
-	trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
-		mu.Lock()
-		defer mu.Unlock()
-		if returned {
-			return
-		}
-		if pc != nil {
-			l.release(pc)
-		}
-		pc = l.use(info.Conn)
-	}}
-	resp, err := l.base.RoundTrip(req.WithContext(httptrace.WithClientTrace(req.Context(), trace)))
-	mu.Lock()
-	returned = true
-	mu.Unlock()
+	u := &connUse{l: l}
+	u.trace.GotConn = u.gotConn
+	resp, err := l.base.RoundTrip(req.WithContext(httptrace.WithClientTrace(req.Context(), &u.trace)))
+	u.mu.Lock()
+	u.returned = true
+	pc := u.pc
+	u.mu.Unlock()
 	switch {
 	case pc == nil:
 	case err != nil:
-		l.release(pc)
+		u.done()
 	case resp.StatusCode == http.StatusSwitchingProtocols:
 		l.forget(pc) // the connection left the pool with the caller
 	default:
-		resp.Body = &releaseBody{ReadCloser: resp.Body, done: sync.OnceFunc(func() { l.release(pc) })}
+		u.body = resp.Body
+		resp.Body = u
 	}
 	return resp, err
+}
+
+// connUse is one request's use of a pooled connection, from httptrace's
+// GotConn until the response body is closed or read to its end; it is
+// that body, in one allocation with the trace that finds the connection.
+type connUse struct {
+	l     *lifetime
+	trace httptrace.ClientTrace
+	body  io.ReadCloser
+
+	mu       sync.Mutex
+	pc       *pooledConn // nil once released
+	returned bool        // RoundTrip returned: later GotConns are not this request's
+}
+
+func (u *connUse) gotConn(info httptrace.GotConnInfo) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.returned {
+		return
+	}
+	if u.pc != nil {
+		u.l.release(u.pc)
+	}
+	u.pc = u.l.use(info.Conn)
+}
+
+// done ends the request's use of its connection, once.
+func (u *connUse) done() {
+	u.mu.Lock()
+	pc := u.pc
+	u.pc = nil
+	u.mu.Unlock()
+	if pc != nil {
+		u.l.release(pc)
+	}
+}
+
+func (u *connUse) Read(p []byte) (int, error) {
+	n, err := u.body.Read(p)
+	if err != nil {
+		u.done()
+	}
+	return n, err
+}
+
+func (u *connUse) Close() error {
+	err := u.body.Close()
+	u.done()
+	return err
 }
 
 // use records a request on c, starting c's clock if c is new to l.
@@ -147,25 +185,4 @@ func (l *lifetime) CloseIdleConnections() {
 	if c, ok := l.base.(interface{ CloseIdleConnections() }); ok {
 		c.CloseIdleConnections()
 	}
-}
-
-// releaseBody ends its request's use of the connection when the body is
-// closed or read to its end.
-type releaseBody struct {
-	io.ReadCloser
-	done func()
-}
-
-func (b *releaseBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	if err != nil {
-		b.done()
-	}
-	return n, err
-}
-
-func (b *releaseBody) Close() error {
-	err := b.ReadCloser.Close()
-	b.done()
-	return err
 }

@@ -2,6 +2,7 @@ package middleware
 
 import (
 	"net/http"
+	"sync"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/propagation"
@@ -74,13 +75,22 @@ type traceTransport struct {
 var _ http.RoundTripper = (*traceTransport)(nil)
 
 func (tt *traceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if !tt.t.idle(req.Context()) {
+	ctx := req.Context()
+	if !tt.t.idle(ctx) {
 		return tt.traced.RoundTrip(req)
 	}
-	c := &cloningCarrier{req: req}
-	tt.t.propagator().Inject(req.Context(), c)
-	return tt.base.RoundTrip(c.req)
+	c := carriers.Get().(*cloningCarrier)
+	c.req = req
+	tt.t.propagator().Inject(ctx, c)
+	req = c.req
+	*c = cloningCarrier{}
+	carriers.Put(c)
+	return tt.base.RoundTrip(req)
 }
+
+// carriers holds the idle cloningCarriers: a propagator uses its carrier
+// only during Inject, so one is reused rather than allocated per request.
+var carriers = sync.Pool{New: func() any { return new(cloningCarrier) }}
 
 // cloningCarrier injects into the headers of a clone of the request,
 // made at the first header set, so that the caller's request is never

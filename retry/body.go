@@ -80,16 +80,17 @@ func (r *replay) settle(ctx context.Context) {
 		return
 	}
 	r.tee = nil
-	if buf, ok := r.takeBack(ctx, t); ok {
+	if buf, ok := t.takeBack(ctx, r.length); ok {
 		r.buf, r.buffered = buf, true
 	}
 }
 
 // takeBack takes t back from the attempt and reports whether its copy is
-// the whole body, at the caller's ContentLength if one was given.
-func (r *replay) takeBack(ctx context.Context, t *teeBody) ([]byte, bool) {
+// the whole body, at the caller's ContentLength, length, if one was
+// given.
+func (t *teeBody) takeBack(ctx context.Context, length int64) ([]byte, bool) {
 	buf, whole := t.takeOver(ctx)
-	return buf, whole && (r.length <= 0 || int64(len(buf)) == r.length)
+	return buf, whole && (length <= 0 || int64(len(buf)) == length)
 }
 
 // teeGetBody returns a GetBody for the first attempt's body when it is a
@@ -98,12 +99,12 @@ func (r *replay) takeBack(ctx context.Context, t *teeBody) ([]byte, bool) {
 // work as they do for a rewindable body; nil otherwise. Once called, the
 // attempt reads no more of the original body.
 func (r *replay) teeGetBody(ctx context.Context) func() (io.ReadCloser, error) {
-	t := r.tee
+	t, length := r.tee, r.length
 	if t == nil {
 		return nil
 	}
 	return func() (io.ReadCloser, error) {
-		buf, ok := r.takeBack(ctx, t)
+		buf, ok := t.takeBack(ctx, length)
 		if !ok {
 			return nil, errNoReplay
 		}

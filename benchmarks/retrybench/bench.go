@@ -41,13 +41,14 @@ func Harden(tb testing.TB, base http.RoundTripper) []Variant {
 // propagation, retry policy, client span and the client's timeout
 // included.
 func Clients(tb testing.TB, base http.RoundTripper) []Variant {
-	c, err := httpx.NewClient(httpx.DefaultClientConfig(), httpx.WithBaseTransport(base))
+	cfg := httpx.DefaultClientConfig()
+	c, err := httpx.NewClient(cfg, httpx.WithBaseTransport(base))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return []Variant{
 		{"net/http client", clientRT{&http.Client{Transport: base}}},
-		{"net/http client with Timeout", clientRT{&http.Client{Transport: base, Timeout: c.Timeout}}},
+		{"net/http client with Timeout", clientRT{&http.Client{Transport: base, Timeout: cfg.Timeouts.Total.Std()}}},
 		{"httpx.NewClient", clientRT{c}},
 	}
 }
