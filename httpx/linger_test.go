@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net/http"
@@ -10,7 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
+
 	"github.com/harden-go/harden"
+	"github.com/harden-go/harden/tlsx/tlstest"
 )
 
 // The test a new user writes: the default limits, http.DefaultClient, a
@@ -78,6 +83,62 @@ func TestClientThatStopsReadingIsReset(t *testing.T) {
 	case <-time.After(safety):
 		t.Fatal("the handler is still writing to a client that stopped reading")
 	}
+	if _, err := io.Copy(io.Discard, c); !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("the client's read ended with %v, want a reset", err)
+	}
+}
+
+// The same over HTTP/2: a client that grants the server a window far
+// larger than the socket buffers and stops reading is dropped after
+// limits.write_stall_timeout, with a reset, and the handler's write fails.
+func TestHTTP2ClientThatStopsReadingIsReset(t *testing.T) {
+	cfg := testConfig()
+	cfg.Timeouts.Handler = -1 // nothing but the stall guard ends the write
+	cfg.Timeouts.Write = -1
+	cfg.Limits.WriteStallTimeout = 100 * harden.Millisecond
+	wrote := make(chan error, 1)
+	ca := tlstest.NewCA(t)
+	_, addr := serve(t, cfg, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		chunk := make([]byte, 1<<20)
+		for range 256 {
+			if _, err := w.Write(chunk); err != nil {
+				wrote <- err
+				return
+			}
+		}
+		wrote <- nil
+	}), WithTLSConfig(ca.ServerConfig(t, ca.Server(t))))
+	tc := ca.ClientConfig(nil)
+	tc.NextProtos = []string{"h2"}
+	c, err := tls.Dial("tcp", addr, tc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	const window = 1<<31 - 1
+	var block bytes.Buffer
+	enc := hpack.NewEncoder(&block)
+	for _, f := range [][2]string{{":method", "GET"}, {":scheme", "https"}, {":authority", "x"}, {":path", "/"}} {
+		_ = enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
+	}
+	fr := http2.NewFramer(c, c)
+	err = errors.Join(
+		func() error { _, err := io.WriteString(c, http2.ClientPreface); return err }(),
+		fr.WriteSettings(http2.Setting{ID: http2.SettingInitialWindowSize, Val: window}),
+		fr.WriteWindowUpdate(0, window-65535),
+		fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: block.Bytes(), EndStream: true, EndHeaders: true}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-wrote:
+		if err == nil {
+			t.Fatal("the handler wrote 256MiB to a client that reads nothing")
+		}
+	case <-time.After(safety):
+		t.Fatal("the handler is still writing to a client that stopped reading")
+	}
+	_ = c.SetReadDeadline(time.Now().Add(safety))
 	if _, err := io.Copy(io.Discard, c); !errors.Is(err, syscall.ECONNRESET) {
 		t.Fatalf("the client's read ended with %v, want a reset", err)
 	}
