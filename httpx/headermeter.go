@@ -270,6 +270,11 @@ func (s *headScanner) endLine(line []byte, complete bool) {
 
 // header notes the framing a header line declares.
 func (s *headScanner) header(line []byte, complete bool) {
+	switch line[0] | 0x20 { // line is not empty
+	case 'c', 't', 'u': // Content-Length, Transfer-Encoding, Upgrade
+	default:
+		return
+	}
 	name, value, _ := bytes.Cut(line, []byte(":"))
 	value = bytes.Trim(value, " \t")
 	switch {
