@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"syscall"
@@ -54,60 +55,61 @@ func TestRefusedBodyAnswerReachesDefaultClient(t *testing.T) {
 
 // A client that asks for a large response and stops reading is dropped
 // after limits.write_stall_timeout, with a reset that frees the unsent
-// response, instead of holding the handler until the write deadline.
+// response, instead of holding the handler until the write deadline. Over
+// HTTP/2 the client grants the server a window far larger than the socket
+// buffers, so that only the connection's write guard stops the writes.
 func TestClientThatStopsReadingIsReset(t *testing.T) {
-	cfg := testConfig()
-	cfg.Timeouts.Handler = -1 // nothing but the stall guard ends the write
-	cfg.Timeouts.Write = -1
-	cfg.Limits.WriteStallTimeout = 100 * harden.Millisecond
-	wrote := make(chan error, 1)
-	_, addr := serve(t, cfg, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		chunk := make([]byte, 1<<20)
-		for range 256 {
-			if _, err := w.Write(chunk); err != nil {
-				wrote <- err
-				return
+	run(t, func(t *testing.T, m mode) {
+		cfg := testConfig()
+		cfg.Timeouts.Handler = -1 // nothing but the stall guard ends the write
+		cfg.Timeouts.Write = -1
+		cfg.Limits.WriteStallTimeout = 100 * harden.Millisecond
+		var opts []ServerOption
+		var ca *tlstest.CA
+		if m == http2Mode {
+			ca = tlstest.NewCA(t)
+			opts = append(opts, WithTLSConfig(ca.ServerConfig(t, ca.Server(t))))
+		}
+		wrote := make(chan error, 1)
+		_, addr := serve(t, cfg, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			chunk := make([]byte, 1<<20)
+			for range 256 {
+				if _, err := w.Write(chunk); err != nil {
+					wrote <- err
+					return
+				}
+			}
+			wrote <- nil
+		}), opts...)
+		var c net.Conn
+		if m == http2Mode {
+			c = requestWithoutReading(t, addr, ca)
+		} else {
+			c = dial(t, addr)
+			if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+				t.Fatal(err)
 			}
 		}
-		wrote <- nil
-	}))
-	c := dial(t, addr)
-	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-wrote:
-		if err == nil {
-			t.Fatal("the handler wrote 256MiB to a client that reads nothing")
+		select {
+		case err := <-wrote:
+			if err == nil {
+				t.Fatal("the handler wrote 256MiB to a client that reads nothing")
+			}
+		case <-time.After(safety):
+			t.Fatal("the handler is still writing to a client that stopped reading")
 		}
-	case <-time.After(safety):
-		t.Fatal("the handler is still writing to a client that stopped reading")
-	}
-	if _, err := io.Copy(io.Discard, c); !errors.Is(err, syscall.ECONNRESET) {
-		t.Fatalf("the client's read ended with %v, want a reset", err)
-	}
+		_ = c.SetReadDeadline(time.Now().Add(safety))
+		if _, err := io.Copy(io.Discard, c); !errors.Is(err, syscall.ECONNRESET) {
+			t.Fatalf("the client's read ended with %v, want a reset", err)
+		}
+	})
 }
 
-// The same over HTTP/2: a client that grants the server a window far
-// larger than the socket buffers and stops reading is dropped after
-// limits.write_stall_timeout, with a reset, and the handler's write fails.
-func TestHTTP2ClientThatStopsReadingIsReset(t *testing.T) {
-	cfg := testConfig()
-	cfg.Timeouts.Handler = -1 // nothing but the stall guard ends the write
-	cfg.Timeouts.Write = -1
-	cfg.Limits.WriteStallTimeout = 100 * harden.Millisecond
-	wrote := make(chan error, 1)
-	ca := tlstest.NewCA(t)
-	_, addr := serve(t, cfg, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		chunk := make([]byte, 1<<20)
-		for range 256 {
-			if _, err := w.Write(chunk); err != nil {
-				wrote <- err
-				return
-			}
-		}
-		wrote <- nil
-	}), WithTLSConfig(ca.ServerConfig(t, ca.Server(t))))
+// requestWithoutReading opens an HTTP/2 connection to addr, trusting ca,
+// grants the server the largest flow-control windows, sends GET / and
+// returns the connection, on which nothing has been read.
+func requestWithoutReading(t *testing.T, addr string, ca *tlstest.CA) net.Conn {
+	t.Helper()
 	tc := ca.ClientConfig(nil)
 	tc.NextProtos = []string{"h2"}
 	c, err := tls.Dial("tcp", addr, tc)
@@ -122,24 +124,13 @@ func TestHTTP2ClientThatStopsReadingIsReset(t *testing.T) {
 		_ = enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
 	}
 	fr := http2.NewFramer(c, c)
-	err = errors.Join(
-		func() error { _, err := io.WriteString(c, http2.ClientPreface); return err }(),
+	_, err = io.WriteString(c, http2.ClientPreface)
+	err = errors.Join(err,
 		fr.WriteSettings(http2.Setting{ID: http2.SettingInitialWindowSize, Val: window}),
 		fr.WriteWindowUpdate(0, window-65535),
 		fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: block.Bytes(), EndStream: true, EndHeaders: true}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-wrote:
-		if err == nil {
-			t.Fatal("the handler wrote 256MiB to a client that reads nothing")
-		}
-	case <-time.After(safety):
-		t.Fatal("the handler is still writing to a client that stopped reading")
-	}
-	_ = c.SetReadDeadline(time.Now().Add(safety))
-	if _, err := io.Copy(io.Discard, c); !errors.Is(err, syscall.ECONNRESET) {
-		t.Fatalf("the client's read ended with %v, want a reset", err)
-	}
+	return c
 }
