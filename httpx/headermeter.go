@@ -50,6 +50,17 @@ func (c *meteredConn) Read(p []byte) (int, error) {
 // underlying connection.
 func (c *meteredConn) ReadFrom(r io.Reader) (int64, error) { return io.Copy(c.Conn, r) }
 
+// CloseWrite half-closes the connection c meters, so that net/http's own
+// half-close before closing a connection whose request body a handler
+// left unread reaches the socket, and the client reads the answer and
+// the end of the stream instead of a reset.
+func (c *meteredConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
 // NetConn returns the connection c meters, as [*tls.Conn.NetConn] does,
 // so that limits.ConnContext finds the listener's connection under it.
 func (c *meteredConn) NetConn() net.Conn { return c.Conn }

@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/tls"
 	"errors"
@@ -50,6 +51,37 @@ func TestRefusedBodyAnswerReachesDefaultClient(t *testing.T) {
 				t.Fatalf("status %d body %q, want 413 body_too_large", resp.StatusCode, body)
 			}
 		})
+	}
+}
+
+// net/http half-closes a connection whose request body the handler left
+// unread (after discarding what it may) and waits before closing, so the
+// client reads the answer and then the end of the stream rather than a
+// reset. The header meter on a plain-TCP connection keeps that path.
+func TestUnreadBodyConnectionIsHalfClosed(t *testing.T) {
+	cfg := testConfig()
+	_, addr := serve(t, cfg, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.NotFound(w, r)
+	}))
+	c := dial(t, addr)
+	const sent = 1 << 20
+	head := "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 8388608\r\n\r\n"
+	if _, err := io.WriteString(c, head+strings.Repeat("a", sent)); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(safety))
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("status %d, want 404", resp.StatusCode)
+	}
+	if _, err := br.ReadByte(); !errors.Is(err, io.EOF) {
+		t.Fatalf("after the answer the client read %v, want the end of the stream (the server's half-close)", err)
 	}
 }
 
