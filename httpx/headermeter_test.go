@@ -87,6 +87,24 @@ func TestMeteredConnTake(t *testing.T) {
 	}
 }
 
+// Metering the requests of a keep-alive connection allocates only for
+// the first: the scanner reuses its buffers, and take compares the
+// request line in place.
+func TestMeteredConnReusesBuffers(t *testing.T) {
+	var c meteredConn
+	req := []byte("GET /a?b=c HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nUser-Agent: y\r\n\r\n")
+	allocs := testing.AllocsPerRun(100, func() {
+		c.s.feed(req[:1]) // net/http's background read takes one byte
+		c.s.feed(req[1:])
+		if _, _, ok := c.take("GET", "/a?b=c", "HTTP/1.1"); !ok {
+			t.Fatal("the request was not metered")
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per request, want 0", allocs)
+	}
+}
+
 // Whatever bytes an attacker sends, in whatever pieces, the meter does
 // not panic, records the same blocks, and never a block larger than what
 // arrived.
