@@ -167,10 +167,13 @@ func (c *conn) Write(p []byte) (int, error) {
 	for len(p) > 0 {
 		piece := p[:min(len(p), writePiece)]
 		if c.try != nil {
-			m := c.try.write(piece)
+			m, err := c.try.write(piece)
 			n, p, piece = n+m, p[m:], piece[m:]
 			if m > 0 {
 				c.keepsRate(int64(m), 0)
+			}
+			if err != nil {
+				return n, err
 			}
 			if len(piece) == 0 {
 				continue

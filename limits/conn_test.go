@@ -283,3 +283,20 @@ func TestGuardedWriteKeepsServerDeadline(t *testing.T) {
 		t.Fatalf("the client's read ended with %v, want a reset (SO_LINGER 0)", err)
 	}
 }
+
+// A guarded write to a peer that reset the connection fails as a write on
+// the bare connection does: a *net.OpError for "write" carrying the reset.
+func TestGuardedWriteReportsReset(t *testing.T) {
+	c, client := acceptOne(t, ListenerConfig{Conn: ConnConfig{WriteStallTimeout: harden.Duration(safety)}})
+	_ = client.(*net.TCPConn).SetLinger(0)
+	_ = client.Close()
+	// The reset arrives after the close; until it does, writes succeed.
+	var err error
+	for deadline := time.Now().Add(safety); err == nil && time.Now().Before(deadline); {
+		_, err = c.Write([]byte("x"))
+	}
+	var op *net.OpError
+	if !errors.As(err, &op) || op.Op != "write" || !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("write after the peer's reset: %v; want a write error carrying ECONNRESET", err)
+	}
+}

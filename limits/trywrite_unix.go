@@ -4,6 +4,7 @@ package limits
 
 import (
 	"net"
+	"os"
 	"syscall"
 )
 
@@ -12,10 +13,12 @@ import (
 // deadline, so the write guard arms one only for the writes that would
 // block (see conn.Write). It is not safe for concurrent use.
 type tryWriter struct {
+	c   *net.TCPConn
 	raw syscall.RawConn
 	fn  func(fd uintptr) bool // w.writeFD, bound once so that a write does not allocate
 	p   []byte
 	n   int
+	err error // the write's failure, other than one to wait on
 }
 
 // newTryWriter returns a tryWriter for c, or nil when c is not a TCP
@@ -30,21 +33,26 @@ func newTryWriter(c net.Conn) *tryWriter {
 	if err != nil {
 		return nil
 	}
-	w := &tryWriter{raw: raw}
+	w := &tryWriter{c: tc, raw: raw}
 	w.fn = w.writeFD
 	return w
 }
 
 // write writes what of p the kernel takes without waiting and returns how
-// much. It stops at the first error, and at the connection's write
-// deadline when that has passed, without reporting either: the
-// caller's blocking write of the rest meets it again and reports it as
-// net.Conn.Write does.
-func (w *tryWriter) write(p []byte) int {
-	w.p, w.n = p, 0
+// much, and the error of a write that failed, as net.Conn.Write reports
+// it. It stops without an error where the kernel would make it wait, and
+// where the connection is closed or its write deadline has passed: the
+// caller's blocking write of the rest meets those again and reports them
+// as net.Conn.Write does.
+func (w *tryWriter) write(p []byte) (int, error) {
+	w.p, w.n, w.err = p, 0, nil
 	_ = w.raw.Write(w.fn)
-	w.p = nil
-	return w.n
+	n, err := w.n, w.err
+	w.p, w.err = nil, nil
+	if err != nil {
+		err = &net.OpError{Op: "write", Net: "tcp", Source: w.c.LocalAddr(), Addr: w.c.RemoteAddr(), Err: os.NewSyscallError("write", err)}
+	}
+	return n, err
 }
 
 func (w *tryWriter) writeFD(fd uintptr) bool {
@@ -55,8 +63,11 @@ func (w *tryWriter) writeFD(fd uintptr) bool {
 		}
 		switch {
 		case err == syscall.EINTR:
-		case err != nil || n <= 0:
-			return true // EAGAIN or a failure: done either way
+		case err == syscall.EAGAIN || n == 0 && err == nil:
+			return true
+		case err != nil:
+			w.err = err
+			return true
 		}
 	}
 	return true
