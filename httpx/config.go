@@ -156,10 +156,11 @@ type ServerLimits struct {
 
 	// WriteStallTimeout ends a connection whose response write makes no
 	// progress for this long: the client stopped reading (nginx's
-	// send_timeout). It is also HTTP/2's WriteByteTimeout, so the two
-	// protocols share one setting. A connection ended this way, or by the
-	// write deadline, is reset rather than closed, so the kernel frees
-	// the unsent response at once instead of holding it in FIN-WAIT-1.
+	// send_timeout). It guards HTTP/2 the same way, on the connection
+	// under TLS, so the two protocols share one setting. A connection
+	// ended this way, or by the write deadline, is reset rather than
+	// closed, so the kernel frees the unsent response at once instead of
+	// holding it in FIN-WAIT-1.
 	// Zero: 10s, the same patience as body_stall_timeout for the other
 	// direction. Negative: no stall check.
 	WriteStallTimeout harden.Duration `yaml:"write_stall_timeout" json:"write_stall_timeout"`

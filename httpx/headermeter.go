@@ -50,27 +50,57 @@ func (c *meteredConn) Read(p []byte) (int, error) {
 // underlying connection.
 func (c *meteredConn) ReadFrom(r io.Reader) (int64, error) { return io.Copy(c.Conn, r) }
 
+// CloseWrite half-closes the connection c meters, so that net/http's own
+// half-close before closing a connection whose request body a handler
+// left unread reaches the socket, and the client reads the answer and
+// the end of the stream instead of a reset.
+func (c *meteredConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
 // NetConn returns the connection c meters, as [*tls.Conn.NetConn] does,
 // so that limits.ConnContext finds the listener's connection under it.
 func (c *meteredConn) NetConn() net.Conn { return c.Conn }
 
 // take returns the wire size of the header block of the request whose
-// request line is line, skipping blocks of requests that never reached a
-// handler, and whether metering stops after it; ok is false when the
-// connection is not metered any more.
-func (c *meteredConn) take(line string) (size int64, last, ok bool) {
+// request line is method, uri and proto, skipping blocks of requests that
+// never reached a handler, and whether metering stops after it; ok is
+// false when the connection is not metered any more.
+func (c *meteredConn) take(method, uri, proto string) (size int64, last, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := &c.s
-	for len(s.blocks) > 0 {
-		b := s.blocks[0]
-		s.blocks = s.blocks[1:]
-		if b.line == line[:min(len(line), len(b.line))] {
+	for i, b := range s.blocks {
+		if startsLine(b.line, method, uri, proto) {
+			// Drop blocks 0..i; their line buffers stay beyond
+			// len(s.blocks) for the blocks to come.
+			k := i + 1
+			for j := 0; j+k < len(s.blocks); j++ {
+				s.blocks[j], s.blocks[j+k] = s.blocks[j+k], s.blocks[j]
+			}
+			s.blocks = s.blocks[:len(s.blocks)-k]
 			return b.size, b.last, true
 		}
 	}
+	s.blocks = s.blocks[:0]
 	s.state = scanDead
 	return 0, true, false
+}
+
+// startsLine reports whether kept, the first bytes of a request line, is
+// the start of the line method SP uri SP proto.
+func startsLine(kept []byte, method, uri, proto string) bool {
+	for _, part := range [...]string{method, " ", uri, " ", proto} {
+		n := min(len(kept), len(part))
+		if string(kept[:n]) != part[:n] {
+			return false
+		}
+		kept = kept[n:]
+	}
+	return len(kept) == 0
 }
 
 // receiving reports whether part of a request line or header block has
@@ -109,21 +139,22 @@ const (
 )
 
 type headBlock struct {
-	line string // the request line's first keepLine bytes
+	line []byte // the request line's first keepLine bytes
 	size int64  // request line and header block, CRLFs included
 	last bool   // the scanner cannot follow the stream after this block
 }
 
-// headScanner follows an HTTP/1.x byte stream as RFC 9112 frames it.
+// headScanner follows an HTTP/1.x byte stream as RFC 9112 frames it. Its
+// buffers are reused from one request to the next.
 type headScanner struct {
 	state  int
-	blocks []headBlock
+	blocks []headBlock // not yet taken; the line buffers of taken ones lie beyond len
 
 	line    []byte // current line, up to keepLine bytes (maxChunkLine for chunk sizes)
 	lineLen int    // bytes of the current line, LF included
 	size    int64  // bytes of the current header block so far
-	reqLine string
-	length  int64 // declared Content-Length, -1 when absent
+	reqLine []byte // the current block's request line, up to keepLine bytes; empty before it
+	length  int64  // declared Content-Length, -1 when absent
 	chunked bool
 	lost    bool  // the stream after this block cannot be followed
 	remain  int64 // body or chunk bytes still to skip
@@ -176,6 +207,15 @@ func (s *headScanner) readLine(p []byte) []byte {
 		keep = maxChunkLine
 	}
 	i := bytes.IndexByte(p, '\n')
+	if i >= 0 && s.lineLen == 0 {
+		// The whole line is in p: handle it there, uncopied.
+		whole := p[:i+1]
+		if s.state == scanHead {
+			s.size += int64(len(whole))
+		}
+		s.endLine(trimEOL(whole[:min(len(whole), keep)]), len(whole) <= keep)
+		return p[i+1:]
+	}
 	chunk := p
 	if i >= 0 {
 		chunk = p[:i+1]
@@ -193,11 +233,14 @@ func (s *headScanner) readLine(p []byte) []byte {
 		}
 		return nil
 	}
-	line := bytes.TrimSuffix(bytes.TrimSuffix(s.line, []byte("\n")), []byte("\r"))
-	complete := s.lineLen <= keep
-	s.endLine(line, complete)
+	s.endLine(trimEOL(s.line), s.lineLen <= keep)
 	s.line, s.lineLen = s.line[:0], 0
 	return p[i+1:]
+}
+
+// trimEOL returns line without its LF and the CR before it.
+func trimEOL(line []byte) []byte {
+	return bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
 }
 
 // endLine handles a whole line; complete is false when only its first
@@ -225,8 +268,8 @@ func (s *headScanner) endLine(line []byte, complete bool) {
 		}
 	case scanHead:
 		switch {
-		case s.reqLine == "":
-			s.reqLine = string(line)
+		case len(s.reqLine) == 0:
+			s.reqLine = append(s.reqLine, line...)
 			s.lost = bytes.HasPrefix(line, []byte("PRI ")) || bytes.HasPrefix(line, []byte("CONNECT "))
 		case len(line) == 0:
 			s.endBlock()
@@ -238,6 +281,11 @@ func (s *headScanner) endLine(line []byte, complete bool) {
 
 // header notes the framing a header line declares.
 func (s *headScanner) header(line []byte, complete bool) {
+	switch line[0] | 0x20 { // line is not empty
+	case 'c', 't', 'u': // Content-Length, Transfer-Encoding, Upgrade
+	default:
+		return
+	}
 	name, value, _ := bytes.Cut(line, []byte(":"))
 	value = bytes.Trim(value, " \t")
 	switch {
@@ -263,7 +311,14 @@ func (s *headScanner) endBlock() {
 		s.state = scanDead
 		return
 	}
-	s.blocks = append(s.blocks, headBlock{line: s.reqLine, size: s.size, last: s.lost})
+	n := len(s.blocks)
+	if n < cap(s.blocks) {
+		s.blocks = s.blocks[:n+1]
+	} else {
+		s.blocks = append(s.blocks, headBlock{})
+	}
+	b := &s.blocks[n]
+	b.line, b.size, b.last = append(b.line[:0], s.reqLine...), s.size, s.lost
 	switch {
 	case s.lost:
 		s.state = scanDead
@@ -272,5 +327,5 @@ func (s *headScanner) endBlock() {
 	case s.length > 0:
 		s.remain, s.state = s.length, scanBody
 	}
-	s.size, s.reqLine, s.length, s.chunked, s.lost = 0, "", -1, false, false
+	s.size, s.reqLine, s.length, s.chunked, s.lost = 0, s.reqLine[:0], -1, false, false
 }

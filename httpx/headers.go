@@ -62,7 +62,7 @@ func headerSize(r *http.Request) (n int64, reconnect bool) {
 	}
 	mc, metered := r.Context().Value(meterKey{}).(*meteredConn)
 	if metered {
-		size, last, ok := mc.take(r.Method + " " + r.RequestURI + " " + r.Proto)
+		size, last, ok := mc.take(r.Method, r.RequestURI, r.Proto)
 		if ok {
 			return size, last
 		}

@@ -2,7 +2,6 @@ package httpx
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/harden-go/harden"
 	"github.com/harden-go/harden/internal/defaults"
@@ -99,9 +98,11 @@ func (h HTTP2Config) validate(p *problems) {
 }
 
 // apply sets hs's HTTP/2 settings and protocols from h. A peer that
-// stops reading is dropped after writeStall, limits.write_stall_timeout,
-// the same setting as HTTP/1.x's.
-func (h HTTP2Config) apply(hs *http.Server, writeStall time.Duration) {
+// stops reading is dropped by the write guard of the server's listener
+// (limits.write_stall_timeout), under TLS, as on HTTP/1.x; net/http's
+// WriteByteTimeout, which would move the deadline twice around every
+// flush of frames, is left off.
+func (h HTTP2Config) apply(hs *http.Server) {
 	hs.HTTP2 = &http.HTTP2Config{
 		MaxConcurrentStreams:          h.MaxConcurrentStreams,
 		MaxReadFrameSize:              int(h.MaxReadFrameSize),
@@ -109,7 +110,6 @@ func (h HTTP2Config) apply(hs *http.Server, writeStall time.Duration) {
 		MaxReceiveBufferPerConnection: int(h.ConnectionWindow),
 		SendPingTimeout:               (max(h.PingAfter, 0)).Std(),
 		PingTimeout:                   h.PingTimeout.Std(),
-		WriteByteTimeout:              max(writeStall, 0),
 	}
 	var p http.Protocols
 	p.SetHTTP1(true)

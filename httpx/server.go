@@ -108,7 +108,7 @@ func NewServer(cfg ServerConfig, h http.Handler, opts ...ServerOption) (*Server,
 		s.tlsSource = o.tlsSource
 		s.hs.ErrorLog = withoutHandshakeLines(s.hs.ErrorLog)
 	}
-	c.HTTP2.apply(s.hs, c.Limits.WriteStallTimeout.Std())
+	c.HTTP2.apply(s.hs)
 	return s, nil
 }
 
@@ -170,7 +170,10 @@ func (s *Server) connMarker(h http.Handler) http.Handler {
 // bypasses its validation; TLS is set with [WithTLSConfig] or
 // [WithTLSSource], not through TLSConfig; ConnContext and ConnState track
 // connections for the drain, so wrap them (calling harden's) rather than
-// replace them.
+// replace them. The connection caps, the write guard (for HTTP/1.x and
+// HTTP/2 alike) and the header meter live on the listeners of
+// [Server.Serve] and [Server.Run]: serve through them, not through the
+// returned server's own Serve.
 func (s *Server) HTTPServer() *http.Server { return s.hs }
 
 // Config returns the configuration the server runs with, every default

@@ -91,6 +91,9 @@ type conn struct {
 	deadline atomic.Int64 // the write deadline set by the server, Unix ns; 0: none
 	aborted  atomic.Bool  // a write timed out: close with a reset
 
+	wmu sync.Mutex // serializes Write, as the socket's own write lock does
+	try *tryWriter // writes without waiting; nil where writes always arm the deadline
+
 	mu      sync.Mutex // serializes the rate accounting of writes
 	blocked time.Duration
 	written int64
@@ -105,6 +108,7 @@ func newConn(c net.Conn, b *ConnBudget, client netip.Prefix) *conn {
 	lc := &conn{Conn: c, b: b, cfg: b.conn, client: client, closed: make(chan struct{})}
 	if lc.guardsWrites() {
 		limitUnsent(c, writePiece)
+		lc.try = newTryWriter(c)
 	}
 	return lc
 }
@@ -141,17 +145,43 @@ func (c *conn) noteDeadline(t time.Time) {
 }
 
 // Write writes p in pieces, each bounded by the stall timeout and the
-// server's deadline, and checks the rate over the time they wait.
+// server's deadline, and checks the rate over the time they wait. A piece
+// is first offered to the kernel without waiting (on a TCP connection on
+// Unix): what it takes at once is progress that waited on nothing, so it
+// needs no deadline of its own and counts for the rate with no waiting
+// time. The socket's deadline still bounds it: the server's, or one a
+// guarded piece left, which is never later than the server's and, once
+// past, sends the piece to the guarded path. Only the rest of a piece,
+// which would wait on the peer, is written under the stall deadline,
+// whose clock starts then (a few microseconds after the last progress).
 func (c *conn) Write(p []byte) (int, error) {
 	if !c.guardsWrites() {
 		n, err := c.Conn.Write(p)
 		c.noteErr(err)
 		return n, err
 	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
 	var n int
-	progress := time.Now()
+	var progress time.Time
 	for len(p) > 0 {
 		piece := p[:min(len(p), writePiece)]
+		if c.try != nil {
+			m, err := c.try.write(piece)
+			n, p, piece = n+m, p[m:], piece[m:]
+			if m > 0 {
+				c.keepsRate(int64(m), 0)
+			}
+			if err != nil {
+				return n, err
+			}
+			if len(piece) == 0 {
+				continue
+			}
+		}
+		if progress.IsZero() {
+			progress = time.Now()
+		}
 		m, err := c.guarded(true, &progress, func() (int64, error) {
 			m, err := c.Conn.Write(piece)
 			return int64(m), err

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -226,5 +227,76 @@ func TestGuardedConnReadFrom(t *testing.T) {
 	_ = c.Close()
 	if got := receive(t, read, "client's read"); got != want {
 		t.Fatalf("client read %d bytes, want %d", len(got), len(want))
+	}
+}
+
+// The cost of a write on a connection whose peer keeps up, by size: the
+// bare TCP connection, then one under the guard with the stall timeout
+// and the rate httpx sets by default.
+func BenchmarkConnWrite(b *testing.B) {
+	guards := []struct {
+		name string
+		cfg  ConnConfig
+	}{
+		{"raw", ConnConfig{}},
+		{"guarded", ConnConfig{WriteStallTimeout: DefaultStallTimeout, MinWriteRate: DefaultMinRate, WriteRateWindow: DefaultWindow}},
+	}
+	for _, g := range guards {
+		for _, size := range []int{256, 64 << 10} {
+			b.Run(fmt.Sprintf("%s/%d", g.name, size), func(b *testing.B) {
+				server, client := acceptOne(b, ListenerConfig{Conn: g.cfg})
+				drained := make(chan struct{})
+				go func() {
+					defer close(drained)
+					_, _ = io.Copy(io.Discard, client)
+				}()
+				p := make([]byte, size)
+				b.SetBytes(int64(size))
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := server.Write(p); err != nil {
+						b.Fatal(err)
+					}
+				}
+				_ = server.Close()
+				<-drained
+			})
+		}
+	}
+}
+
+// The server's write deadline bounds a guarded write even when the kernel
+// would take it at once: a write after the deadline fails as a timeout,
+// and the connection is then reset.
+func TestGuardedWriteKeepsServerDeadline(t *testing.T) {
+	c, client := acceptOne(t, ListenerConfig{Conn: ConnConfig{WriteStallTimeout: harden.Duration(safety), MinWriteRate: 1, WriteRateWindow: harden.Duration(safety)}})
+	if _, err := c.Write([]byte("before")); err != nil {
+		t.Fatalf("write before the deadline: %v", err)
+	}
+	_ = c.SetWriteDeadline(time.Now().Add(-time.Second))
+	if n, err := c.Write([]byte("after")); n != 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("write after the deadline = %d, %v; want 0, a deadline error", n, err)
+	}
+	_ = c.Close()
+	_ = client.SetReadDeadline(time.Now().Add(safety))
+	if _, err := io.Copy(io.Discard, client); !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("the client's read ended with %v, want a reset (SO_LINGER 0)", err)
+	}
+}
+
+// A guarded write to a peer that reset the connection fails as a write on
+// the bare connection does: a *net.OpError for "write" carrying the reset.
+func TestGuardedWriteReportsReset(t *testing.T) {
+	c, client := acceptOne(t, ListenerConfig{Conn: ConnConfig{WriteStallTimeout: harden.Duration(safety)}})
+	_ = client.(*net.TCPConn).SetLinger(0)
+	_ = client.Close()
+	// The reset arrives after the close; until it does, writes succeed.
+	var err error
+	for deadline := time.Now().Add(safety); err == nil && time.Now().Before(deadline); {
+		_, err = c.Write([]byte("x"))
+	}
+	var op *net.OpError
+	if !errors.As(err, &op) || op.Op != "write" || !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("write after the peer's reset: %v; want a write error carrying ECONNRESET", err)
 	}
 }

@@ -40,8 +40,10 @@
 // megabytes in FIN-WAIT-1. The connections of a [Listener] check every
 // response write ([ConnConfig]): a write that makes no progress for the
 // stall timeout, or whose waiting time averages below a minimum rate,
-// ends the connection (nginx's send_timeout, done per write with a write
-// deadline). Writes are handed to the kernel in pieces of 16KiB, and on
+// ends the connection (nginx's send_timeout, done with a write deadline
+// armed for the writes that would wait on the peer: a piece the kernel
+// takes at once, tried first without waiting, costs no deadline). Writes
+// are handed to the kernel in pieces of 16KiB, and on
 // Linux the socket keeps at most that much unsent (TCP_NOTSENT_LOWAT), so
 // a piece is taken only once the peer has made room for it: without
 // this, the kernel's send buffer, which autotuning grows to megabytes,

@@ -171,7 +171,7 @@ func TestListenerConnKeepsReaderFrom(t *testing.T) {
 
 // acceptOne returns both ends of one connection accepted by a Listener
 // with cfg on loopback; both close when the test ends.
-func acceptOne(t *testing.T, cfg ListenerConfig) (server, client net.Conn) {
+func acceptOne(t testing.TB, cfg ListenerConfig) (server, client net.Conn) {
 	t.Helper()
 	inner, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
