@@ -3,6 +3,7 @@ package middleware
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -15,8 +16,6 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
-
-	"github.com/harden-go/harden/internal/reqcopy"
 )
 
 // spanner makes [Trace]'s server spans itself when the meter provider
@@ -52,27 +51,31 @@ func (s *spanner) tracer() trace.Tracer {
 	return c.tracer
 }
 
+// serverSpan is the option of every span serve starts, made once: an
+// option is an interface, which a call would allocate.
+var serverSpan = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)}
+
 // serve runs next in a server span continuing the caller's trace.
-func (s *spanner) serve(next http.Handler, w http.ResponseWriter, r *http.Request, st *state, ctx context.Context) {
+func (s *spanner) serve(next http.Handler, w http.ResponseWriter, r *http.Request, st *state, ctx context.Context, body io.ReadCloser) {
 	ctx = s.t.extract(ctx, r.Header)
-	ctx, span := s.tracer().Start(ctx, spanMethod(r.Method), trace.WithSpanKind(trace.SpanKindServer))
+	ctx, span := s.tracer().Start(ctx, spanMethod(r.Method), serverSpan...)
 	defer span.End()
 	if !span.IsRecording() {
-		reqcopy.Serve(next, w, r, reqcopy.With(r, ctx, nil))
+		handOn(next, st, w, r, ctx, body)
 		noteRoute(st, r)
 		return
 	}
 	span.SetAttributes(requestAttrs(r)...)
 	rw := st.recorder(w)
-	body, rbody := countBody(r)
-	reqcopy.Serve(next, rw, r, reqcopy.With(r, ctx, rbody))
+	counted, body := countBody(r, body)
+	handOn(next, st, rw, r, ctx, body)
 	noteRoute(st, r)
 	status := rw.status
 	if status == 0 {
 		status = http.StatusOK
 	}
 	attrs := make([]attribute.KeyValue, 0, 3)
-	if n := body.count(); n > 0 {
+	if n := counted.count(); n > 0 {
 		attrs = append(attrs, semconv.HTTPRequestBodySize(int(n)))
 	}
 	if rw.bytes > 0 {
