@@ -65,33 +65,45 @@ func (s *spanner) serve(next http.Handler, w http.ResponseWriter, r *http.Reques
 		noteRoute(st, r)
 		return
 	}
-	span.SetAttributes(requestAttrs(r)...)
+	// The request's attributes go to the span with the response's, in
+	// one call that grows the span's attribute list once; a panic that
+	// passes through gets them on its own.
+	attrs := requestAttrs(r)
+	answered := false
+	defer func() {
+		if !answered {
+			span.SetAttributes(attrs...)
+		}
+	}()
 	rw := st.recorder(w)
 	counted, body := countBody(r, body)
 	handOn(next, st, rw, r, ctx, body)
 	noteRoute(st, r)
+	answered = true
 	status := rw.status
 	if status == 0 {
 		status = http.StatusOK
 	}
-	attrs := make([]attribute.KeyValue, 0, 3)
 	if n := counted.count(); n > 0 {
 		attrs = append(attrs, semconv.HTTPRequestBodySize(int(n)))
 	}
 	if rw.bytes > 0 {
 		attrs = append(attrs, semconv.HTTPResponseBodySize(int(rw.bytes)))
 	}
-	span.SetAttributes(append(attrs, semconv.HTTPResponseStatusCode(status))...)
+	attrs = append(attrs, semconv.HTTPResponseStatusCode(status))
+	route := routeOf(st)
+	if route != "" {
+		attrs = append(attrs, semconv.HTTPRoute(routePath(route)))
+	}
+	span.SetAttributes(attrs...)
 	switch {
 	case status < 100 || status >= 600:
 		span.SetStatus(codes.Error, fmt.Sprintf("Invalid HTTP status code %d", status))
 	case status >= 500:
 		span.SetStatus(codes.Error, "")
 	}
-	if route := routeOf(st); route != "" {
-		path := routePath(route)
-		span.SetName(spanMethod(r.Method) + " " + path)
-		span.SetAttributes(semconv.HTTPRoute(path))
+	if route != "" {
+		span.SetName(spanMethod(r.Method) + " " + routePath(route))
 	}
 }
 
@@ -106,9 +118,10 @@ func spanMethod(m string) string {
 	return "HTTP"
 }
 
-// requestAttrs are the attributes otelhttp gives a server span for r.
+// requestAttrs are the attributes otelhttp gives a server span for r, in
+// a slice with room for those of the response.
 func requestAttrs(r *http.Request) []attribute.KeyValue {
-	attrs := make([]attribute.KeyValue, 0, 12)
+	attrs := make([]attribute.KeyValue, 0, 16)
 	host, port := splitHostPort(r.Host)
 	attrs = append(attrs, semconv.ServerAddress(host))
 	if method := spanMethod(r.Method); method != "HTTP" {
@@ -156,6 +169,11 @@ func requestAttrs(r *http.Request) []attribute.KeyValue {
 // splitHostPort splits "host:port" as otelhttp does: the port is -1 when
 // absent or not a number.
 func splitHostPort(hostport string) (string, int) {
+	if strings.IndexByte(hostport, ':') < 0 {
+		// What the error of net.SplitHostPort would lead to, without
+		// the error's allocation: a Host header without a port is usual.
+		return strings.Trim(hostport, "[]"), -1
+	}
 	host, p, err := net.SplitHostPort(hostport)
 	if err != nil {
 		return strings.Trim(hostport, "[]"), -1
