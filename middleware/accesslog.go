@@ -199,24 +199,43 @@ func (b *countingBody) Read(p []byte) (int, error) {
 }
 
 // redactQuery returns the raw query q with the values of the parameters
-// in sensitive replaced, keeping everything else as it was sent.
+// in sensitive replaced, keeping everything else as it was sent: q
+// itself, with no allocation, when nothing is sensitive.
 func redactQuery(q string, sensitive map[string]bool) string {
 	var b strings.Builder
-	for i, part := range strings.Split(q, "&") {
-		if i > 0 {
-			b.WriteByte('&')
+	kept := 0 // q[:kept] is in b, when b has begun
+	for start := 0; start <= len(q); {
+		end := strings.IndexByte(q[start:], '&')
+		if end < 0 {
+			end = len(q)
+		} else {
+			end += start
 		}
-		name, _, hasValue := strings.Cut(part, "=")
-		key, err := url.QueryUnescape(name)
-		if err != nil {
-			key = name
-		}
-		if hasValue && sensitive[strings.ToLower(key)] {
+		name, _, hasValue := strings.Cut(q[start:end], "=")
+		if hasValue && sensitiveName(name, sensitive) {
+			if b.Len() == 0 {
+				b.Grow(len(q) + len(redacted))
+			}
+			b.WriteString(q[kept:start])
 			b.WriteString(name)
 			b.WriteString("=" + redacted)
-			continue
+			kept = end
 		}
-		b.WriteString(part)
+		start = end + 1
 	}
+	if b.Len() == 0 {
+		return q
+	}
+	b.WriteString(q[kept:])
 	return b.String()
+}
+
+// sensitiveName reports whether the raw query parameter name, unescaped
+// and without regard to case, is in sensitive.
+func sensitiveName(name string, sensitive map[string]bool) bool {
+	key, err := url.QueryUnescape(name)
+	if err != nil {
+		key = name
+	}
+	return sensitive[strings.ToLower(key)]
 }
