@@ -68,13 +68,7 @@ func TestAccessLogLine(t *testing.T) {
 		}
 		// Trace and AccessLog both count the body the handler read,
 		// though the handler receives one request.
-		var spanIn int64
-		for _, a := range spans[0].Attributes {
-			if a.Key == "http.request.body.size" {
-				spanIn = a.Value.AsInt64()
-			}
-		}
-		if spanIn != 10 {
+		if spanIn := attr(spans[0], "http.request.body.size").AsInt64(); spanIn != 10 {
 			t.Errorf("span's http.request.body.size = %d, want 10", spanIn)
 		}
 		if got, want := field(e, "trace_id"), spans[0].SpanContext.TraceID().String(); got != want {

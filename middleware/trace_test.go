@@ -311,13 +311,7 @@ func TestTraceSpanOfAbortedResponseHasRequestAttributes(t *testing.T) {
 	if len(spans) != 1 {
 		t.Fatalf("%d spans, want 1", len(spans))
 	}
-	var path string
-	for _, kv := range spans[0].Attributes {
-		if kv.Key == "url.path" {
-			path = kv.Value.AsString()
-		}
-	}
-	if path != "/items/1" {
+	if path := attr(spans[0], "url.path").AsString(); path != "/items/1" {
 		t.Errorf("url.path = %q, want /items/1; attributes %v", path, spans[0].Attributes)
 	}
 }
