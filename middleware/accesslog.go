@@ -1,10 +1,12 @@
 package middleware
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -12,7 +14,6 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/harden-go/harden/internal/reqcopy"
 	"github.com/harden-go/harden/internal/reqid"
 )
 
@@ -79,20 +80,20 @@ func AccessLog(opts ...AccessLogOption) func(http.Handler) http.Handler {
 	var seen atomic.Uint64
 	sample := uint64(o.sample)
 	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			st, ctx := withState(r)
+		return layer(func(w http.ResponseWriter, r *http.Request, ctx context.Context, body io.ReadCloser) {
+			st, ctx := withState(ctx)
 			st.logger = logger
 			if !logger.Core().Enabled(zapcore.ErrorLevel) {
 				// Nothing would be logged (zap.NewNop, the absence of
 				// WithLogger, a level above error): no recorder, no
 				// counting, no fields.
-				reqcopy.Serve(next, w, r, reqcopy.With(r, ctx, nil))
+				handOn(next, st, w, r, ctx, body)
 				noteRoute(st, r)
 				return
 			}
 			start := time.Now()
 			rw := st.recorder(w)
-			body, rbody := countBody(r)
+			counted, body := countBody(r, body)
 			done := false
 			defer func() {
 				noteRoute(st, r)
@@ -118,9 +119,8 @@ func AccessLog(opts ...AccessLogOption) func(http.Handler) http.Handler {
 				if ce == nil {
 					return
 				}
-				in := body.count()
-				f := make([]zap.Field, 0, 17)
-				f = append(f,
+				fp := fieldPool.Get().(*[]zap.Field)
+				f := append((*fp)[:0],
 					zap.String("method", r.Method),
 					zap.String("route", st.route),
 					zap.String("path", r.URL.Path),
@@ -131,7 +131,7 @@ func AccessLog(opts ...AccessLogOption) func(http.Handler) http.Handler {
 				f = append(f,
 					zap.String("proto", r.Proto),
 					zap.Int("status", status),
-					zap.Int64("bytes_in", in),
+					zap.Int64("bytes_in", counted.count()),
 					zap.Int64("bytes_out", rw.bytes),
 					zap.Duration("duration", time.Since(start)),
 					zap.String("remote_addr", r.RemoteAddr),
@@ -143,22 +143,39 @@ func AccessLog(opts ...AccessLogOption) func(http.Handler) http.Handler {
 				}
 				f = appendIDs(f, reqid.From(ctx), trace.SpanContextFromContext(ctx))
 				ce.Write(f...)
+				clear(f) // the pool keeps no request's strings alive
+				*fp = f[:0]
+				fieldPool.Put(fp)
 			}()
-			reqcopy.Serve(next, rw, r, reqcopy.With(r, ctx, rbody))
+			handOn(next, st, rw, r, ctx, body)
 			done = true
 		})
 	}
 }
 
-// countBody returns a counter of r's body bytes and the body to hand
-// the next handler in its place ([reqcopy.With]); both are nil when r
-// has no body, which is then left as it is.
-func countBody(r *http.Request) (*countingBody, io.ReadCloser) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return nil, nil
+// fieldPool holds the field slices of access-log lines: a line's fields
+// are encoded by the time CheckedEntry.Write returns (zapcore.Core's
+// contract), so one slice serves request after request instead of one
+// allocation of every field for each. Its New makes room for them all.
+var fieldPool = sync.Pool{New: func() any {
+	f := make([]zap.Field, 0, 17)
+	return &f
+}}
+
+// countBody returns a counter of the request's body and the body to
+// hand the next handler in its place, body being the one the request
+// is handed on with ([layer]; nil: r.Body). When there is no body, the
+// counter is nil and body is handed on as it is.
+func countBody(r *http.Request, body io.ReadCloser) (*countingBody, io.ReadCloser) {
+	b := body
+	if b == nil {
+		b = r.Body
 	}
-	b := &countingBody{ReadCloser: r.Body}
-	return b, b
+	if b == nil || b == http.NoBody {
+		return nil, body
+	}
+	c := &countingBody{ReadCloser: b}
+	return c, c
 }
 
 // count is the number of bytes read; 0 for a nil counter.
@@ -182,24 +199,43 @@ func (b *countingBody) Read(p []byte) (int, error) {
 }
 
 // redactQuery returns the raw query q with the values of the parameters
-// in sensitive replaced, keeping everything else as it was sent.
+// in sensitive replaced, keeping everything else as it was sent: q
+// itself, with no allocation, when nothing is sensitive.
 func redactQuery(q string, sensitive map[string]bool) string {
 	var b strings.Builder
-	for i, part := range strings.Split(q, "&") {
-		if i > 0 {
-			b.WriteByte('&')
+	kept := 0 // q[:kept] is in b, when b has begun
+	for start := 0; start <= len(q); {
+		end := strings.IndexByte(q[start:], '&')
+		if end < 0 {
+			end = len(q)
+		} else {
+			end += start
 		}
-		name, _, hasValue := strings.Cut(part, "=")
-		key, err := url.QueryUnescape(name)
-		if err != nil {
-			key = name
-		}
-		if hasValue && sensitive[strings.ToLower(key)] {
+		name, _, hasValue := strings.Cut(q[start:end], "=")
+		if hasValue && sensitiveName(name, sensitive) {
+			if b.Len() == 0 {
+				b.Grow(len(q) + len(redacted))
+			}
+			b.WriteString(q[kept:start])
 			b.WriteString(name)
 			b.WriteString("=" + redacted)
-			continue
+			kept = end
 		}
-		b.WriteString(part)
+		start = end + 1
 	}
+	if b.Len() == 0 {
+		return q
+	}
+	b.WriteString(q[kept:])
 	return b.String()
+}
+
+// sensitiveName reports whether the raw query parameter name, unescaped
+// and without regard to case, is in sensitive.
+func sensitiveName(name string, sensitive map[string]bool) bool {
+	key, err := url.QueryUnescape(name)
+	if err != nil {
+		key = name
+	}
+	return sensitive[strings.ToLower(key)]
 }

@@ -66,6 +66,11 @@ func TestAccessLogLine(t *testing.T) {
 		if len(spans) != 1 {
 			t.Fatalf("%d spans, want 1", len(spans))
 		}
+		// Trace and AccessLog both count the body the handler read,
+		// though the handler receives one request.
+		if spanIn := attr(spans[0], "http.request.body.size").AsInt64(); spanIn != 10 {
+			t.Errorf("span's http.request.body.size = %d, want 10", spanIn)
+		}
 		if got, want := field(e, "trace_id"), spans[0].SpanContext.TraceID().String(); got != want {
 			t.Errorf("trace_id %q, want the span's %q", got, want)
 		}

@@ -217,13 +217,7 @@ func TestDefaultNamesSpanAfterRoute(t *testing.T) {
 	if len(spans) != 1 || spans[0].Name != "GET /items/{id}" {
 		t.Fatalf("spans %v, want one named GET /items/{id}", spans)
 	}
-	var route string
-	for _, a := range spans[0].Attributes {
-		if a.Key == "http.route" {
-			route = a.Value.AsString()
-		}
-	}
-	if route != "/items/{id}" {
+	if route := attr(spans[0], "http.route").AsString(); route != "/items/{id}" {
 		t.Errorf("http.route %q, want /items/{id}", route)
 	}
 	if got := field(only(t, logs, "request"), "route"); got != "GET /items/{id}" {

@@ -134,7 +134,10 @@
 // route in spans and log lines. Every layer here does, otelhttp's copy
 // included; application middleware between [Default] and the mux must do
 // the same (r.Pattern = cp.Pattern, and r.MultipartForm = cp.MultipartForm
-// when r has none).
+// when r has none). RequestID, Trace, AccessLog and Recover pass a request
+// on to one another with the context and body it should carry, and only
+// the innermost of them makes the copy: one copy for the four, held in the
+// request's shared state, instead of one per layer.
 //
 // # Telemetry
 //

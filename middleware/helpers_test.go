@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"testing"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.uber.org/zap"
@@ -76,4 +77,15 @@ func field(e observer.LoggedEntry, key string) string {
 		return v.String()
 	}
 	return ""
+}
+
+// attr returns the value of the attribute key of span s, an empty value
+// when s has none.
+func attr(s tracetest.SpanStub, key attribute.Key) attribute.Value {
+	for _, kv := range s.Attributes {
+		if kv.Key == key {
+			return kv.Value
+		}
+	}
+	return attribute.Value{}
 }

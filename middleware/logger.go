@@ -64,17 +64,15 @@ func appendIDs(f []zap.Field, id string, sc trace.SpanContext) []zap.Field {
 		f = append(f, zap.String(FieldRequestID, id))
 	}
 	if sc.IsValid() {
+		// Both IDs in lowercase hex, as TraceID.String and SpanID.String
+		// write them, in one allocation instead of their two each and
+		// the interface a zap.Stringer field takes.
 		tid, sid := sc.TraceID(), sc.SpanID()
-		f = append(f, zap.String(FieldTraceID, hexString(tid[:])), zap.String(FieldSpanID, hexString(sid[:])))
+		var s [2 * (len(tid) + len(sid))]byte
+		hex.Encode(s[:2*len(tid)], tid[:])
+		hex.Encode(s[2*len(tid):], sid[:])
+		ids := string(s[:])
+		f = append(f, zap.String(FieldTraceID, ids[:2*len(tid)]), zap.String(FieldSpanID, ids[2*len(tid):]))
 	}
 	return f
-}
-
-// hexString is b in lowercase hex, as TraceID.String and SpanID.String
-// write it, in one allocation instead of their two and the interface a
-// zap.Stringer field takes.
-func hexString(b []byte) string {
-	var s [32]byte
-	n := hex.Encode(s[:], b)
-	return string(s[:n])
 }

@@ -1,8 +1,10 @@
 package middleware
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"runtime/debug"
 
@@ -65,10 +67,9 @@ var handlerOnlyHeaders = []string{
 func Recover(opts ...LogOption) func(http.Handler) http.Handler {
 	logger := newOptions(opts).logger
 	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			st, ctx := withState(r)
+		return layer(func(w http.ResponseWriter, r *http.Request, ctx context.Context, body io.ReadCloser) {
+			st, ctx := withState(ctx)
 			rw := st.recorder(w) // AccessLog's, when it is right outside
-			cp := reqcopy.With(r, ctx, nil)
 			defer func() {
 				v := recover()
 				if v == nil {
@@ -103,10 +104,10 @@ func Recover(opts ...LogOption) func(http.Handler) http.Handler {
 				if r.ProtoMajor == 1 {
 					h.Set("Connection", "close")
 				}
-				problem.Write(w, cp, http.StatusInternalServerError, CodePanic, "the handler failed; quote the request ID when reporting it")
+				problem.Write(w, reqcopy.With(r, ctx, nil), http.StatusInternalServerError, CodePanic, "the handler failed; quote the request ID when reporting it")
 			}()
 			defer noteRoute(st, r) // runs first, so a panic's line has the route
-			reqcopy.Serve(next, rw, r, cp)
+			handOn(next, st, rw, r, ctx, body)
 		})
 	}
 }

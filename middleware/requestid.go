@@ -4,10 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
 	"net/http"
 	"sync"
 
-	"github.com/harden-go/harden/internal/reqcopy"
 	"github.com/harden-go/harden/internal/reqid"
 )
 
@@ -40,20 +40,19 @@ const MaxRequestIDLen = 128
 func RequestID(opts ...RequestIDOption) func(http.Handler) http.Handler {
 	header := newOptions(opts).header
 	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if reqid.From(r.Context()) != "" {
+		return layer(func(w http.ResponseWriter, r *http.Request, ctx context.Context, body io.ReadCloser) {
+			st := stateFrom(ctx)
+			if reqid.From(ctx) != "" {
 				// A RequestID further out has chosen the ID; a second one
 				// would make the inner layers disagree with the outer.
-				next.ServeHTTP(w, r)
+				handOn(next, st, w, r, ctx, body)
 				return
 			}
 			id := r.Header.Get(header)
 			if !ValidRequestID(id) {
 				id = newRequestID()
 			}
-			ctx := r.Context()
-			if stateFrom(ctx) == nil {
-				var st *state
+			if st == nil {
 				st, ctx = newState(ctx, id)
 				// The header's value lives in the state, which the
 				// request allocates anyway.
@@ -63,7 +62,7 @@ func RequestID(opts ...RequestIDOption) func(http.Handler) http.Handler {
 				w.Header().Set(header, id)
 				ctx = reqid.With(ctx, id)
 			}
-			reqcopy.Serve(next, w, r, reqcopy.With(r, ctx, nil))
+			handOn(next, st, w, r, ctx, body)
 		})
 	}
 }

@@ -3,6 +3,7 @@ package middleware
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -15,8 +16,6 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
-
-	"github.com/harden-go/harden/internal/reqcopy"
 )
 
 // spanner makes [Trace]'s server spans itself when the meter provider
@@ -52,43 +51,59 @@ func (s *spanner) tracer() trace.Tracer {
 	return c.tracer
 }
 
+// serverSpan is the option of every span serve starts, made once: an
+// option is an interface, which a call would allocate.
+var serverSpan = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)}
+
 // serve runs next in a server span continuing the caller's trace.
-func (s *spanner) serve(next http.Handler, w http.ResponseWriter, r *http.Request, st *state, ctx context.Context) {
+func (s *spanner) serve(next http.Handler, w http.ResponseWriter, r *http.Request, st *state, ctx context.Context, body io.ReadCloser) {
 	ctx = s.t.extract(ctx, r.Header)
-	ctx, span := s.tracer().Start(ctx, spanMethod(r.Method), trace.WithSpanKind(trace.SpanKindServer))
+	ctx, span := s.tracer().Start(ctx, spanMethod(r.Method), serverSpan...)
 	defer span.End()
 	if !span.IsRecording() {
-		reqcopy.Serve(next, w, r, reqcopy.With(r, ctx, nil))
+		handOn(next, st, w, r, ctx, body)
 		noteRoute(st, r)
 		return
 	}
-	span.SetAttributes(requestAttrs(r)...)
+	// The request's attributes go to the span with the response's, in
+	// one call that grows the span's attribute list once; a panic that
+	// passes through gets them on its own.
+	attrs := requestAttrs(r)
+	answered := false
+	defer func() {
+		if !answered {
+			span.SetAttributes(attrs...)
+		}
+	}()
 	rw := st.recorder(w)
-	body, rbody := countBody(r)
-	reqcopy.Serve(next, rw, r, reqcopy.With(r, ctx, rbody))
+	counted, body := countBody(r, body)
+	handOn(next, st, rw, r, ctx, body)
 	noteRoute(st, r)
+	answered = true
 	status := rw.status
 	if status == 0 {
 		status = http.StatusOK
 	}
-	attrs := make([]attribute.KeyValue, 0, 3)
-	if n := body.count(); n > 0 {
+	if n := counted.count(); n > 0 {
 		attrs = append(attrs, semconv.HTTPRequestBodySize(int(n)))
 	}
 	if rw.bytes > 0 {
 		attrs = append(attrs, semconv.HTTPResponseBodySize(int(rw.bytes)))
 	}
-	span.SetAttributes(append(attrs, semconv.HTTPResponseStatusCode(status))...)
+	attrs = append(attrs, semconv.HTTPResponseStatusCode(status))
+	route := routeOf(st)
+	if route != "" {
+		attrs = append(attrs, semconv.HTTPRoute(routePath(route)))
+	}
+	span.SetAttributes(attrs...)
 	switch {
 	case status < 100 || status >= 600:
 		span.SetStatus(codes.Error, fmt.Sprintf("Invalid HTTP status code %d", status))
 	case status >= 500:
 		span.SetStatus(codes.Error, "")
 	}
-	if route := routeOf(st); route != "" {
-		path := routePath(route)
-		span.SetName(spanMethod(r.Method) + " " + path)
-		span.SetAttributes(semconv.HTTPRoute(path))
+	if route != "" {
+		span.SetName(spanMethod(r.Method) + " " + routePath(route))
 	}
 }
 
@@ -103,9 +118,10 @@ func spanMethod(m string) string {
 	return "HTTP"
 }
 
-// requestAttrs are the attributes otelhttp gives a server span for r.
+// requestAttrs are the attributes otelhttp gives a server span for r, in
+// a slice with room for those of the response.
 func requestAttrs(r *http.Request) []attribute.KeyValue {
-	attrs := make([]attribute.KeyValue, 0, 12)
+	attrs := make([]attribute.KeyValue, 0, 16)
 	host, port := splitHostPort(r.Host)
 	attrs = append(attrs, semconv.ServerAddress(host))
 	if method := spanMethod(r.Method); method != "HTTP" {
@@ -153,6 +169,11 @@ func requestAttrs(r *http.Request) []attribute.KeyValue {
 // splitHostPort splits "host:port" as otelhttp does: the port is -1 when
 // absent or not a number.
 func splitHostPort(hostport string) (string, int) {
+	if strings.IndexByte(hostport, ':') < 0 {
+		// What the error of net.SplitHostPort would lead to, without
+		// the error's allocation: a Host header without a port is usual.
+		return strings.Trim(hostport, "[]"), -1
+	}
 	host, p, err := net.SplitHostPort(hostport)
 	if err != nil {
 		return strings.Trim(hostport, "[]"), -1

@@ -2,12 +2,14 @@ package middleware
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"sync/atomic"
 
 	"go.uber.org/zap"
 
 	"github.com/harden-go/harden/internal/problem"
+	"github.com/harden-go/harden/internal/reqcopy"
 	"github.com/harden-go/harden/internal/reqid"
 )
 
@@ -42,6 +44,10 @@ type state struct {
 	rec recorder
 	// ctx is the request's context that carries the state.
 	ctx stateCtx
+	// req is the first request copy a layer hands on ([state.with]),
+	// once copied is set, so that it costs no allocation of its own.
+	req    http.Request
+	copied bool
 }
 
 // stateCtx is a context carrying a request's state, its answer recorder
@@ -76,13 +82,52 @@ func stateFrom(ctx context.Context) *state {
 }
 
 // withState returns the request's state and a context that carries it:
-// r's own when it has one, a new one otherwise, which the caller hands
-// on with [reqcopy.With].
-func withState(r *http.Request) (*state, context.Context) {
-	if st := stateFrom(r.Context()); st != nil {
-		return st, r.Context()
+// ctx, the request's context, when it has one, a new one otherwise,
+// which the caller hands on with [handOn].
+func withState(ctx context.Context) (*state, context.Context) {
+	if st := stateFrom(ctx); st != nil {
+		return st, ctx
 	}
-	return newState(r.Context(), "")
+	return newState(ctx, "")
+}
+
+// layer is the handler of a harden middleware that can be handed a
+// request as r with the context ctx and, unless nil, the body body,
+// without a copy of r being made for it. Between harden's layers a
+// request passes this way, and only the last of them makes the copy the
+// next handler receives: one copy instead of one per layer. ServeHTTP
+// calls it with r's own context and body.
+type layer func(w http.ResponseWriter, r *http.Request, ctx context.Context, body io.ReadCloser)
+
+func (l layer) ServeHTTP(w http.ResponseWriter, r *http.Request) { l(w, r, r.Context(), nil) }
+
+// handOn calls next with the request r as it should be: with context ctx
+// and, unless nil, body body. A harden layer takes them as they are;
+// any other handler gets a copy of r that carries them ([state.with]),
+// and what it leaves on the copy is handed back to r ([reqcopy.Serve]).
+func handOn(next http.Handler, st *state, w http.ResponseWriter, r *http.Request, ctx context.Context, body io.ReadCloser) {
+	if l, ok := next.(layer); ok {
+		l(w, r, ctx, body)
+		return
+	}
+	reqcopy.Serve(next, w, r, st.with(r, ctx, body))
+}
+
+// with returns [reqcopy.With](r, ctx, body), in the state's own request
+// the first time a copy is needed, so that it costs no allocation.
+func (st *state) with(r *http.Request, ctx context.Context, body io.ReadCloser) *http.Request {
+	if st == nil || st.copied || ((ctx == nil || ctx == r.Context()) && body == nil) {
+		return reqcopy.With(r, ctx, body)
+	}
+	if ctx == nil {
+		ctx = r.Context()
+	}
+	st.copied = true
+	st.req = *r.WithContext(ctx) // inlined: the temporary stays on the stack
+	if body != nil {
+		st.req.Body = body
+	}
+	return &st.req
 }
 
 // newState returns a new state and a copy of ctx that carries it, and

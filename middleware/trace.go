@@ -1,6 +1,8 @@
 package middleware
 
 import (
+	"context"
+	"io"
 	"net/http"
 	"strings"
 
@@ -50,11 +52,11 @@ func Trace(opts ...TraceOption) func(http.Handler) http.Handler {
 		})
 		traced := otelhttp.NewHandler(named, "", otelOpts...)
 		spans := &spanner{t: t}
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			st, ctx := withState(r)
+		return layer(func(w http.ResponseWriter, r *http.Request, ctx context.Context, body io.ReadCloser) {
+			st, ctx := withState(ctx)
 			metersIdle := t.metersIdle(ctx)
 			if metersIdle && !t.tracingIdle() {
-				spans.serve(next, w, r, st, ctx)
+				spans.serve(next, w, r, st, ctx, body)
 				return
 			}
 			if !metersIdle {
@@ -66,11 +68,10 @@ func Trace(opts ...TraceOption) func(http.Handler) http.Handler {
 						st.traced = nil
 					}
 				}()
-				traced.ServeHTTP(w, reqcopy.With(r, ctx, nil))
+				traced.ServeHTTP(w, st.with(r, ctx, body))
 				return
 			}
-			ctx = t.extract(ctx, r.Header)
-			reqcopy.Serve(next, w, r, reqcopy.With(r, ctx, nil))
+			handOn(next, st, w, r, t.extract(ctx, r.Header), body)
 			noteRoute(st, r)
 		})
 	}

@@ -224,7 +224,7 @@ func TestTraceRealMeterWithNoopTracer(t *testing.T) {
 // otelhttp makes: name, kind, scope, status and every attribute.
 func TestTraceSpanWithoutMetricsMatchesOtelhttp(t *testing.T) {
 	run(t, func(t *testing.T, mode mode) {
-		spanOf := func(mp metric.MeterProvider, path string, status int) tracetest.SpanStub {
+		spanOf := func(mp metric.MeterProvider, host, path string, status int) tracetest.SpanStub {
 			t.Helper()
 			tp, exp := newTracing(t)
 			mux := http.NewServeMux()
@@ -237,6 +237,9 @@ func TestTraceSpanWithoutMetricsMatchesOtelhttp(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodPost, ts.URL+path, strings.NewReader("body"))
 			req.Header.Set("User-Agent", "parity/1")
 			req.Header.Set("X-Forwarded-For", "192.0.2.7, 10.0.0.1")
+			if host != "" {
+				req.Host = host
+			}
 			resp := do(t, ts, mode, req)
 			_, _ = io.ReadAll(resp.Body)
 			spans := exp.GetSpans()
@@ -248,11 +251,17 @@ func TestTraceSpanWithoutMetricsMatchesOtelhttp(t *testing.T) {
 		recording := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
 		t.Cleanup(func() { _ = recording.Shutdown(context.Background()) })
 		for _, tc := range []struct {
-			path   string
-			status int
-		}{{"/items/1?q=x", http.StatusCreated}, {"/items/2", http.StatusBadGateway}, {"/nowhere", http.StatusNotFound}} {
-			want := spanOf(recording, tc.path, tc.status)
-			got := spanOf(metricnoop.NewMeterProvider(), tc.path, tc.status)
+			host, path string
+			status     int
+		}{
+			{"", "/items/1?q=x", http.StatusCreated},
+			{"", "/items/2", http.StatusBadGateway},
+			{"", "/nowhere", http.StatusNotFound},
+			{"example.com", "/items/3", http.StatusOK}, // a Host without a port
+			{"[::1]", "/items/4", http.StatusOK},
+		} {
+			want := spanOf(recording, tc.host, tc.path, tc.status)
+			got := spanOf(metricnoop.NewMeterProvider(), tc.host, tc.path, tc.status)
 			if got.Name != want.Name || got.SpanKind != want.SpanKind || got.InstrumentationScope != want.InstrumentationScope || got.Status != want.Status {
 				t.Errorf("%s: span %q %v %v %v, otelhttp's %q %v %v %v", tc.path,
 					got.Name, got.SpanKind, got.InstrumentationScope, got.Status,
@@ -286,4 +295,23 @@ func TestTraceSpanWithoutMetricsMatchesOtelhttp(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A response aborted by a panic that passes through Trace still leaves a
+// span with the request's attributes, as otelhttp's has them.
+func TestTraceSpanOfAbortedResponseHasRequestAttributes(t *testing.T) {
+	tp, exp := newTracing(t)
+	h := middleware.Trace(middleware.WithTracerProvider(tp), middleware.WithMeterProvider(metricnoop.NewMeterProvider()))(
+		http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic(http.ErrAbortHandler) }))
+	func() {
+		defer func() { _ = recover() }()
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/items/1", nil))
+	}()
+	spans := exp.GetSpans()
+	if len(spans) != 1 {
+		t.Fatalf("%d spans, want 1", len(spans))
+	}
+	if path := attr(spans[0], "url.path").AsString(); path != "/items/1" {
+		t.Errorf("url.path = %q, want /items/1; attributes %v", path, spans[0].Attributes)
+	}
 }

@@ -68,11 +68,17 @@ func variants(b testing.TB) []variant {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()))
 	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 	sdk := []middleware.TraceOption{middleware.WithTracerProvider(tp), middleware.WithMeterProvider(metricnoop.NewMeterProvider())}
+	// prod is the tracer of the production server variant: 1% of new
+	// traces sampled, so most requests take the unsampled path.
+	prodTP := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(0.01))))
+	b.Cleanup(func() { _ = prodTP.Shutdown(context.Background()) })
+	prod := []middleware.TraceOption{middleware.WithTracerProvider(prodTP), middleware.WithMeterProvider(metricnoop.NewMeterProvider())}
 	return []variant{
 		{"raw", func(h http.Handler) http.Handler { return h }},
 		{"RequestID", middleware.RequestID()},
 		{"Trace/noop", middleware.Trace(noop...)},
 		{"Trace/sdk", middleware.Trace(sdk...)},
+		{"Trace/sdk1pct", middleware.Trace(prod...)},
 		{"AccessLog", middleware.AccessLog(middleware.WithLogger(jsonLogger()))},
 		{"Recover", middleware.Recover(middleware.WithLogger(jsonLogger()))},
 		{"Concurrency", limits.Concurrency(limits.ConcurrencyConfig{})},
@@ -82,6 +88,7 @@ func variants(b testing.TB) []variant {
 		{"Default/nolog", defaultChain(noop, nil)},
 		{"Default/noop", defaultChain(noop, jsonLogger())},
 		{"Default/sdk", defaultChain(sdk, jsonLogger())},
+		{"Default/production", defaultChain(prod, jsonLogger())},
 	}
 }
 
