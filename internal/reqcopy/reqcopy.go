@@ -41,6 +41,15 @@ func With(r *http.Request, ctx context.Context, body io.ReadCloser) *http.Reques
 	return cp
 }
 
+// Into makes *dst a shallow copy of r with ctx as its context, for a
+// layer that keeps the copy in a per-request object of its own rather
+// than allocating one. dst is handed on like a copy from [With].
+func Into(dst, r *http.Request, ctx context.Context) {
+	// WithContext is inlined and its copy does not escape: the only
+	// allocation is the one dst already lives in.
+	*dst = *r.WithContext(ctx)
+}
+
 // HandBack copies onto r, the request a layer received, what the handler
 // it called left on cp, the copy it handed that handler: the multipart
 // form it parsed, unless r has one, and the pattern a ServeMux set. It
