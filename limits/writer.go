@@ -61,7 +61,7 @@ var (
 )
 
 func newGuard(w http.ResponseWriter, r *http.Request) *guard {
-	return &guard{ResponseWriter: w, req: r, snap: w.Header().Clone()}
+	return &guard{ResponseWriter: w, req: r, snap: hrw.CloneHeader(w.Header())}
 }
 
 // trip records that the defence failed with err and how to answer for

@@ -73,10 +73,7 @@ func (h *timeoutHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *timeoutHandler) ServeStatus(w http.ResponseWriter, r *http.Request, now time.Time) (status int) {
 	// The writer holds the handler's context and request copy too: one
 	// allocation for the three.
-	tw := &timeoutWriter{w: w, h: w.Header().Clone(), detail: h.detail}
-	if tw.h == nil {
-		tw.h = make(http.Header)
-	}
+	tw := &timeoutWriter{w: w, h: hrw.CloneHeader(w.Header()), detail: h.detail}
 	wait := tw.ctx.init(r.Context(), now, h.d)
 	reqcopy.Into(&tw.r, r, &tw.ctx)
 	// One timer both ends the context and answers; see deadlineCtx.
@@ -147,7 +144,7 @@ func (tw *timeoutWriter) WriteHeader(code int) {
 		// 1xx answers (103 Early Hints) are sent at once with the headers
 		// set so far and leave the final answer open.
 		if tw.before == nil {
-			tw.before = tw.w.Header().Clone()
+			tw.before = hrw.CloneHeader(tw.w.Header())
 		}
 		tw.syncHeader()
 		tw.w.WriteHeader(code)
@@ -260,13 +257,18 @@ func (tw *timeoutWriter) syncHeader() { setHeader(tw.w.Header(), tw.h) }
 
 // setHeader makes dst equal to src, sharing src's value slices.
 func setHeader(dst, src http.Header) {
+	for k, vv := range src {
+		dst[k] = vv
+	}
+	if len(dst) == len(src) {
+		// dst holds every key of src and no other: nothing to delete.
+		// This saves a pass over dst for a handler that deletes nothing.
+		return
+	}
 	for k := range dst {
 		if _, ok := src[k]; !ok {
 			delete(dst, k)
 		}
-	}
-	for k, vv := range src {
-		dst[k] = vv
 	}
 }
 
