@@ -75,7 +75,7 @@ func (h *timeoutHandler) ServeStatus(w http.ResponseWriter, r *http.Request, now
 	// allocation for the three.
 	tw := &timeoutWriter{w: w, h: hrw.CloneHeader(w.Header()), detail: h.detail}
 	wait := tw.ctx.init(r.Context(), now, h.d)
-	reqcopy.Into(&tw.r, r, &tw.ctx)
+	reqcopy.Into(&tw.r, r, &tw.ctx, nil)
 	// One timer both ends the context and answers; see deadlineCtx.
 	tw.expiring.Add(1)
 	timer := time.AfterFunc(wait, tw.expire)

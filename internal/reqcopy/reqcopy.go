@@ -41,13 +41,22 @@ func With(r *http.Request, ctx context.Context, body io.ReadCloser) *http.Reques
 	return cp
 }
 
-// Into makes *dst a shallow copy of r with ctx as its context, for a
-// layer that keeps the copy in a per-request object of its own rather
-// than allocating one. dst is handed on like a copy from [With].
-func Into(dst, r *http.Request, ctx context.Context) {
-	// WithContext is inlined and its copy does not escape: the only
-	// allocation is the one dst already lives in.
-	*dst = *r.WithContext(ctx)
+// Into makes *dst what [With] would return as a copy, for a layer that
+// keeps the copy in a per-request object of its own rather than
+// allocating one: a shallow copy of r with ctx as its context unless ctx
+// is nil, and body as its Body unless body is nil. dst is handed on and
+// handed back like a copy from With.
+func Into(dst, r *http.Request, ctx context.Context, body io.ReadCloser) {
+	if ctx != nil {
+		// WithContext is inlined and its copy does not escape: the only
+		// allocation is the one dst already lives in.
+		*dst = *r.WithContext(ctx)
+	} else {
+		*dst = *r
+	}
+	if body != nil {
+		dst.Body = body
+	}
 }
 
 // HandBack copies onto r, the request a layer received, what the handler
