@@ -36,6 +36,9 @@ type guard struct {
 	http.ResponseWriter
 	req  *http.Request
 	snap http.Header // headers before the handler ran
+	// values backs snap's values: those of a request ID and one or two
+	// more headers set in front of the guard.
+	values [3]string
 
 	// onCommit, when set, is told once, when the handler first commits
 	// to a response of its own.
@@ -66,7 +69,7 @@ type committer interface{ committed() }
 // init sets up g, which the caller allocates with whatever else its
 // request needs, to guard w for r.
 func (g *guard) init(w http.ResponseWriter, r *http.Request) {
-	g.ResponseWriter, g.req, g.snap = w, r, hrw.CloneHeader(w.Header())
+	g.ResponseWriter, g.req, g.snap = w, r, hrw.CloneHeader(w.Header(), g.values[:0])
 }
 
 // trip records that the defence failed with err and how to answer for

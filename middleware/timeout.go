@@ -73,7 +73,8 @@ func (h *timeoutHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *timeoutHandler) ServeStatus(w http.ResponseWriter, r *http.Request, now time.Time) (status int) {
 	// The writer holds the handler's context and request copy too: one
 	// allocation for the three.
-	tw := &timeoutWriter{w: w, h: hrw.CloneHeader(w.Header()), detail: h.detail}
+	tw := &timeoutWriter{w: w, detail: h.detail}
+	tw.h = hrw.CloneHeader(w.Header(), tw.values[:0])
 	wait := tw.ctx.init(r.Context(), now, h.d)
 	reqcopy.Into(&tw.r, r, &tw.ctx, nil)
 	// One timer both ends the context and answers; see deadlineCtx.
@@ -101,6 +102,9 @@ func (h *timeoutHandler) ServeStatus(w http.ResponseWriter, r *http.Request, now
 type timeoutWriter struct {
 	w http.ResponseWriter
 	h http.Header // the handler's header map; only the handler touches it
+	// values backs the values h starts with: those of a request ID and
+	// one or two more headers set in front of Timeout.
+	values [3]string
 	// before is the wrapped header map as it was before the handler ran,
 	// kept when a 1xx answer first copies the handler's headers into it,
 	// so the 503 can go out without them. nil until then.
@@ -144,7 +148,7 @@ func (tw *timeoutWriter) WriteHeader(code int) {
 		// 1xx answers (103 Early Hints) are sent at once with the headers
 		// set so far and leave the final answer open.
 		if tw.before == nil {
-			tw.before = hrw.CloneHeader(tw.w.Header())
+			tw.before = hrw.CloneHeader(tw.w.Header(), nil)
 		}
 		tw.syncHeader()
 		tw.w.WriteHeader(code)

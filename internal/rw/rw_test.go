@@ -56,10 +56,13 @@ func TestCloneHeader(t *testing.T) {
 			if want == nil {
 				want = http.Header{}
 			}
-			c := CloneHeader(tc.h)
-			if !reflect.DeepEqual(c, want) {
-				t.Fatalf("CloneHeader(%v) = %v, want %v", tc.h, c, want)
+			var buf [2]string
+			for _, b := range [][]string{nil, buf[:0]} {
+				if c := CloneHeader(tc.h, b); !reflect.DeepEqual(c, want) {
+					t.Fatalf("CloneHeader(%v, %d-value buffer) = %v, want %v", tc.h, cap(b), c, want)
+				}
 			}
+			c := CloneHeader(tc.h, buf[:0])
 			// An append to one value slice leaves the others alone.
 			for k := range c {
 				c[k] = append(c[k], "appended")
