@@ -11,8 +11,8 @@
 //     outside read it to name the route in spans and access-log lines.
 //
 // A layer that hands the next handler a copy it did not make with [With]
-// (otelhttp's handler, a user's middleware) breaks the chain; the layer
-// around it must hand back across it itself.
+// or [Into] (otelhttp's handler, a user's middleware) breaks the chain;
+// the layer around it must hand back across it itself.
 package reqcopy
 
 import (
