@@ -47,6 +47,7 @@ func TestCloneHeader(t *testing.T) {
 		{"nil", nil},
 		{"empty", http.Header{}},
 		{"one value", http.Header{"X-Request-Id": {"a"}}},
+		{"one value each", http.Header{"A": {"1"}, "B": {"2"}, "C": {"3"}}},
 		{"several values", http.Header{"Vary": {"Origin", "Accept"}, "X-Request-Id": {"a"}, "Set-Cookie": {"a=1", "b=2", "c=3"}}},
 		{"nil value", http.Header{"X-Empty": nil, "X-Request-Id": {"a"}}},
 	}
