@@ -102,9 +102,10 @@ func (h *timeoutHandler) ServeStatus(w http.ResponseWriter, r *http.Request, now
 type timeoutWriter struct {
 	w http.ResponseWriter
 	h http.Header // the handler's header map; only the handler touches it
-	// values backs the values h starts with: those of a request ID and
-	// one or two more headers set in front of Timeout.
-	values [3]string
+	// values backs the value h starts with when one header was set in
+	// front of Timeout, the request ID's; one keeps the writer within
+	// 512 bytes, an allocation size class.
+	values [1]string
 	// before is the wrapped header map as it was before the handler ran,
 	// kept when a 1xx answer first copies the handler's headers into it,
 	// so the 503 can go out without them. nil until then.
