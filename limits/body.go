@@ -56,7 +56,7 @@ func Body(max harden.Bytes) func(http.Handler) http.Handler {
 			st := &bodyState{}
 			st.body.l.max = int64(max)
 			g := &st.g
-			g.init(w, r)
+			g.init(w, r, st.values[:0])
 			// The original w, not the guard, goes to MaxBytesReader, so
 			// that net/http's own response learns that the limit was hit
 			// and does not try to reuse the connection.
@@ -78,9 +78,10 @@ func Body(max harden.Bytes) func(http.Handler) http.Handler {
 
 // bodyState is what [Body] keeps for a request with a body.
 type bodyState struct {
-	g    guard
-	body limitedBody
-	r    http.Request // the copy handed to the next handler
+	g      guard
+	values snapValues // for g's snapshot
+	body   limitedBody
+	r      http.Request // the copy handed to the next handler
 }
 
 // limitKey is the context key under which the outermost Body leaves the

@@ -182,7 +182,7 @@ func progress(cfg ProgressConfig, now func() time.Time) func(http.Handler) http.
 			// copy.
 			st := &progressState{}
 			g := &st.g
-			g.init(w, r)
+			g.init(w, r, st.values[:0])
 			p := &st.body
 			p.init(w, r, g, set, now)
 			if r.ProtoMajor == 1 {
@@ -198,9 +198,10 @@ func progress(cfg ProgressConfig, now func() time.Time) func(http.Handler) http.
 
 // progressState is what [Progress] keeps for a request with a body.
 type progressState struct {
-	g    guard
-	body progressReader
-	r    http.Request // the copy handed to the next handler
+	g      guard
+	values snapValues // for g's snapshot
+	body   progressReader
+	r      http.Request // the copy handed to the next handler
 }
 
 // cause names the deadline that bounds a read.

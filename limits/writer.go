@@ -36,9 +36,6 @@ type guard struct {
 	http.ResponseWriter
 	req  *http.Request
 	snap http.Header // headers before the handler ran
-	// values backs snap's values: those of a request ID and one or two
-	// more headers set in front of the guard.
-	values [3]string
 
 	// onCommit, when set, is told once, when the handler first commits
 	// to a response of its own.
@@ -67,10 +64,15 @@ var (
 type committer interface{ committed() }
 
 // init sets up g, which the caller allocates with whatever else its
-// request needs, to guard w for r.
-func (g *guard) init(w http.ResponseWriter, r *http.Request) {
-	g.ResponseWriter, g.req, g.snap = w, r, hrw.CloneHeader(w.Header(), g.values[:0])
+// request needs, to guard w for r; the values of the headers already set
+// go into values while it has room.
+func (g *guard) init(w http.ResponseWriter, r *http.Request, values []string) {
+	g.ResponseWriter, g.req, g.snap = w, r, hrw.CloneHeader(w.Header(), values)
 }
+
+// snapValues is room for the values of the headers set in front of a
+// body guard: a request ID's and one or two more.
+type snapValues [3]string
 
 // trip records that the defence failed with err and how to answer for
 // it. Only the first trip counts.

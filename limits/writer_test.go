@@ -163,7 +163,7 @@ func TestGuardUnwrap(t *testing.T) {
 // newGuard returns a guard of w for r, as Body and Progress set one up.
 func newGuard(w http.ResponseWriter, r *http.Request) *guard {
 	g := &guard{}
-	g.init(w, r)
+	g.init(w, r, nil)
 	return g
 }
 
