@@ -51,13 +51,18 @@ func Body(max harden.Bytes) func(http.Handler) http.Handler {
 				next.ServeHTTP(w, r)
 				return
 			}
-			l := &limit{max: int64(max)}
-			g := newGuard(w, r)
+			// One allocation for what the request needs: the limit, the
+			// guard, the body and the request copy.
+			st := &bodyState{}
+			st.body.l.max = int64(max)
+			g := &st.g
+			g.init(w, r, st.values[:0])
 			// The original w, not the guard, goes to MaxBytesReader, so
 			// that net/http's own response learns that the limit was hit
 			// and does not try to reuse the connection.
-			body := &limitedBody{src: r.Body, declared: r.ContentLength, l: l, g: g, w: w}
-			reqcopy.Serve(next, g, r, reqcopy.With(r, context.WithValue(r.Context(), limitKey{}, l), body))
+			st.body.src, st.body.declared, st.body.g, st.body.w = r.Body, r.ContentLength, g, w
+			reqcopy.Into(&st.r, r, context.WithValue(r.Context(), limitKey{}, &st.body.l), &st.body)
+			reqcopy.Serve(next, g, r, &st.r)
 			g.finish()
 			if g.hasTripped() && g.ownsConn() {
 				// What follows the limit is never read: make net/http's
@@ -69,6 +74,14 @@ func Body(max harden.Bytes) func(http.Handler) http.Handler {
 			}
 		})
 	}
+}
+
+// bodyState is what [Body] keeps for a request with a body.
+type bodyState struct {
+	g      guard
+	values snapValues // for g's snapshot
+	body   limitedBody
+	r      http.Request // the copy handed to the next handler
 }
 
 // limitKey is the context key under which the outermost Body leaves the
@@ -103,7 +116,7 @@ func (l *limit) fix() int64 {
 type limitedBody struct {
 	src      io.ReadCloser
 	declared int64 // Content-Length, or -1
-	l        *limit
+	l        limit // the request's limit, which nested Body middlewares set
 	g        *guard
 	w        http.ResponseWriter
 
@@ -125,8 +138,11 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 		}
 	}
 	n, err := b.rc.Read(p)
+	if err == nil || err == io.EOF {
+		return n, err // without the allocation of errors.As's target
+	}
 	var tooLarge *http.MaxBytesError
-	if err != nil && errors.As(err, &tooLarge) {
+	if errors.As(err, &tooLarge) {
 		b.g.trip(http.StatusRequestEntityTooLarge, CodeBodyTooLarge,
 			fmt.Sprintf("the request body is larger than the limit of %d bytes", tooLarge.Limit), err)
 	}

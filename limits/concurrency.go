@@ -12,6 +12,7 @@ import (
 	"github.com/harden-go/harden/internal/configerr"
 	"github.com/harden-go/harden/internal/defaults"
 	"github.com/harden-go/harden/internal/problem"
+	hrw "github.com/harden-go/harden/internal/rw"
 )
 
 // CodeOverloaded is the code member of the problem answer (503 Service
@@ -197,6 +198,10 @@ func Concurrency(cfg ConcurrencyConfig, opts ...Option) func(http.Handler) http.
 
 // handler is the middleware of l around next.
 func (l *limiter) handler(next http.Handler) http.Handler {
+	// The adaptive limit needs the status of each answer: from next
+	// itself when it can tell (the handler timeout), or else from a
+	// writer that notes it.
+	sh, _ := next.(hrw.StatusHandler)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if l.exempt != nil {
 			if _, pattern := l.exempt.Handler(r); pattern != "" {
@@ -216,20 +221,29 @@ func (l *limiter) handler(next http.Handler) http.Handler {
 			return
 		}
 		start := time.Now()
-		// A guard that never trips: it only notes the status the
-		// handler sends, so it needs no snapshot of the headers.
-		g := &guard{ResponseWriter: w, req: r}
-		returned := false
+		status, returned := 0, false
 		defer func() {
 			// After a panic too, so the slot is never lost; a panic
 			// counts as a server-side failure.
 			out := dropped
 			if returned {
-				out = classify(r.Context(), g.sentStatus())
+				out = classify(r.Context(), status)
 			}
-			l.release(time.Since(start), out)
+			l.release(start, out)
 		}()
-		next.ServeHTTP(g, r)
+		switch {
+		case sh != nil:
+			status = sh.ServeStatus(w, r, start)
+		case l.adaptive == nil:
+			// A static limit counts no outcome.
+			next.ServeHTTP(w, r)
+		default:
+			// A guard that never trips: it only notes the status the
+			// handler sends, so it needs no snapshot of the headers.
+			g := &guard{ResponseWriter: w, req: r}
+			next.ServeHTTP(g, r)
+			status = g.sentStatus()
+		}
 		returned = true
 	})
 }
@@ -412,16 +426,21 @@ func (l *limiter) wakeLocked() {
 	}
 }
 
-// release frees a slot and, in adaptive mode, samples the request.
-func (l *limiter) release(rtt time.Duration, out outcome) {
+// release frees the slot of a request that was admitted at start and,
+// in adaptive mode, samples the request.
+func (l *limiter) release(start time.Time, out outcome) {
+	var now time.Time
+	if l.adaptive != nil && out != ignored {
+		now = time.Now() // outside the lock
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.inflight--
-	if l.adaptive != nil && out != ignored {
+	if !now.IsZero() {
 		l.samples++
-		l.rttSum += rtt
+		l.rttSum += now.Sub(start)
 		l.drops = l.drops || out == dropped
-		if now := time.Now(); now.Sub(l.windowStart) >= sampleWindow && l.samples >= windowSamples {
+		if now.Sub(l.windowStart) >= sampleWindow && l.samples >= windowSamples {
 			next := l.adaptive.update(windowSample{
 				rtt:         l.rttSum / time.Duration(l.samples),
 				maxInflight: l.maxInflight,

@@ -281,3 +281,51 @@ func collect(t *testing.T, r *sdkmetric.ManualReader) map[string]int64 {
 	}
 	return out
 }
+
+// statusStub is a next handler that reports a status it did not write
+// through the writer it was given, as the handler timeout does for the
+// 503 it writes from its timer.
+type statusStub struct {
+	status int
+	w      http.ResponseWriter
+	now    time.Time
+}
+
+func (s *statusStub) ServeHTTP(http.ResponseWriter, *http.Request) {
+	panic("ServeHTTP called; the limiter should ask for the status")
+}
+
+func (s *statusStub) ServeStatus(w http.ResponseWriter, _ *http.Request, now time.Time) int {
+	s.w, s.now = w, now
+	return s.status
+}
+
+// TestConcurrencyTakesStatusFromNext checks that in front of a handler
+// that reports its answer's status, the adaptive limit counts that status
+// and hands the handler the writer unwrapped.
+func TestConcurrencyTakesStatusFromNext(t *testing.T) {
+	tests := []struct {
+		name    string
+		status  int
+		dropped bool
+	}{
+		{"ok", http.StatusOK, false},
+		{"timeout's answer", http.StatusServiceUnavailable, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			next := &statusStub{status: tc.status}
+			l := newLimiter(ConcurrencyConfig{}.settings(), nil, newOptions(nil))
+			w := httptest.NewRecorder()
+			l.handler(next).ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
+			if next.w != w || next.now.IsZero() {
+				t.Errorf("next got writer %T and time %v, want the recorder itself and the admission time", next.w, next.now)
+			}
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			if l.samples != 1 || l.drops != tc.dropped || l.inflight != 0 {
+				t.Errorf("samples %d, drops %v, in flight %d; want 1, %v, 0", l.samples, l.drops, l.inflight, tc.dropped)
+			}
+		})
+	}
+}

@@ -178,16 +178,30 @@ func progress(cfg ProgressConfig, now func() time.Time) func(http.Handler) http.
 				next.ServeHTTP(w, r)
 				return
 			}
-			g := newGuard(w, r)
-			p := newProgressReader(w, r, g, set, now)
+			// One allocation for the guard, the body and the request
+			// copy.
+			st := &progressState{}
+			g := &st.g
+			g.init(w, r, st.values[:0])
+			p := &st.body
+			p.init(w, r, g, set, now)
 			if r.ProtoMajor == 1 {
-				g.onCommit = p.committed
+				g.onCommit = p
 			}
-			reqcopy.Serve(next, g, r, reqcopy.With(r, nil, p))
+			reqcopy.Into(&st.r, r, nil, p)
+			reqcopy.Serve(next, g, r, &st.r)
 			p.finish()
 			g.finish()
 		})
 	}
+}
+
+// progressState is what [Progress] keeps for a request with a body.
+type progressState struct {
+	g      guard
+	values snapValues // for g's snapshot
+	body   progressReader
+	r      http.Request // the copy handed to the next handler
 }
 
 // cause names the deadline that bounds a read.
@@ -216,7 +230,8 @@ type progressReader struct {
 	srvDeadline time.Time // zero: none
 
 	mu       sync.Mutex
-	rc       *http.ResponseController // nil once deadlines proved unsupported
+	rc       *http.ResponseController // rcv, or nil once deadlines proved unsupported
+	rcv      http.ResponseController
 	inRead   bool
 	expect   int64 // declared length, -1 when unknown
 	total    int64
@@ -229,17 +244,18 @@ type progressReader struct {
 	err      error // sticky *SlowBodyError
 }
 
-func newProgressReader(w http.ResponseWriter, r *http.Request, g *guard, set progressSettings, now func() time.Time) *progressReader {
-	p := &progressReader{
-		body:   r.Body,
-		g:      g,
-		set:    set,
-		now:    now,
-		ctx:    r.Context(),
-		h2:     r.ProtoMajor >= 2,
-		rc:     http.NewResponseController(w),
-		expect: r.ContentLength,
-	}
+// init sets p up as the body of r, answered for by g.
+func (p *progressReader) init(w http.ResponseWriter, r *http.Request, g *guard, set progressSettings, now func() time.Time) {
+	p.body = r.Body
+	p.g = g
+	p.set = set
+	p.now = now
+	p.ctx = r.Context()
+	p.h2 = r.ProtoMajor >= 2
+	// NewResponseController is inlined: the controller lives in p.
+	p.rcv = *http.NewResponseController(w)
+	p.rc = &p.rcv
+	p.expect = r.ContentLength
 	if d, ok := p.ctx.Deadline(); ok {
 		p.ctxDeadline = d
 	}
@@ -250,7 +266,6 @@ func newProgressReader(w http.ResponseWriter, r *http.Request, g *guard, set pro
 		p.srvDeadline = now().Add(srv.ReadTimeout)
 	}
 	p.winNeed = p.needLocked()
-	return p
 }
 
 // needLocked is the due of a window starting now: MinRate*Window bytes,
@@ -442,11 +457,11 @@ func (p *progressReader) finish() {
 }
 
 // isTimeout reports whether err is a deadline expiring: a [net.Error]
-// timeout on HTTP/1.x, [os.ErrDeadlineExceeded] on HTTP/2. A nil err
-// returns at once, without allocating the target errors.As needs: the
-// connection's writes ask on every call.
+// timeout on HTTP/1.x, [os.ErrDeadlineExceeded] on HTTP/2. A nil err and
+// io.EOF return at once, without allocating the target errors.As needs:
+// the connection's writes ask on every call, a body's reads at its end.
 func isTimeout(err error) bool {
-	if err == nil {
+	if err == nil || err == io.EOF {
 		return false
 	}
 	var ne net.Error

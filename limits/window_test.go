@@ -281,3 +281,11 @@ func TestSlowBodyError(t *testing.T) {
 		})
 	}
 }
+
+// newProgressReader returns the body of r under Progress with settings
+// set, answered for by g.
+func newProgressReader(w http.ResponseWriter, r *http.Request, g *guard, set progressSettings, now func() time.Time) *progressReader {
+	p := &progressReader{}
+	p.init(w, r, g, set, now)
+	return p
+}

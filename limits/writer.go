@@ -37,9 +37,9 @@ type guard struct {
 	req  *http.Request
 	snap http.Header // headers before the handler ran
 
-	// onCommit, when set, is called once, when the handler first
-	// commits to a response of its own.
-	onCommit func()
+	// onCommit, when set, is told once, when the handler first commits
+	// to a response of its own.
+	onCommit committer
 
 	mu        sync.Mutex
 	committed bool // a final status is on its way (the handler's or ours)
@@ -60,9 +60,19 @@ var (
 	_ io.ReaderFrom       = (*guard)(nil)
 )
 
-func newGuard(w http.ResponseWriter, r *http.Request) *guard {
-	return &guard{ResponseWriter: w, req: r, snap: w.Header().Clone()}
+// committer is told when the handler first commits to a response.
+type committer interface{ committed() }
+
+// init sets up g, which the caller allocates with whatever else its
+// request needs, to guard w for r; the values of the headers already set
+// go into values while it has room.
+func (g *guard) init(w http.ResponseWriter, r *http.Request, values []string) {
+	g.ResponseWriter, g.req, g.snap = w, r, hrw.CloneHeader(w.Header(), values)
 }
+
+// snapValues is room for the values of the headers set in front of a
+// body guard: a request ID's and one or two more.
+type snapValues [3]string
 
 // trip records that the defence failed with err and how to answer for
 // it. Only the first trip counts.
@@ -128,7 +138,7 @@ func (g *guard) sentStatus() int {
 // pass runs the commit hook on the handler's first commit.
 func (g *guard) pass(first bool) {
 	if first && g.onCommit != nil {
-		g.onCommit()
+		g.onCommit.committed()
 	}
 }
 

@@ -107,8 +107,8 @@ func TestGuard(t *testing.T) {
 			w.Header().Set("X-Request-Id", "abc") // set by a middleware outside
 			r := httptest.NewRequest(http.MethodPost, "/", nil)
 			g := newGuard(w, r)
-			commits := 0
-			g.onCommit = func() { commits++ }
+			var commits commitCounter
+			g.onCommit = &commits
 
 			err := tc.handler(g)
 			g.finish()
@@ -159,3 +159,15 @@ func TestGuardUnwrap(t *testing.T) {
 		t.Fatalf("Flush through the guard = %v, %d flushes reached the writer", err, w.flushes)
 	}
 }
+
+// newGuard returns a guard of w for r, as Body and Progress set one up.
+func newGuard(w http.ResponseWriter, r *http.Request) *guard {
+	g := &guard{}
+	g.init(w, r, nil)
+	return g
+}
+
+// commitCounter counts the commits a guard reports.
+type commitCounter int
+
+func (c *commitCounter) committed() { *c++ }

@@ -33,14 +33,17 @@ type afterFunc struct{ f func() }
 
 var _ context.Context = (*deadlineCtx)(nil)
 
-// init sets c up under parent with a deadline d from now, or the
-// parent's deadline when it is earlier.
-func (c *deadlineCtx) init(parent context.Context, d time.Duration) {
+// init sets c up under parent with a deadline d after now, or the
+// parent's deadline when it is earlier, and returns the time from now
+// to the deadline.
+func (c *deadlineCtx) init(parent context.Context, now time.Time, d time.Duration) time.Duration {
 	c.parent = parent
-	c.deadline = time.Now().Add(d)
+	c.deadline = now.Add(d)
 	if pd, ok := parent.Deadline(); ok && pd.Before(c.deadline) {
 		c.deadline = pd
+		d = pd.Sub(now)
 	}
+	return d
 }
 
 func (c *deadlineCtx) Deadline() (time.Time, bool) { return c.deadline, true }

@@ -21,7 +21,7 @@ var deadlines = []struct {
 	}},
 	{"deadlineCtx", func(parent context.Context) (context.Context, func()) {
 		c := new(deadlineCtx)
-		c.init(parent, time.Second)
+		c.init(parent, time.Now(), time.Second)
 		t := time.AfterFunc(time.Until(c.deadline), c.expire)
 		return c, func() { t.Stop(); c.cancel(context.Canceled) }
 	}},
@@ -94,7 +94,7 @@ func TestDeadlineCtxLikeWithTimeout(t *testing.T) {
 func TestDeadlineCtxErrAndDoneAgree(t *testing.T) {
 	parent, cancelParent := context.WithCancel(context.Background())
 	c := new(deadlineCtx)
-	c.init(parent, time.Hour)
+	c.init(parent, time.Now(), time.Hour)
 	cancelParent()
 	if err := c.Err(); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Err = %v, want the parent's Canceled", err)
@@ -112,7 +112,7 @@ func TestDeadlineCtxKeepsEarlierParentDeadline(t *testing.T) {
 		parent, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		c := new(deadlineCtx)
-		c.init(parent, time.Hour)
+		c.init(parent, time.Now(), time.Hour)
 		if dl, _ := c.Deadline(); !dl.Equal(time.Now().Add(time.Second)) {
 			t.Errorf("deadline in %v, want the parent's in 1s", time.Until(dl))
 		}

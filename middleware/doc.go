@@ -99,8 +99,8 @@
 // streaming, [http.Flusher] and [http.ResponseController] cannot work
 // through it (golang/go#34439, golang/go#74021). The handler runs on the
 // serving goroutine, so a panic stays where recovery outside can see it
-// and no goroutine is left per request. The 503 is written from a
-// [context.AfterFunc] callback, and only when the context ends by a
+// and no goroutine is left per request. The 503 is written from the
+// callback of a timer ([time.AfterFunc]), and only when the context ends by a
 // deadline (Timeout's or an earlier one): a client that leaves or a
 // server that shuts down cancels the context, and nothing is written.
 // Writes of the handler and of the timeout are ordered by a lock, so they

@@ -48,33 +48,52 @@ func Timeout(d time.Duration) func(http.Handler) http.Handler {
 	}
 	detail := "the handler did not answer within " + d.String()
 	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			tw := &timeoutWriter{w: w, h: w.Header().Clone(), detail: detail}
-			if tw.h == nil {
-				tw.h = make(http.Header)
-			}
-			tw.ctx.init(r.Context(), d)
-			cp := reqcopy.With(r, &tw.ctx, nil)
-			tw.r = cp
-			// One timer both ends the context and answers; see
-			// deadlineCtx.
-			tw.expiring.Add(1)
-			timer := time.AfterFunc(time.Until(tw.ctx.deadline), tw.expire)
-			defer func() {
-				// The ResponseWriter must not be touched once ServeHTTP
-				// returns: stop the answer, or wait for it if it has begun.
-				if timer.Stop() {
-					tw.expiring.Done()
-				}
-				tw.expiring.Wait()
-				tw.finish()
-				// Like context.WithTimeout's cancel: what the handler
-				// left running sees its context end.
-				tw.ctx.cancel(context.Canceled)
-			}()
-			reqcopy.Serve(next, tw, r, cp)
-		})
+		return &timeoutHandler{next: next, d: d, detail: detail}
 	}
+}
+
+// timeoutHandler is the handler [Timeout] returns. It implements
+// [hrw.StatusHandler], so that [limits.Concurrency] in front of it learns
+// the answer's status from the timeout's writer and shares its clock
+// read, instead of wrapping the writer once more.
+type timeoutHandler struct {
+	next   http.Handler
+	d      time.Duration
+	detail string
+}
+
+var _ hrw.StatusHandler = (*timeoutHandler)(nil)
+
+func (h *timeoutHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.ServeStatus(w, r, time.Now())
+}
+
+// ServeStatus serves r with a deadline h.d from now and returns the
+// status of the answer, the timeout's 503 included.
+func (h *timeoutHandler) ServeStatus(w http.ResponseWriter, r *http.Request, now time.Time) (status int) {
+	// The writer holds the handler's context and request copy too: one
+	// allocation for the three.
+	tw := &timeoutWriter{w: w, detail: h.detail}
+	tw.h = hrw.CloneHeader(w.Header(), tw.values[:0])
+	wait := tw.ctx.init(r.Context(), now, h.d)
+	reqcopy.Into(&tw.r, r, &tw.ctx, nil)
+	// One timer both ends the context and answers; see deadlineCtx.
+	tw.expiring.Add(1)
+	timer := time.AfterFunc(wait, tw.expire)
+	defer func() {
+		// The ResponseWriter must not be touched once ServeHTTP
+		// returns: stop the answer, or wait for it if it has begun.
+		if timer.Stop() {
+			tw.expiring.Done()
+		}
+		tw.expiring.Wait()
+		status = tw.finish()
+		// Like context.WithTimeout's cancel: what the handler left
+		// running sees its context end.
+		tw.ctx.cancel(context.Canceled)
+	}()
+	reqcopy.Serve(h.next, tw, r, &tw.r)
+	return status
 }
 
 // timeoutWriter is the ResponseWriter seen by a handler under [Timeout].
@@ -83,13 +102,17 @@ func Timeout(d time.Duration) func(http.Handler) http.Handler {
 type timeoutWriter struct {
 	w http.ResponseWriter
 	h http.Header // the handler's header map; only the handler touches it
+	// values backs the value h starts with when one header was set in
+	// front of Timeout, the request ID's; one keeps the writer within
+	// 512 bytes, an allocation size class.
+	values [1]string
 	// before is the wrapped header map as it was before the handler ran,
 	// kept when a 1xx answer first copies the handler's headers into it,
 	// so the 503 can go out without them. nil until then.
 	before http.Header
 
-	ctx    deadlineCtx // the handler's context, with the deadline
-	r      *http.Request
+	ctx    deadlineCtx  // the handler's context, with the deadline
+	r      http.Request // the request handed to the handler, with ctx
 	detail string
 
 	// expiring is held from the start until expire has run or its
@@ -101,6 +124,7 @@ type timeoutWriter struct {
 	hijacked    bool
 	timedOut    bool // the timeout answered; the handler's writes are dropped
 	done        bool // ServeHTTP returned
+	status      int  // the final status sent: the handler's or the 503
 }
 
 var (
@@ -125,7 +149,7 @@ func (tw *timeoutWriter) WriteHeader(code int) {
 		// 1xx answers (103 Early Hints) are sent at once with the headers
 		// set so far and leave the final answer open.
 		if tw.before == nil {
-			tw.before = tw.w.Header().Clone()
+			tw.before = hrw.CloneHeader(tw.w.Header(), nil)
 		}
 		tw.syncHeader()
 		tw.w.WriteHeader(code)
@@ -133,6 +157,7 @@ func (tw *timeoutWriter) WriteHeader(code int) {
 	}
 	if !tw.wroteHeader {
 		tw.wroteHeader = true
+		tw.status = code
 		tw.syncHeader()
 	}
 	tw.w.WriteHeader(code) // a superfluous call is reported by net/http
@@ -209,6 +234,7 @@ func (tw *timeoutWriter) commitLocked() error {
 	}
 	if !tw.wroteHeader {
 		tw.wroteHeader = true
+		tw.status = http.StatusOK
 		tw.syncHeader()
 	}
 	return nil
@@ -236,13 +262,18 @@ func (tw *timeoutWriter) syncHeader() { setHeader(tw.w.Header(), tw.h) }
 
 // setHeader makes dst equal to src, sharing src's value slices.
 func setHeader(dst, src http.Header) {
+	for k, vv := range src {
+		dst[k] = vv
+	}
+	if len(dst) == len(src) {
+		// dst holds every key of src and no other: nothing to delete.
+		// This saves a pass over dst for a handler that deletes nothing.
+		return
+	}
 	for k := range dst {
 		if _, ok := src[k]; !ok {
 			delete(dst, k)
 		}
-	}
-	for k, vv := range src {
-		dst[k] = vv
 	}
 }
 
@@ -281,6 +312,7 @@ func (tw *timeoutWriter) answer() {
 		return
 	}
 	tw.timedOut = true
+	tw.status = http.StatusServiceUnavailable
 	rc := http.NewResponseController(tw.w)
 	// Release a handler blocked reading the body, before the answer: when
 	// net/http's HTTP/1 server sends a status on a reused connection, it
@@ -298,15 +330,16 @@ func (tw *timeoutWriter) answer() {
 		// of the body unread: the client must not wait to reuse it.
 		tw.w.Header().Set("Connection", "close")
 	}
-	problem.Write(tw.w, tw.r, http.StatusServiceUnavailable, CodeHandlerTimeout, tw.detail)
+	problem.Write(tw.w, &tw.r, http.StatusServiceUnavailable, CodeHandlerTimeout, tw.detail)
 	_ = rc.Flush() // fails only when the client has gone; nothing to do
 }
 
-// finish marks the writer done. Unless the timeout answered, it copies
-// the handler's headers once more: trailer values set after the body, and
-// headers of a handler that never wrote, are read by net/http from the
-// wrapped map when ServeHTTP returns.
-func (tw *timeoutWriter) finish() {
+// finish marks the writer done and returns the final status sent. Unless
+// the timeout answered, it copies the handler's headers once more:
+// trailer values set after the body, and headers of a handler that never
+// wrote, are read by net/http from the wrapped map when ServeHTTP
+// returns.
+func (tw *timeoutWriter) finish() int {
 	tw.mu.Lock()
 	defer tw.mu.Unlock()
 	// A handler that returns without writing after the deadline, before
@@ -316,4 +349,5 @@ func (tw *timeoutWriter) finish() {
 	if !tw.timedOut && !tw.hijacked {
 		tw.syncHeader()
 	}
+	return tw.status
 }

@@ -8,15 +8,22 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httptrace"
 	"net/textproto"
 	"os"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
+
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/harden-go/harden/internal/problem"
 	"github.com/harden-go/harden/internal/reqid"
+	hrw "github.com/harden-go/harden/internal/rw"
+	"github.com/harden-go/harden/limits"
 	"github.com/harden-go/harden/middleware"
 )
 
@@ -729,4 +736,111 @@ func TestTimeoutAnswersHandlerThatWakesOnDeadline(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestTimeoutReportsStatus checks the status Timeout's handler reports to
+// a layer in front of it through ServeStatus (limits.Concurrency counts a
+// 5xx as a server-side failure): the handler's final status, the 503 the
+// timeout answered for it, or none.
+func TestTimeoutReportsStatus(t *testing.T) {
+	run(t, testTimeoutReportsStatus)
+}
+
+func testTimeoutReportsStatus(t *testing.T, mode mode) {
+	tests := []struct {
+		name    string
+		handler http.HandlerFunc
+		want    int
+	}{
+		{"body only", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") }, http.StatusOK},
+		{"status", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusInternalServerError) }, http.StatusInternalServerError},
+		{"flush", func(w http.ResponseWriter, r *http.Request) { http.NewResponseController(w).Flush() }, http.StatusOK},
+		{"early hints, then final", func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusEarlyHints)
+			w.WriteHeader(http.StatusNoContent)
+		}, http.StatusNoContent},
+		{"nothing written", func(w http.ResponseWriter, r *http.Request) {}, 0},
+		{"overrun", func(w http.ResponseWriter, r *http.Request) {
+			_ = awaitDeadline(r.Context())
+			w.WriteHeader(http.StatusOK) // dropped: the timeout answered
+		}, http.StatusServiceUnavailable},
+		{"early hints, then overrun", func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusEarlyHints)
+			_ = awaitDeadline(r.Context())
+		}, http.StatusServiceUnavailable},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sh, ok := middleware.Timeout(shortTimeout)(tc.handler).(hrw.StatusHandler)
+			if !ok {
+				t.Fatal("Timeout's handler does not report its status")
+			}
+			statuses := make(chan int, 1)
+			ts := newServer(t, mode, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				statuses <- sh.ServeStatus(w, r, time.Now())
+			}))
+			resp := get(t, ts, mode)
+			_, _ = io.Copy(io.Discard, resp.Body)
+			if got := receive(t, statuses, "status"); got != tc.want {
+				t.Errorf("ServeStatus = %d, want %d (the client got %d)", got, tc.want, resp.StatusCode)
+			}
+		})
+	}
+}
+
+// TestTimeoutDeadlineFromCallersClock checks that ServeStatus counts the
+// handler's time from the time its caller read, not from its own call.
+func TestTimeoutDeadlineFromCallersClock(t *testing.T) {
+	deadlines := make(chan time.Time, 1)
+	sh := middleware.Timeout(longTimeout)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d, _ := r.Context().Deadline()
+		deadlines <- d
+	})).(hrw.StatusHandler)
+	start := time.Now().Add(-time.Second)
+	sh.ServeStatus(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil), start)
+	if got, want := <-deadlines, start.Add(longTimeout); !got.Equal(want) {
+		t.Errorf("deadline %v, want %v: the caller's time plus the timeout", got, want)
+	}
+}
+
+// TestTimeoutCountsAgainstConcurrencyLimit checks that a handler timeout
+// behind limits.Concurrency counts as a server-side failure: a window of
+// timed-out requests lowers the adaptive limit by a tenth.
+func TestTimeoutCountsAgainstConcurrencyLimit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		reader := sdkmetric.NewManualReader()
+		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+		h := middleware.Chain(
+			limits.Concurrency(limits.ConcurrencyConfig{Max: 100}, limits.WithMeterProvider(mp)),
+			middleware.Timeout(time.Second),
+		)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_ = awaitDeadline(r.Context())
+		}))
+		var wg sync.WaitGroup
+		for range 10 { // a window's worth of samples
+			wg.Go(func() {
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
+				if w.Code != http.StatusServiceUnavailable {
+					t.Errorf("status %d, want the timeout's 503", w.Code)
+				}
+			})
+		}
+		wg.Wait()
+		var rm metricdata.ResourceMetrics
+		if err := reader.Collect(context.Background(), &rm); err != nil {
+			t.Fatal(err)
+		}
+		limit := int64(-1)
+		for _, sm := range rm.ScopeMetrics {
+			for _, m := range sm.Metrics {
+				if g, ok := m.Data.(metricdata.Gauge[int64]); ok && m.Name == "harden.server.concurrency.limit" {
+					limit = g.DataPoints[0].Value
+				}
+			}
+		}
+		if limit != 90 {
+			t.Errorf("limit after a window of handler timeouts = %d, want 90", limit)
+		}
+	})
 }

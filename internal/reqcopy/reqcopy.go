@@ -11,8 +11,8 @@
 //     outside read it to name the route in spans and access-log lines.
 //
 // A layer that hands the next handler a copy it did not make with [With]
-// (otelhttp's handler, a user's middleware) breaks the chain; the layer
-// around it must hand back across it itself.
+// or [Into] (otelhttp's handler, a user's middleware) breaks the chain;
+// the layer around it must hand back across it itself.
 package reqcopy
 
 import (
@@ -39,6 +39,24 @@ func With(r *http.Request, ctx context.Context, body io.ReadCloser) *http.Reques
 		cp.Body = body
 	}
 	return cp
+}
+
+// Into makes *dst what [With] would return as a copy, for a layer that
+// keeps the copy in a per-request object of its own rather than
+// allocating one: a shallow copy of r with ctx as its context unless ctx
+// is nil, and body as its Body unless body is nil. dst is handed on and
+// handed back like a copy from With.
+func Into(dst, r *http.Request, ctx context.Context, body io.ReadCloser) {
+	if ctx != nil {
+		// WithContext is inlined and its copy does not escape: the only
+		// allocation is the one dst already lives in.
+		*dst = *r.WithContext(ctx)
+	} else {
+		*dst = *r
+	}
+	if body != nil {
+		dst.Body = body
+	}
 }
 
 // HandBack copies onto r, the request a layer received, what the handler

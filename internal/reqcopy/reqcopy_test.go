@@ -69,3 +69,32 @@ func TestServeHandsBack(t *testing.T) {
 		t.Error("HandBack replaced the received request's own form")
 	}
 }
+
+func TestInto(t *testing.T) {
+	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("x"))
+	ctx := context.WithValue(r.Context(), key{}, "v")
+	body := io.NopCloser(strings.NewReader("y"))
+	tests := []struct {
+		name     string
+		ctx      context.Context
+		body     io.ReadCloser
+		wantCtx  context.Context
+		wantBody io.ReadCloser
+	}{
+		{"context", ctx, nil, ctx, r.Body},
+		{"body", nil, body, r.Context(), body},
+		{"both", ctx, body, ctx, body},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var cp http.Request
+			reqcopy.Into(&cp, r, tc.ctx, tc.body)
+			if cp.Context() != tc.wantCtx || cp.Body != tc.wantBody || cp.URL != r.URL || cp.Method != r.Method {
+				t.Errorf("copy has context %v, body %v; want %v, %v and r's other fields", cp.Context(), cp.Body, tc.wantCtx, tc.wantBody)
+			}
+			if r.Context() == ctx || r.Body == body {
+				t.Error("Into changed the request it copied")
+			}
+		})
+	}
+}
