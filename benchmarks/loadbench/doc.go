@@ -16,8 +16,9 @@
 //     (HTTP/1.1) or a fixed number of streams (HTTP/2) in flight, or an
 //     offered load on a fixed schedule, and the latency of every request.
 //   - [Run] builds both, pins the server to CPU 0 and the generator to
-//     CPU 1 (taskset), runs every variant, adds the allocation counts of
-//     the Go benchmarks, and writes BENCHMARKS.md and its chart.
+//     CPU 1 (taskset), runs every variant, profiles raw net/http and
+//     harden's setups once more, adds the allocation counts of the Go
+//     benchmarks, and writes BENCHMARKS.md and its chart.
 //     `harden bench` calls it.
 //
 // Pinning gives the server one CPU (GOMAXPROCS=1) and the generator the

@@ -63,6 +63,7 @@ type report struct {
 	cfg        Config
 	pinned     bool
 	rates      map[string]float64 // "h1", "h2": the offered load of the same-load pass; 0 when not run
+	profiles   map[string]profile // by job key: where the CPU of the profiled variants went
 	gomaxprocs string
 	jobs       []job
 	samples    map[string][]sample
@@ -252,6 +253,27 @@ func (r *report) markdown() []byte {
 		p("\n")
 	}
 	p("![Throughput × raw](%s)\n\n", rel(r.cfg.Chart))
+
+	if len(r.profiles) > 0 {
+		p("## Where the server's CPU goes\n\n")
+		p("One more run of each of these variants, after the rounds, with the server writing a CPU profile of the whole run (warm-up included). The lines are `go tool pprof -top -cum` of that profile, kept to harden's code, the libraries its production setup calls, and the runtime, network and system work a request is made of (`-show '%s'`); cum%% is the share of the server's CPU spent in a function and what it called. Multiply a cum%% by the run's CPU per request to get microseconds per request; compare a line with the same line of raw net/http to see what harden adds.\n\n", profileShow)
+		for _, proto := range []string{"h1", "h2"} {
+			for _, v := range profiled {
+				pf, ok := r.profiles[proto+"/"+v]
+				if !ok {
+					continue
+				}
+				label := v
+				for _, j := range r.jobs {
+					if j.proto == proto && j.variant == v {
+						label = j.label
+					}
+				}
+				pn := map[string]string{"h1": "HTTP/1.1", "h2": "HTTP/2"}[proto]
+				p("<details><summary>%s, %s: %.1f µs of CPU per request in this run</summary>\n\n```\n%s```\n\n</details>\n\n", pn, label, float64(pf.cpu)/float64(time.Microsecond), pf.top)
+			}
+		}
+	}
 
 	p("## Allocations per request, in memory (benchmarks/chainbench BenchmarkMiddleware)\n\n")
 	p("Each middleware alone, then the whole Default chain, around a handler writing \"hello\" to a ResponseWriter that keeps nothing. \"over raw\" is what the middleware adds.\n\n")

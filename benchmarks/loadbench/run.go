@@ -187,12 +187,15 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 	}
 
+	fmt.Fprintln(pr, "profiling raw, defaults and production once more, for where their CPU goes...")
+	profiles := profileJobs(ctx, tmp, cfg, pinned, pr)
+
 	fmt.Fprintln(pr, "running the Go benchmarks for allocations per request...")
 	gb, order, err := goBenchmarks(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	rep := report{cfg: cfg, pinned: pinned, rates: rates, gomaxprocs: gomaxprocs, jobs: all, samples: samples, bench: gb, benchOrder: order}
+	rep := report{cfg: cfg, pinned: pinned, rates: rates, profiles: profiles, gomaxprocs: gomaxprocs, jobs: all, samples: samples, bench: gb, benchOrder: order}
 	rep.machine(ctx)
 	if err := rep.chart(ctx, tmp); err != nil {
 		return err
@@ -204,11 +207,11 @@ func Run(ctx context.Context, cfg Config) error {
 	return nil
 }
 
-// measure starts j's server, runs the generator against it (at rate
-// requests per second when positive, in a closed loop otherwise), and
-// stops the server.
-func measure(ctx context.Context, bin string, j job, cfg Config, pinned bool, rate float64) (r Result, gmp string, err error) {
-	args := []string{"-variant", j.variant}
+// measure starts j's server with serverArgs, runs the generator against
+// it (at rate requests per second when positive, in a closed loop
+// otherwise), and stops the server.
+func measure(ctx context.Context, bin string, j job, cfg Config, pinned bool, rate float64, serverArgs ...string) (r Result, gmp string, err error) {
+	args := append([]string{"-variant", j.variant}, serverArgs...)
 	h2 := strings.HasPrefix(j.proto, "h2")
 	if h2 {
 		args = append(args, "-tls")
@@ -313,4 +316,56 @@ func median(xs []float64) float64 {
 		return (xs[m-1] + xs[m]) / 2
 	}
 	return xs[m]
+}
+
+// profiled are the variants whose CPU profile the report breaks down:
+// raw net/http, and harden's two setups, under each protocol.
+var profiled = []string{"raw", "defaults", "production"}
+
+// profileShow selects the lines of a profile the report keeps: harden's
+// own code, the libraries its production setup calls, and the runtime
+// and system work that a request's cost is made of.
+const profileShow = `harden-go|zap|otel|internal/poll\.setDeadlineImpl|runtime\.mallocgc$|runtime\.gcBgMarkWorker$|syscall\.(read|write)$|net/http\.\(\*conn\)\.(serve|readRequest)$|net/http\.\(\*response\)\.finishRequest$|crypto/tls\.\(\*Conn\)\.(Read|Write)$|net/http\.\(\*http2serverConn\)\.(serve|runHandler)$|runtime\.copystack$|time\.Now$`
+
+// profileJobs measures the profiled variants once more each, with the
+// server writing a CPU profile, and returns, by job key, the profile's
+// cumulative top lines as go tool pprof prints them, with the CPU per
+// request of that run. A variant that fails is left out.
+func profileJobs(ctx context.Context, tmp string, cfg Config, pinned bool, pr io.Writer) map[string]profile {
+	out := make(map[string]profile)
+	for _, j := range jobs() {
+		if !slices.Contains(profiled, j.variant) || j.bin != "benchserver" {
+			continue
+		}
+		file := filepath.Join(tmp, j.proto+"-"+j.variant+".prof")
+		res, _, err := measure(ctx, tmp, j, cfg, pinned, 0, "-cpuprofile", file)
+		if err != nil {
+			fmt.Fprintf(pr, "profiling %s %s failed: %v\n", j.proto, j.label, err)
+			continue
+		}
+		var top bytes.Buffer
+		err = goCmd(ctx, cfg.Root, &top, "tool", "pprof", "-top", "-cum", "-nodecount", "40", "-show", profileShow,
+			filepath.Join(tmp, "benchserver"), file)
+		if err != nil {
+			fmt.Fprintf(pr, "reading the profile of %s %s failed: %v\n", j.proto, j.label, err)
+			continue
+		}
+		out[j.key()] = profile{cpu: res.CPUPerRequest, top: pprofLines(top.String())}
+	}
+	return out
+}
+
+// profile is the CPU profile of one run of a variant.
+type profile struct {
+	cpu time.Duration // server CPU per request in that run
+	top string        // go tool pprof -top -cum, from its table's header on
+}
+
+// pprofLines is pprof's -top output without the lines that describe the
+// file and the binary, which differ from run to run.
+func pprofLines(s string) string {
+	if i := strings.Index(s, "      flat"); i >= 0 {
+		return s[i:]
+	}
+	return s
 }

@@ -31,7 +31,9 @@ streams each, in a closed loop. Variants take turns in an order rotated
 each round, and the report gives medians. Then the variants of each
 protocol (but the single layers) run again at the same offered load, a
 third of raw's throughput, on a fixed schedule, so that their p99
-latencies compare like with like.
+latencies compare like with like. Last, raw net/http and harden's two
+setups run once more each under a CPU profile, and the report shows
+where their CPU went.
 Without taskset (or where it is
 refused) everything runs unpinned and the report says so. wrk and h2load
 are not needed.
