@@ -12,11 +12,12 @@ import (
 	"github.com/harden-go/harden/tlsx"
 )
 
-// ErrTLSConflict is returned by [NewTransport] and [NewClient] when two
-// settings name the client's TLS and one would be ignored: a
+// ErrTLSConflict is returned when two settings name the same TLS and one
+// would be ignored: by [NewTransport] and [NewClient] for a
 // [WithClientTLSSource] and a client.tls section, or either with a
-// [WithBaseTransport].
-var ErrTLSConflict = errors.New("httpx: the client's TLS is set twice; one setting would be ignored")
+// [WithBaseTransport]; by [NewServer] for [WithTLSConfig] with
+// [WithTLSSource].
+var ErrTLSConflict = errors.New("httpx: TLS is set twice; one setting would be ignored")
 
 // NewTransport returns the *http.Transport of cfg, after its zero fields
 // take their defaults: dial and TLS handshake timeouts with TCP

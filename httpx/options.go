@@ -48,6 +48,10 @@ type serverOptions struct {
 	logger    *zap.Logger
 	tls       *tls.Config
 	tlsSource *tlsx.ServerSource
+	// tlsBy names the option that set tls, and tlsConflict records that
+	// the other one had set it before: one of them would be ignored.
+	tlsBy       string
+	tlsConflict bool
 	telemetry
 }
 

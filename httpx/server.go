@@ -79,10 +79,13 @@ func NewServer(cfg ServerConfig, h http.Handler, opts ...ServerOption) (*Server,
 	if err := cfg.Validate(); err != nil {
 		errs = append(errs, err)
 	}
+	o := newServerOptions(opts)
+	if o.tlsConflict {
+		errs = append(errs, fmt.Errorf("%w: WithTLSConfig and WithTLSSource both set the server's TLS; give one", ErrTLSConflict))
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	o := newServerOptions(opts)
 	c := cfg.withDefaults()
 	s := &Server{cfg: c, log: o.logger, mwOpts: o.middleware(), done: make(chan struct{}),
 		tracked: newConnTracker(c.Limits.MaxConnectionAge.Std(), c.Limits.MaxConnectionAgeGrace.Std(), defaultAgeRand)}

@@ -18,8 +18,12 @@ import (
 //
 // The connection caps apply before the handshake, so a client refused at
 // the cap costs no TLS work.
+//
+// Given with [WithTLSSource], it makes [NewServer] fail with
+// [ErrTLSConflict], whatever their order.
 func WithTLSConfig(cfg *tls.Config) ServerOption {
 	return serverOptionFunc(func(o *serverOptions) {
+		o.setTLSBy("WithTLSConfig")
 		o.tlsSource = nil
 		if cfg == nil {
 			o.tls = nil
@@ -41,15 +45,26 @@ func WithTLSConfig(cfg *tls.Config) ServerOption {
 // with their fix and rate-limited (see tlsx.ServerSource.Listener), and
 // net/http's own text line for them is dropped. The connection caps apply
 // before the handshake. src stays the caller's to close, after the server
-// has shut down.
+// has shut down. Given with [WithTLSConfig], it makes [NewServer] fail
+// with [ErrTLSConflict], whatever their order.
 func WithTLSSource(src *tlsx.ServerSource) ServerOption {
 	return serverOptionFunc(func(o *serverOptions) {
+		o.setTLSBy("WithTLSSource")
 		o.tlsSource = src
 		o.tls = nil
 		if src != nil {
 			o.tls = src.TLSConfig()
 		}
 	})
+}
+
+// setTLSBy records that the option by sets the server's TLS, and a
+// conflict when the other TLS option set it first.
+func (o *serverOptions) setTLSBy(by string) {
+	if o.tlsBy != "" && o.tlsBy != by {
+		o.tlsConflict = true
+	}
+	o.tlsBy = by
 }
 
 // handshakeLinePrefix starts the line net/http logs for a failed TLS

@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"testing"
 
@@ -55,5 +56,36 @@ func TestTLSSourceServesAndLogsHandshakeFailures(t *testing.T) {
 	}
 	if n := httpLogs.FilterMessageSnippet("TLS handshake error").Len(); n != 0 {
 		t.Errorf("net/http's text line was logged too (%d times)", n)
+	}
+}
+
+// A TLS config and a TLS source given together are refused in either
+// order, instead of the later one silently replacing the other; either
+// alone, or one of them twice, is accepted.
+func TestServerTLSConfigAndSourceConflict(t *testing.T) {
+	ca := tlstest.NewCA(t)
+	cert := ca.Server(t)
+	src, err := tlsx.NewServerSource(context.Background(), tlsx.ServerConfig{CertFile: cert.CertFile, KeyFile: cert.KeyFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	cfg := ca.ServerConfig(t, cert)
+	for _, tc := range []struct {
+		name     string
+		opts     []ServerOption
+		conflict bool
+	}{
+		{"config then source", []ServerOption{WithTLSConfig(cfg), WithTLSSource(src)}, true},
+		{"source then config", []ServerOption{WithTLSSource(src), WithTLSConfig(cfg)}, true},
+		{"config alone", []ServerOption{WithTLSConfig(cfg)}, false},
+		{"source twice", []ServerOption{WithTLSSource(src), WithTLSSource(src)}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := NewServer(testConfig(), ok, tc.opts...)
+			if got := errors.Is(err, ErrTLSConflict); got != tc.conflict {
+				t.Errorf("NewServer error %v; ErrTLSConflict %v, want %v", err, got, tc.conflict)
+			}
+		})
 	}
 }
