@@ -40,7 +40,7 @@ are not needed.
 
 It then runs the Go benchmarks of benchmarks/chainbench,
 benchmarks/retrybench and benchmarks/peers for allocations per request,
-and draws the chart with benchmarks/report. A full run takes about ten
+and draws the chart with benchmarks/report. A full run takes about twelve
 minutes; the machine should be otherwise idle.
 
 Flags:
