@@ -174,28 +174,20 @@ func TestClientTotalTimerEndsWithBody(t *testing.T) {
 		{"closed unread", func(b io.ReadCloser) { b.Close() }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var seen context.Context
-			base := roundTripperFunc(func(r *http.Request) (*http.Response, error) {
-				seen = r.Context()
-				return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: io.NopCloser(strings.NewReader("ok")), Request: r}, nil
-			})
-			cl, err := NewClient(DefaultClientConfig(), WithBaseTransport(base))
-			if err != nil {
-				t.Fatal(err)
-			}
+			cl, seen := contextClient(t, http.StatusOK, io.NopCloser(strings.NewReader("ok")))
 			resp, err := cl.Get("http://127.0.0.1/")
 			if err != nil {
 				t.Fatal(err)
 			}
-			if seen.Err() != nil {
-				t.Fatalf("the call's context ended before its body was read: %v", seen.Err())
+			if (*seen).Err() != nil {
+				t.Fatalf("the call's context ended before its body was read: %v", (*seen).Err())
 			}
-			if _, ok := seen.Deadline(); !ok {
+			if _, ok := (*seen).Deadline(); !ok {
 				t.Fatal("the base RoundTripper saw no deadline")
 			}
 			tc.end(resp.Body)
-			if !errors.Is(seen.Err(), context.Canceled) {
-				t.Errorf("after the body, the call's context is %v, want canceled (its timer stopped)", seen.Err())
+			if !errors.Is((*seen).Err(), context.Canceled) {
+				t.Errorf("after the body, the call's context is %v, want canceled (its timer stopped)", (*seen).Err())
 			}
 		})
 	}
@@ -204,15 +196,7 @@ func TestClientTotalTimerEndsWithBody(t *testing.T) {
 // A RoundTripper that answers without a body, against its contract, gets
 // the empty body http.Client gives it, and leaves no timer behind.
 func TestClientTotalNilBody(t *testing.T) {
-	var seen context.Context
-	base := roundTripperFunc(func(r *http.Request) (*http.Response, error) {
-		seen = r.Context()
-		return &http.Response{StatusCode: http.StatusNoContent, Header: http.Header{}, Request: r}, nil
-	})
-	cl, err := NewClient(DefaultClientConfig(), WithBaseTransport(base))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl, seen := contextClient(t, http.StatusNoContent, nil)
 	resp, err := cl.Get("http://127.0.0.1/")
 	if err != nil {
 		t.Fatal(err)
@@ -221,8 +205,8 @@ func TestClientTotalNilBody(t *testing.T) {
 	if b, err := io.ReadAll(resp.Body); err != nil || len(b) != 0 {
 		t.Errorf("body %q, %v; want empty", b, err)
 	}
-	if !errors.Is(seen.Err(), context.Canceled) {
-		t.Errorf("the call's context is %v, want canceled (its timer stopped)", seen.Err())
+	if !errors.Is((*seen).Err(), context.Canceled) {
+		t.Errorf("the call's context is %v, want canceled (its timer stopped)", (*seen).Err())
 	}
 }
 
@@ -335,4 +319,21 @@ func TestClientTotalDisabled(t *testing.T) {
 	if dl, ok := seen.Deadline(); ok {
 		t.Errorf("total -1 still set a deadline: %v", dl)
 	}
+}
+
+// contextClient is a client of the default config over a base
+// RoundTripper that answers status with body at once, and where the
+// context of the last request it saw is kept.
+func contextClient(t *testing.T, status int, body io.ReadCloser) (*http.Client, *context.Context) {
+	t.Helper()
+	seen := new(context.Context)
+	base := roundTripperFunc(func(r *http.Request) (*http.Response, error) {
+		*seen = r.Context()
+		return &http.Response{StatusCode: status, Header: http.Header{}, Body: body, Request: r}, nil
+	})
+	cl, err := NewClient(DefaultClientConfig(), WithBaseTransport(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cl, seen
 }
