@@ -322,6 +322,10 @@ type limiter struct {
 	backlog  []*waiter // oldest first
 	adaptive *gradient // nil in static mode
 
+	// progress is when a request last completed or the limit was last
+	// raised for want of completions (adaptive mode).
+	progress time.Time
+
 	// the current sampling window
 	windowStart time.Time
 	samples     int
@@ -331,7 +335,8 @@ type limiter struct {
 }
 
 func newLimiter(s concurrencySettings, exempt *http.ServeMux, o options) *limiter {
-	l := &limiter{set: s, exempt: exempt, limit: s.max, windowStart: time.Now()}
+	now := time.Now()
+	l := &limiter{set: s, exempt: exempt, limit: s.max, windowStart: now, progress: now}
 	if s.mode == ModeAdaptive {
 		l.adaptive = newGradient(s.initial, s.min, s.max)
 		l.limit = s.initial
@@ -343,8 +348,11 @@ func newLimiter(s concurrencySettings, exempt *http.ServeMux, o options) *limite
 // acquire takes a slot for a request, waiting in the backlog if allowed.
 func (l *limiter) acquire(ctx context.Context) verdict {
 	l.mu.Lock()
-	if l.inflight < l.limit {
+	if l.inflight < l.limit || l.stalledLocked() {
 		l.admitLocked()
+		// After a raise, waiters take what this request left (the
+		// backlog is LIFO: the newest goes first).
+		l.wakeLocked()
 		l.mu.Unlock()
 		return admitted
 	}
@@ -406,6 +414,33 @@ func (l *limiter) leave(w *waiter, v verdict) verdict {
 	return v
 }
 
+// stalledLocked reports whether the adaptive limit was raised because
+// it is reached and no request has completed for a stall period (a
+// sampling window, or twice the long-term latency when that is longer,
+// so that slow requests completing in bursts do not count): the limit
+// then rises by the queue size for each such period.
+// Requests that hold their slots without completing (a stuck
+// dependency, or handlers held by one client) would otherwise keep a
+// limit that fell below them there, with no completion to close a window
+// and raise it, and every other request would be shed until they end;
+// a server so saturated that nothing completes in a window takes a few
+// requests more per window, which the next closed window corrects.
+// l.mu is held; the clock is read only at the limit.
+func (l *limiter) stalledLocked() bool {
+	if l.adaptive == nil {
+		return false
+	}
+	now := time.Now()
+	period := max(sampleWindow, 2*l.adaptive.longTerm())
+	periods := int(now.Sub(l.progress) / period)
+	if periods == 0 {
+		return false
+	}
+	l.progress = l.progress.Add(time.Duration(periods) * period)
+	l.limit = l.adaptive.raise(periods)
+	return l.inflight < l.limit
+}
+
 func (l *limiter) decideLocked(w *waiter, v verdict) {
 	w.v = v
 	close(w.ready)
@@ -437,6 +472,7 @@ func (l *limiter) release(start time.Time, out outcome) {
 	defer l.mu.Unlock()
 	l.inflight--
 	if !now.IsZero() {
+		l.progress = now
 		l.samples++
 		l.rttSum += now.Sub(start)
 		l.drops = l.drops || out == dropped

@@ -3,6 +3,7 @@ package limits
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -221,6 +222,84 @@ func TestAdaptiveLimitFindsCapacityUnderOverload(t *testing.T) {
 		load(3*capacity, 8*time.Second) // 80 windows
 		if limit, _, _ := l.state(); limit < capacity || limit > 2*capacity {
 			t.Fatalf("limit after 80 windows of overload = %d, want within [%d, %d]", limit, capacity, 2*capacity)
+		}
+	})
+}
+
+// Requests that hold their slots and never complete (a stuck dependency,
+// or handlers held by one client) cannot keep the adaptive limit below
+// them: when latency rises while they are held, the limit falls under
+// them and no request completes to close a window, yet within a few
+// windows the limit rises past them and other requests are served again.
+func TestAdaptiveLimitRecoversAboveHeldRequests(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const held = 100
+		hold := make(chan struct{})
+		var mu sync.Mutex
+		latency := 2 * time.Millisecond
+		backend := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/hold" {
+				<-hold
+				return
+			}
+			mu.Lock()
+			d := latency
+			mu.Unlock()
+			time.Sleep(d)
+		})
+		l := newLimiter(ConcurrencyConfig{Max: 200}.settings(), nil, newOptions(nil))
+		h := l.handler(backend)
+		var holders []<-chan *httptest.ResponseRecorder
+		for i := range held {
+			holders = append(holders, call(h, "/hold", fmt.Sprint(i)))
+		}
+		defer func() {
+			close(hold)
+			for _, c := range holders {
+				<-c
+			}
+		}()
+		synctest.Wait()
+
+		// load runs 10 clients in a closed loop for d and counts the
+		// requests served.
+		load := func(d time.Duration) (served int) {
+			stop := time.Now().Add(d)
+			var wg sync.WaitGroup
+			var smu sync.Mutex
+			for range 10 {
+				wg.Go(func() {
+					for time.Now().Before(stop) {
+						w := httptest.NewRecorder()
+						h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
+						if w.Code == http.StatusOK {
+							smu.Lock()
+							served++
+							smu.Unlock()
+						} else {
+							time.Sleep(10 * time.Millisecond)
+						}
+					}
+				})
+			}
+			wg.Wait()
+			return served
+		}
+		load(2 * time.Second) // the long-term latency learns 2ms
+		mu.Lock()
+		latency = 20 * time.Millisecond
+		mu.Unlock()
+		load(time.Second)
+		if limit, _, _ := l.state(); limit >= held {
+			t.Fatalf("limit %d after latency rose tenfold with %d held: the test no longer pushes it below them", limit, held)
+		}
+		mu.Lock()
+		latency = 2 * time.Millisecond
+		mu.Unlock()
+		load(3 * time.Second)
+		if served := load(time.Second); served == 0 {
+			limit, inflight, queued := l.state()
+			t.Fatalf("nothing served 3s after latency recovered; limit %d, in flight %d, queued %d", limit, inflight, queued)
 		}
 	})
 }

@@ -114,6 +114,13 @@
 // answers are the client's doing and count as ordinary samples; requests
 // whose client went away measure nothing and are not sampled.
 //
+// Requests that hold their slots without completing (a stuck dependency,
+// or handlers held by one client) produce no samples, so a limit that
+// fell below them would have no window to raise it: when the limit is
+// reached and no request has completed for a whole window (or twice the
+// long-term latency, when longer), it rises by the queue of 4 for each
+// such period.
+//
 // The limit starts at its ceiling (Initial defaults to Max), so a server
 // sheds nothing until its latency rises. The long-term average is
 // learned from the first windows: a server started under overload

@@ -107,4 +107,17 @@ func (g *gradient) update(s windowSample) int {
 	return g.current()
 }
 
+// longTerm is the long-term average latency; 0 before the first window.
+func (g *gradient) longTerm() time.Duration {
+	return time.Duration(g.longRTT * float64(time.Second))
+}
+
+// raise adds the queue size to the limit for each of windows, within
+// its ceiling, and returns the new limit: the limiter's way out when
+// requests it cannot sample hold the limit (see limiter.stalledLocked).
+func (g *gradient) raise(windows int) int {
+	g.limit = math.Min(g.max, g.limit+float64(windows)*gradientQueueSize)
+	return g.current()
+}
+
 func (g *gradient) current() int { return int(g.limit) }
