@@ -322,9 +322,9 @@ type limiter struct {
 	backlog  []*waiter // oldest first
 	adaptive *gradient // nil in static mode
 
-	// progress is when a request last completed or the limit was last
-	// raised for want of completions (adaptive mode).
-	progress time.Time
+	// stallFrom is when the adaptive limit was reached with no request
+	// completed since, moved on by each raise; zero once one completes.
+	stallFrom time.Time
 
 	// the current sampling window
 	windowStart time.Time
@@ -335,8 +335,7 @@ type limiter struct {
 }
 
 func newLimiter(s concurrencySettings, exempt *http.ServeMux, o options) *limiter {
-	now := time.Now()
-	l := &limiter{set: s, exempt: exempt, limit: s.max, windowStart: now, progress: now}
+	l := &limiter{set: s, exempt: exempt, limit: s.max, windowStart: time.Now()}
 	if s.mode == ModeAdaptive {
 		l.adaptive = newGradient(s.initial, s.min, s.max)
 		l.limit = s.initial
@@ -415,10 +414,11 @@ func (l *limiter) leave(w *waiter, v verdict) verdict {
 }
 
 // stalledLocked reports whether the adaptive limit was raised because
-// it is reached and no request has completed for a stall period (a
-// sampling window, or twice the long-term latency when that is longer,
-// so that slow requests completing in bursts do not count): the limit
-// then rises by the queue size for each such period.
+// it was reached and no request has completed since, for a stall period
+// (a sampling window, or twice the long-term latency when that is
+// longer, so that slow requests completing in bursts do not count): the
+// limit then rises by the queue size for each such period. Time before
+// the limit was reached (a quiet spell) does not count.
 // Requests that hold their slots without completing (a stuck
 // dependency, or handlers held by one client) would otherwise keep a
 // limit that fell below them there, with no completion to close a window
@@ -431,12 +431,16 @@ func (l *limiter) stalledLocked() bool {
 		return false
 	}
 	now := time.Now()
+	if l.stallFrom.IsZero() {
+		l.stallFrom = now
+		return false
+	}
 	period := max(sampleWindow, 2*l.adaptive.longTerm())
-	periods := int(now.Sub(l.progress) / period)
+	periods := int(now.Sub(l.stallFrom) / period)
 	if periods == 0 {
 		return false
 	}
-	l.progress = l.progress.Add(time.Duration(periods) * period)
+	l.stallFrom = l.stallFrom.Add(time.Duration(periods) * period)
 	l.limit = l.adaptive.raise(periods)
 	return l.inflight < l.limit
 }
@@ -472,7 +476,7 @@ func (l *limiter) release(start time.Time, out outcome) {
 	defer l.mu.Unlock()
 	l.inflight--
 	if !now.IsZero() {
-		l.progress = now
+		l.stallFrom = time.Time{}
 		l.samples++
 		l.rttSum += now.Sub(start)
 		l.drops = l.drops || out == dropped

@@ -304,6 +304,37 @@ func TestAdaptiveLimitRecoversAboveHeldRequests(t *testing.T) {
 	})
 }
 
+// Time in which nothing was in flight is no stall: a limit reached after
+// a long quiet spell keeps its value and sheds beyond it.
+func TestAdaptiveLimitKeptAfterQuietSpell(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := newGate()
+		l := newLimiter(ConcurrencyConfig{Max: 100, Initial: 10, Min: 5, Backlog: -1}.settings(), nil, newOptions(nil))
+		h := l.handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/quick" {
+				g.ServeHTTP(w, r)
+			}
+		}))
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/quick", nil))
+		time.Sleep(time.Hour)
+		var held []<-chan *httptest.ResponseRecorder
+		for i := range 10 {
+			held = append(held, call(h, "/", fmt.Sprint(i)))
+		}
+		defer func() {
+			close(g.open)
+			for _, c := range held {
+				<-c
+			}
+		}()
+		synctest.Wait()
+		if w := <-call(h, "/quick", "beyond"); w.Code != http.StatusServiceUnavailable {
+			limit, inflight, _ := l.state()
+			t.Fatalf("request beyond the limit after an hour of quiet: status %d, want 503; limit %d, in flight %d", w.Code, limit, inflight)
+		}
+	})
+}
+
 func TestConcurrencyMetrics(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		reader := sdkmetric.NewManualReader()

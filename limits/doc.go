@@ -116,10 +116,9 @@
 //
 // Requests that hold their slots without completing (a stuck dependency,
 // or handlers held by one client) produce no samples, so a limit that
-// fell below them would have no window to raise it: when the limit is
-// reached and no request has completed for a whole window (or twice the
-// long-term latency, when longer), it rises by the queue of 4 for each
-// such period.
+// fell below them would have no window to raise it: once the limit is
+// reached, each whole window (or twice the long-term latency, when
+// longer) in which no request completes raises it by the queue of 4.
 //
 // The limit starts at its ceiling (Initial defaults to Max), so a server
 // sheds nothing until its latency rises. The long-term average is
