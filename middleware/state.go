@@ -113,20 +113,15 @@ func handOn(next http.Handler, st *state, w http.ResponseWriter, r *http.Request
 	reqcopy.Serve(next, w, r, st.with(r, ctx, body))
 }
 
-// with returns [reqcopy.With](r, ctx, body), in the state's own request
-// the first time a copy is needed, so that it costs no allocation.
+// with returns [reqcopy.With](r, ctx, body), made with [reqcopy.Into] in
+// the state's own request the first time a copy is needed, so that it
+// costs no allocation.
 func (st *state) with(r *http.Request, ctx context.Context, body io.ReadCloser) *http.Request {
 	if st == nil || st.copied || ((ctx == nil || ctx == r.Context()) && body == nil) {
 		return reqcopy.With(r, ctx, body)
 	}
-	if ctx == nil {
-		ctx = r.Context()
-	}
 	st.copied = true
-	st.req = *r.WithContext(ctx) // inlined: the temporary stays on the stack
-	if body != nil {
-		st.req.Body = body
-	}
+	reqcopy.Into(&st.req, r, ctx, body)
 	return &st.req
 }
 
